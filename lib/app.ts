@@ -1,0 +1,156 @@
+import { ROUTES } from "../routes/table.ts";
+import type { Config } from "./config.ts";
+import type { AppContext, RequestContext } from "./context.ts";
+import { GatewayError, toErrorResponse } from "./errors.ts";
+import { createUpstreamHttpClient, readExtraCaFile } from "./gigachat/http_client.ts";
+import { type Fetcher, UpstreamClient } from "./gigachat/upstream_client.ts";
+import { createAuthenticator } from "./http/client_auth.ts";
+import { corsHeaders, preflightResponse } from "./http/cors.ts";
+import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
+import { Router } from "./http/router.ts";
+import { describeError, Logger, type LogSink } from "./log.ts";
+import { ModelCatalog } from "./model_catalog.ts";
+
+export interface GatewayOptions {
+  /** Where log lines go (tests read them); stdout by default. */
+  logSink?: LogSink;
+  /** Replaces the TLS-pinned fetch (unit tests without a network). */
+  fetch?: Fetcher;
+}
+
+/** A ready gateway: `handler` serves requests, `close` frees the upstream connections. */
+export interface Gateway {
+  readonly handler: (request: Request) => Promise<Response>;
+  readonly log: Logger;
+  close(): void;
+}
+
+/** Wires configuration, logger, upstream client and routes into one request handler. */
+export async function createGateway(
+  config: Config,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
+  const log = new Logger({
+    level: config.logLevel,
+    sink: options.logSink,
+    secrets: [config.credentials ?? "", ...config.proxyApiKeys],
+  });
+  let fetcher = options.fetch;
+  let httpClient: Deno.HttpClient | undefined;
+  if (fetcher === undefined) {
+    const extraCas = config.caFile ? await readExtraCaFile(config.caFile) : [];
+    const client = createUpstreamHttpClient(extraCas);
+    httpClient = client;
+    fetcher = (request) => fetch(request, { client });
+  }
+  const upstream = new UpstreamClient({
+    apiUrl: config.apiUrl,
+    authUrl: config.authUrl,
+    retry: {
+      maxAttempts: config.upstreamMaxAttempts,
+      baseDelayMs: config.retryBaseDelayMs,
+      maxDelayMs: config.retryMaxDelayMs,
+    },
+    requestTimeoutMs: config.requestTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    tokenRefreshBufferMs: config.tokenRefreshBufferMs,
+    tokenCacheSize: config.tokenCacheSize,
+    fetch: fetcher,
+  });
+  const startedAt = Date.now();
+  const app: AppContext = {
+    config,
+    log,
+    upstream,
+    models: new ModelCatalog({
+      upstream,
+      aliases: config.modelAliases,
+      ttlMs: config.modelsCacheTtlMs,
+      maxEntries: config.tokenCacheSize,
+      created: Math.floor(startedAt / 1000),
+    }),
+    authenticate: await createAuthenticator(config),
+    startedAt,
+  };
+  const router = new Router(ROUTES);
+
+  async function handler(request: Request): Promise<Response> {
+    const started = performance.now();
+    const url = new URL(request.url);
+    const ctx: RequestContext = {
+      app,
+      requestId: requestIdFor(request),
+      params: {},
+      forwardHeaders: forwardedHeaders(request),
+      trace: { upstreamAttempts: 0 },
+    };
+    let response: Response;
+    try {
+      response = await route(request, url, ctx);
+    } catch (error) {
+      response = toErrorResponse(error, (unexpected) =>
+        log.error("unhandled error", {
+          request_id: ctx.requestId,
+          error: describeError(unexpected),
+        }));
+    }
+    response = withHeaders(response, {
+      "X-Request-ID": ctx.requestId,
+      ...corsHeaders(request.headers.get("origin"), config.corsOrigins),
+    });
+    log.info("request", {
+      request_id: ctx.requestId,
+      method: request.method,
+      path: url.pathname,
+      status: response.status,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      model: ctx.trace.model,
+      upstream_attempts: ctx.trace.upstreamAttempts,
+    });
+    return request.method === "HEAD" ? new Response(null, response) : response;
+  }
+
+  function route(request: Request, url: URL, ctx: RequestContext): Promise<Response> {
+    if (request.method === "OPTIONS") {
+      return Promise.resolve(preflightResponse(request, config.corsOrigins));
+    }
+    const match = router.match(request.method, url.pathname);
+    switch (match.kind) {
+      case "found":
+        return match.handler(request, { ...ctx, params: match.params });
+      case "method_not_allowed":
+        throw new GatewayError(
+          405,
+          `Method ${request.method} is not allowed on ${url.pathname}; use ${
+            match.allow.join(" or ")
+          }.`,
+          {
+            type: "invalid_request_error",
+            code: "method_not_allowed",
+            headers: { Allow: [...match.allow, "OPTIONS"].join(", ") },
+          },
+        );
+      default:
+        throw new GatewayError(
+          404,
+          `Unknown endpoint ${request.method} ${url.pathname}. See GET / for the endpoints ` +
+            "this gateway serves (with or without the /v1 prefix).",
+          { type: "invalid_request_error", code: "unknown_url" },
+        );
+    }
+  }
+
+  return { handler, log, close: () => httpClient?.close() };
+}
+
+/** Adds headers, copying the response first when its headers are immutable (fetch results). */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  try {
+    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+    return copy;
+  }
+}

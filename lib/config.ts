@@ -1,0 +1,167 @@
+import { z } from "zod";
+import { isLoopbackHost } from "./http/loopback.ts";
+
+/** GigaChat OAuth scopes (API-chat.md §1.1). */
+export const SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
+export type Scope = typeof SCOPES[number];
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** Validated gateway configuration; built once at start-up by {@linkcode loadConfig}. */
+export interface Config {
+  port: number;
+  host: string;
+  apiUrl: string;
+  authUrl: string;
+  scope: Scope;
+  tokenRefreshBufferMs: number;
+  caFile: string | undefined;
+  credentials: string | undefined;
+  proxyApiKeys: readonly string[];
+  modelAliases: Readonly<Record<string, string>>;
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+  corsOrigins: readonly string[];
+  upstreamMaxAttempts: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  modelsCacheTtlMs: number;
+  tokenCacheSize: number;
+}
+
+/** Raised for a bad setting; main.ts prints its one-line message and exits with code 1. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(
+    z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+  );
+
+const url = z.string().trim().refine((value) => {
+  try {
+    const parsed = new URL(value);
+    // Plain http only for a local upstream (tests, on-prem tunnels): GigaChat itself is https.
+    return parsed.protocol === "https:" ||
+      (parsed.protocol === "http:" && isLoopbackHost(parsed.hostname));
+  } catch {
+    return false;
+  }
+}, "must be an https:// URL (http:// only for a loopback host)").transform((value) =>
+  value.replace(/\/+$/, "")
+);
+
+const scope = z.string().trim().transform((value) => value.toUpperCase()).transform((value) =>
+  value.startsWith("GIGACHAT_API_") ? value : `GIGACHAT_API_${value}`
+).pipe(z.enum(SCOPES, { message: "must be PERS, B2B or CORP (or GIGACHAT_API_PERS, ...)" }));
+
+const list = z.string().transform((value) =>
+  value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+);
+
+const aliases = z.string().transform((value, ctx) => {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: 'must be a JSON object like {"gpt-4o":"GigaChat-2-Max"}',
+    });
+    return z.NEVER;
+  }
+}).pipe(
+  z.record(z.string().min(1), z.string().min(1), {
+    message: 'must be a JSON object of model names, like {"gpt-4o":"GigaChat-2-Max"}',
+  }),
+);
+
+const optionalText = z.string().trim().transform((value) => value === "" ? undefined : value)
+  .optional();
+
+const MIB = 1024 * 1024;
+
+const schema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
+  GIGACHAT_API_URL: url.default("https://gigachat.devices.sberbank.ru/api/v1"),
+  GIGACHAT_AUTH_URL: url.default("https://ngw.devices.sberbank.ru:9443/api/v2/oauth"),
+  GIGACHAT_DEFAULT_SCOPE: scope.default("GIGACHAT_API_PERS"),
+  TOKEN_REFRESH_BUFFER_MS: int(0, 25 * 60_000).default(300_000),
+  GIGACHAT_CA_FILE: optionalText,
+  GIGACHAT_CREDENTIALS: optionalText,
+  PROXY_API_KEYS: list.default([]),
+  MODEL_ALIASES: aliases.default({}),
+  REQUEST_TIMEOUT_MS: int(1).default(600_000),
+  CONNECT_TIMEOUT_MS: int(1).default(30_000),
+  MAX_BODY_BYTES: int(1024).default(25 * MIB),
+  LOG_LEVEL: z.string().trim().toLowerCase().pipe(
+    z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }),
+  ).default("info"),
+  CORS_ORIGINS: list.default([]),
+  UPSTREAM_MAX_ATTEMPTS: int(1, 10).default(3),
+  RETRY_BASE_DELAY_MS: int(0).default(500),
+  RETRY_MAX_DELAY_MS: int(0).default(20_000),
+  MODELS_CACHE_TTL_MS: int(0).default(60_000),
+  TOKEN_CACHE_SIZE: int(1).default(1000),
+});
+
+/** Every variable the gateway reads, for `.env` loading and the README table. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
+/**
+ * Validates the environment into a {@linkcode Config}.
+ * Empty strings count as unset, so `PORT=` in a `.env` file falls back to the default.
+ * @throws {ConfigError} naming the first bad variable.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const input: Record<string, string> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== "") input[name] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? "configuration");
+    const shown = name in input && !isSecret(name) ? ` (got ${JSON.stringify(input[name])})` : "";
+    throw new ConfigError(`${name} ${issue.message}${shown}`);
+  }
+  const v = parsed.data;
+  const config: Config = {
+    port: v.PORT,
+    host: v.HOST,
+    apiUrl: v.GIGACHAT_API_URL,
+    authUrl: v.GIGACHAT_AUTH_URL,
+    scope: v.GIGACHAT_DEFAULT_SCOPE,
+    tokenRefreshBufferMs: v.TOKEN_REFRESH_BUFFER_MS,
+    caFile: v.GIGACHAT_CA_FILE,
+    credentials: v.GIGACHAT_CREDENTIALS,
+    proxyApiKeys: v.PROXY_API_KEYS,
+    modelAliases: v.MODEL_ALIASES,
+    requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
+    connectTimeoutMs: v.CONNECT_TIMEOUT_MS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    logLevel: v.LOG_LEVEL,
+    corsOrigins: v.CORS_ORIGINS,
+    upstreamMaxAttempts: v.UPSTREAM_MAX_ATTEMPTS,
+    retryBaseDelayMs: v.RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: v.RETRY_MAX_DELAY_MS,
+    modelsCacheTtlMs: v.MODELS_CACHE_TTL_MS,
+    tokenCacheSize: v.TOKEN_CACHE_SIZE,
+  };
+  if (config.credentials && config.proxyApiKeys.length === 0 && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `PROXY_API_KEYS must be set when GIGACHAT_CREDENTIALS is set and HOST (${config.host}) ` +
+        "is not a loopback address: anyone who can reach the port would spend your GigaChat quota",
+    );
+  }
+  return config;
+}
+
+function isSecret(name: string): boolean {
+  return name === "GIGACHAT_CREDENTIALS" || name === "PROXY_API_KEYS";
+}

@@ -1,0 +1,29 @@
+import type { Config } from "./config.ts";
+import type { Credential } from "./gigachat/credential.ts";
+import type { UpstreamClient } from "./gigachat/upstream_client.ts";
+import type { Logger } from "./log.ts";
+import type { ModelCatalog } from "./model_catalog.ts";
+
+/** What every handler shares for the gateway's lifetime; built once in lib/app.ts. */
+export interface AppContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly upstream: UpstreamClient;
+  readonly models: ModelCatalog;
+  /** Who is calling: the GigaChat credential to use, or a 401. */
+  readonly authenticate: (request: Request) => Promise<Credential>;
+  readonly startedAt: number;
+}
+
+/** Facts of one request; handlers fill `trace` for the log line. */
+export interface RequestContext {
+  readonly app: AppContext;
+  readonly requestId: string;
+  /** Path parameters, e.g. `id` in `/models/:id`. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly forwardHeaders: Readonly<Record<string, string>>;
+  readonly trace: { model?: string; upstreamAttempts: number };
+}
+
+/** A route handler: a web-standard request in, a response out. */
+export type Handler = (request: Request, ctx: RequestContext) => Promise<Response>;

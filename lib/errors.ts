@@ -1,0 +1,80 @@
+/** OpenAI error `type` values the gateway answers with. */
+export type OpenAIErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "server_error";
+
+/** The body OpenAI clients parse: `{"error":{"message","type","param","code"}}`. */
+export interface OpenAIErrorBody {
+  error: {
+    message: string;
+    type: OpenAIErrorType;
+    param: string | null;
+    code: string | null;
+  };
+}
+
+export interface GatewayErrorOptions {
+  type: OpenAIErrorType;
+  code?: string | null;
+  param?: string | null;
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** An error that knows its HTTP status and OpenAI body; every failure becomes one of these. */
+export class GatewayError extends Error {
+  override name = "GatewayError";
+  readonly status: number;
+  readonly type: OpenAIErrorType;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, message: string, options: GatewayErrorOptions) {
+    super(message, { cause: options.cause });
+    this.status = status;
+    this.type = options.type;
+    this.code = options.code ?? null;
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
+  }
+
+  /** The OpenAI-shaped JSON body. */
+  toBody(): OpenAIErrorBody {
+    return {
+      error: { message: this.message, type: this.type, param: this.param, code: this.code },
+    };
+  }
+
+  /** The HTTP response for this error. */
+  toResponse(): Response {
+    return Response.json(this.toBody(), { status: this.status, headers: this.headers });
+  }
+}
+
+/** 400 for a request the client must change; `param` names the field. */
+export function invalidRequest(message: string, param?: string, code?: string): GatewayError {
+  return new GatewayError(400, message, { type: "invalid_request_error", param, code });
+}
+
+/** 401 with the hint every auth failure needs. */
+export function authenticationError(message: string, code = "invalid_api_key"): GatewayError {
+  return new GatewayError(401, message, { type: "authentication_error", code });
+}
+
+/**
+ * Turns anything thrown into a response. A {@linkcode GatewayError} speaks for itself;
+ * anything else is a bug, reported once through `report` and answered as an opaque 500.
+ */
+export function toErrorResponse(error: unknown, report: (error: unknown) => void): Response {
+  if (error instanceof GatewayError) return error.toResponse();
+  report(error);
+  return new GatewayError(500, "The gateway failed unexpectedly; see its log for details.", {
+    type: "server_error",
+    code: "internal_error",
+  }).toResponse();
+}

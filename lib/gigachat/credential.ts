@@ -1,0 +1,20 @@
+import type { Scope } from "../config.ts";
+
+/** A GigaChat authorization key with its scope; `id` names it in caches without revealing it. */
+export interface Credential {
+  readonly key: string;
+  readonly scope: Scope;
+  /** SHA-256 (hex) of scope and key. */
+  readonly id: string;
+}
+
+/** Builds a {@linkcode Credential}, hashing the key so no map ever holds it as a key. */
+export async function makeCredential(key: string, scope: Scope): Promise<Credential> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(`${scope}\n${key}`),
+  );
+  const id = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
+  return { key, scope, id };
+}

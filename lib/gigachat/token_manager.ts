@@ -1,0 +1,73 @@
+import { LruCache } from "../lru_cache.ts";
+import type { Credential } from "./credential.ts";
+import type { AccessToken } from "./oauth.ts";
+
+export interface TokenManagerOptions {
+  /** Refresh this long before a token expires. */
+  refreshBufferMs: number;
+  /** Most credentials whose tokens are kept. */
+  maxEntries: number;
+  /** Performs the OAuth exchange (retries and error mapping included). */
+  requestToken: (credential: Credential) => Promise<AccessToken>;
+  now?: () => number;
+}
+
+/**
+ * Access tokens per credential: cached until shortly before expiry, bounded, and single-flight
+ * so any number of concurrent requests with a cold or stale token cause one OAuth call.
+ */
+export class TokenManager {
+  readonly #options: TokenManagerOptions;
+  readonly #now: () => number;
+  readonly #cache: LruCache<string, string>;
+  readonly #pending = new Map<string, Promise<string>>();
+
+  constructor(options: TokenManagerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#cache = new LruCache(options.maxEntries, this.#now);
+  }
+
+  /** A usable access token for `credential`; `signal` stops this caller waiting, not the exchange. */
+  get(credential: Credential, signal?: AbortSignal): Promise<string> {
+    const cached = this.#cache.get(credential.id);
+    if (cached !== undefined) return Promise.resolve(cached);
+    let pending = this.#pending.get(credential.id);
+    if (pending === undefined) {
+      pending = this.#exchange(credential);
+      this.#pending.set(credential.id, pending);
+    }
+    return signal ? abortable(pending, signal) : pending;
+  }
+
+  /** Forgets `token` after GigaChat refused it, unless a newer token already replaced it. */
+  invalidate(credential: Credential, token: string): void {
+    if (this.#cache.get(credential.id) === token) this.#cache.delete(credential.id);
+  }
+
+  async #exchange(credential: Credential): Promise<string> {
+    try {
+      const { token, expiresAt } = await this.#options.requestToken(credential);
+      const now = this.#now();
+      // A token shorter-lived than the buffer is still used for half its life, not refetched
+      // on every request.
+      const refreshAt = Math.max(
+        expiresAt - this.#options.refreshBufferMs,
+        now + (expiresAt - now) / 2,
+      );
+      if (refreshAt > now) this.#cache.set(credential.id, token, refreshAt);
+      return token;
+    } finally {
+      this.#pending.delete(credential.id);
+    }
+  }
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

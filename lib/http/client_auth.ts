@@ -1,0 +1,66 @@
+import type { Config } from "../config.ts";
+import { authenticationError } from "../errors.ts";
+import { type Credential, makeCredential } from "../gigachat/credential.ts";
+
+/** The key a client presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+export function presentedKey(request: Request): string | undefined {
+  const authorization = request.headers.get("authorization");
+  if (authorization !== null) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  const apiKey = request.headers.get("x-api-key")?.trim();
+  return apiKey ? apiKey : undefined;
+}
+
+/**
+ * Decides, per request, which GigaChat credential to use (README "Auth modes"):
+ * pass-through takes the client's key as the GigaChat authorization key; server-side
+ * checks the client's key against PROXY_API_KEYS and uses GIGACHAT_CREDENTIALS.
+ */
+export async function createAuthenticator(
+  config: Pick<Config, "credentials" | "proxyApiKeys" | "scope">,
+): Promise<(request: Request) => Promise<Credential>> {
+  if (config.credentials === undefined) {
+    return async (request) => {
+      const key = presentedKey(request);
+      if (key === undefined) {
+        throw authenticationError(
+          "Missing API key. Send your GigaChat authorization key as 'Authorization: Bearer " +
+            "<key>' (the gateway runs in pass-through mode: GIGACHAT_CREDENTIALS is not set).",
+          "missing_api_key",
+        );
+      }
+      return await makeCredential(key, config.scope);
+    };
+  }
+  const server = await makeCredential(config.credentials, config.scope);
+  if (config.proxyApiKeys.length === 0) return () => Promise.resolve(server);
+  const allowed = await Promise.all(config.proxyApiKeys.map(digest));
+  return async (request) => {
+    const key = presentedKey(request);
+    if (key === undefined) {
+      throw authenticationError(
+        "Missing API key. Send one of the gateway's PROXY_API_KEYS as 'Authorization: Bearer " +
+          "<key>' or 'x-api-key: <key>'.",
+        "missing_api_key",
+      );
+    }
+    const given = await digest(key);
+    // Comparing digests of equal length keeps the time spent independent of the key.
+    if (!allowed.some((candidate) => sameBytes(candidate, given))) {
+      throw authenticationError("Invalid API key: it is not one of the gateway's PROXY_API_KEYS.");
+    }
+    return server;
+  };
+}
+
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length && i < b.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}

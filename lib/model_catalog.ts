@@ -1,0 +1,67 @@
+import { GatewayError } from "./errors.ts";
+import type { Credential } from "./gigachat/credential.ts";
+import type { UpstreamCall, UpstreamClient } from "./gigachat/upstream_client.ts";
+import { LruCache } from "./lru_cache.ts";
+import { resolveModel } from "./openai/resolve_model.ts";
+import { type OpenAIModel, toOpenAIModel, toOpenAIModels } from "./openai/to_openai_models.ts";
+
+export interface ModelCatalogOptions {
+  upstream: UpstreamClient;
+  aliases: Readonly<Record<string, string>>;
+  ttlMs: number;
+  maxEntries: number;
+  /** The `created` every model reports (GigaChat sends none): the gateway's start, in seconds. */
+  created: number;
+}
+
+/** What a model look-up needs from the request besides the credential. */
+export type ModelCall = Pick<UpstreamCall, "requestId" | "signal" | "forwardHeaders" | "trace">;
+
+/** GigaChat's model list in OpenAI's shape, cached briefly per credential (lists differ by scope). */
+export class ModelCatalog {
+  readonly #o: ModelCatalogOptions;
+  readonly #cache: LruCache<string, OpenAIModel[]>;
+
+  constructor(options: ModelCatalogOptions) {
+    this.#o = options;
+    this.#cache = new LruCache(options.maxEntries);
+  }
+
+  /** Every model the credential may use, aliases included. @throws {GatewayError} */
+  async list(credential: Credential, call: ModelCall): Promise<OpenAIModel[]> {
+    const cached = this.#cache.get(credential.id);
+    if (cached !== undefined) return cached;
+    const body = await this.#o.upstream.requestJson<unknown>({
+      ...call,
+      method: "GET",
+      path: "/models",
+      credential,
+    });
+    const models = toOpenAIModels(body, this.#o.aliases, this.#o.created);
+    if (models === undefined) throw unreadable("/models");
+    if (this.#o.ttlMs > 0) this.#cache.set(credential.id, models, Date.now() + this.#o.ttlMs);
+    return models;
+  }
+
+  /** One model by its id or alias; a model missing from the list is asked for directly. */
+  async get(id: string, credential: Credential, call: ModelCall): Promise<OpenAIModel> {
+    const listed = (await this.list(credential, call)).find((model) => model.id === id);
+    if (listed !== undefined) return listed;
+    const body = await this.#o.upstream.requestJson<unknown>({
+      ...call,
+      method: "GET",
+      path: `/models/${encodeURIComponent(resolveModel(id, this.#o.aliases))}`,
+      credential,
+    });
+    const model = toOpenAIModel(body, this.#o.created);
+    if (model === undefined) throw unreadable("/models/{id}");
+    return { ...model, id };
+  }
+}
+
+function unreadable(path: string): GatewayError {
+  return new GatewayError(502, `GigaChat sent an unexpected ${path} response`, {
+    type: "server_error",
+    code: "upstream_error",
+  });
+}

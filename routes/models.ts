@@ -1,0 +1,26 @@
+import type { RequestContext } from "../lib/context.ts";
+import type { ModelCall } from "../lib/model_catalog.ts";
+
+function modelCall(request: Request, ctx: RequestContext): ModelCall {
+  return {
+    requestId: ctx.requestId,
+    signal: request.signal,
+    forwardHeaders: ctx.forwardHeaders,
+    trace: ctx.trace,
+  };
+}
+
+/** `GET /v1/models`: GigaChat's models in OpenAI's list shape. */
+export async function listModels(request: Request, ctx: RequestContext): Promise<Response> {
+  const credential = await ctx.app.authenticate(request);
+  const data = await ctx.app.models.list(credential, modelCall(request, ctx));
+  return Response.json({ object: "list", data });
+}
+
+/** `GET /v1/models/{id}`: one model, by GigaChat id or MODEL_ALIASES name. */
+export async function getModel(request: Request, ctx: RequestContext): Promise<Response> {
+  const credential = await ctx.app.authenticate(request);
+  const id = ctx.params.id;
+  ctx.trace.model = id;
+  return Response.json(await ctx.app.models.get(id, credential, modelCall(request, ctx)));
+}

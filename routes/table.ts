@@ -1,0 +1,27 @@
+import type { RequestContext } from "../lib/context.ts";
+import type { Route } from "../lib/http/router.ts";
+import { NAME, VERSION } from "../lib/version.ts";
+import { health } from "./health.ts";
+import { getModel, listModels } from "./models.ts";
+
+/** Every route the gateway serves; each also answers under `/v1`. */
+export const ROUTES: readonly Route[] = [
+  { method: "GET", path: "/", handler: index },
+  { method: "GET", path: "/health", handler: health },
+  { method: "GET", path: "/models", handler: listModels },
+  { method: "GET", path: "/models/:id", handler: getModel },
+];
+
+/** `GET /`: what this is and what it serves. */
+function index(_request: Request, _ctx: RequestContext): Promise<Response> {
+  return Promise.resolve(Response.json({
+    name: NAME,
+    version: VERSION,
+    description: "OpenAI-compatible gateway to Sber GigaChat",
+    endpoints: ROUTES.filter((route) => route.path !== "/").map((route) =>
+      `${route.method} ${route.path === "/health" ? "" : "/v1"}${
+        route.path.replace(/:(\w+)/g, "{$1}")
+      }`
+    ),
+  }));
+}

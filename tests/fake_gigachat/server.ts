@@ -1,0 +1,210 @@
+// A fake GigaChat for tests and `deno task demo`: HTTPS with a throw-away CA, the wire format of
+// ../shared/gigachat/ (recorded samples, quirks included) and fault injection. Built on
+// node:https because only a raw socket can be reset before the response headers.
+import https from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createTestTls, type TestTls } from "./test_tls.ts";
+import modelsList from "./samples/models_list.json" with { type: "json" };
+import modelsGet404 from "./samples/models_get_404.json" with { type: "json" };
+import noSuchModel from "./samples/error_404_no_such_model.json" with { type: "json" };
+import scopeEmpty from "./samples/oauth_error_400_scope_empty.json" with { type: "json" };
+import scopeMismatch from "./samples/oauth_error_400_scope_mismatch.json" with { type: "json" };
+
+/** The authorization key the fake accepts by default (base64 of "demo-client:demo-secret"). */
+export const DEMO_KEY = btoa("demo-client:demo-secret");
+
+/** One scripted misbehaviour, used for the next `times` matching requests. */
+export interface Fault {
+  /** Matches when the request path ends with this (e.g. "/oauth", "/models"); any when absent. */
+  path?: string;
+  times?: number;
+  /** Wait this long before answering (or resetting). */
+  delayMs?: number;
+  /** Close the connection before sending any header. */
+  reset?: boolean;
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A request as the fake saw it. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface FakeGigaChatOptions {
+  /** Keys accepted at the OAuth endpoint, each with the scopes it may ask for. */
+  keys?: Record<string, readonly string[]>;
+  tokenTtlMs?: number;
+  tls?: TestTls;
+  port?: number;
+}
+
+const ALL_SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
+const RQUID = /^[0-9a-fA-F-]{36}$/;
+
+/** The fake server; `start` it, point the gateway at `apiUrl`/`authUrl`, trust `caPem`. */
+export class FakeGigaChat {
+  readonly caPem: string;
+  readonly apiUrl: string;
+  readonly authUrl: string;
+  readonly requests: RecordedRequest[] = [];
+  oauthCalls = 0;
+  readonly #server: https.Server;
+  readonly #keys: Record<string, readonly string[]>;
+  readonly #tokenTtlMs: number;
+  readonly #tokens = new Map<string, number>();
+  readonly #faults: Fault[] = [];
+
+  private constructor(server: https.Server, tls: TestTls, options: FakeGigaChatOptions) {
+    this.#server = server;
+    this.caPem = tls.caPem;
+    this.#keys = options.keys ?? { [DEMO_KEY]: ALL_SCOPES };
+    this.#tokenTtlMs = options.tokenTtlMs ?? 30 * 60_000;
+    const { port } = server.address() as AddressInfo;
+    this.apiUrl = `https://127.0.0.1:${port}/api/v1`;
+    this.authUrl = `https://127.0.0.1:${port}/api/v2/oauth`;
+  }
+
+  /** Starts a fake on 127.0.0.1 (a free port unless `port` is given). */
+  static async start(options: FakeGigaChatOptions = {}): Promise<FakeGigaChat> {
+    const tls = options.tls ?? await createTestTls();
+    const server = https.createServer({ key: tls.keyPem, cert: tls.certPem });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+    });
+    const fake = new FakeGigaChat(server, tls, options);
+    server.on("request", (req, res) => void fake.#handle(req, res));
+    return fake;
+  }
+
+  /** Queues faults; each applies to the next matching requests, in order. */
+  inject(...faults: Fault[]): void {
+    this.#faults.push(...faults.map((fault) => ({ ...fault, times: fault.times ?? 1 })));
+  }
+
+  /** Makes every token issued so far invalid, as if GigaChat had revoked them early. */
+  revokeTokens(): void {
+    this.#tokens.clear();
+  }
+
+  /** Requests whose path ends with `suffix`. */
+  requestsTo(suffix: string): RecordedRequest[] {
+    return this.requests.filter((request) => request.path.endsWith(suffix));
+  }
+
+  /** Stops listening and drops open connections. */
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const path = new URL(req.url ?? "/", "https://fake").pathname;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === "string") headers[name] = value;
+    }
+    this.requests.push({ method: req.method ?? "GET", path, headers, body });
+    const fault = this.#takeFault(path);
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.reset) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.status !== undefined) {
+      send(res, fault.status, fault.body ?? { status: fault.status, message: "injected" }, {
+        headers: fault.headers,
+      });
+      return;
+    }
+    if (path === "/api/v2/oauth") return this.#oauth(req, headers, body, res);
+    if (!path.startsWith("/api/v1/")) return send(res, 404, { status: 404, message: "Not found" });
+    const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
+    const expiresAt = token === undefined ? undefined : this.#tokens.get(token);
+    if (expiresAt === undefined || expiresAt <= Date.now()) {
+      // The real API says this for expired tokens (API-chat.md §6).
+      return send(res, 401, { status: 401, message: "Token has expired" });
+    }
+    this.#api(req.method ?? "GET", path.slice("/api/v1".length), body, res);
+  }
+
+  #takeFault(path: string): Fault | undefined {
+    const index = this.#faults.findIndex((fault) =>
+      fault.path === undefined || path.endsWith(fault.path)
+    );
+    if (index < 0) return undefined;
+    const fault = this.#faults[index];
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.times <= 0) this.#faults.splice(index, 1);
+    return fault;
+  }
+
+  #oauth(
+    req: IncomingMessage,
+    headers: Record<string, string>,
+    body: string,
+    res: ServerResponse,
+  ): void {
+    this.oauthCalls++;
+    if (req.method !== "POST") return send(res, 405, { code: 0, message: "method not allowed" });
+    if (!RQUID.test(headers.rquid ?? "")) {
+      return send(res, 400, { code: 4, message: "RqUID is invalid" });
+    }
+    if (!(headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
+      return send(res, 400, { code: 5, message: "scope is empty" });
+    }
+    const scope = new URLSearchParams(body).get("scope");
+    if (!scope) return send(res, 400, scopeEmpty);
+    const key = /^Basic (.+)$/.exec(headers.authorization ?? "")?.[1];
+    const scopes = key === undefined ? undefined : this.#keys[key];
+    // The reference gives no body for a wrong key; this one follows the documented OAuth shape.
+    if (scopes === undefined) {
+      return send(res, 401, { code: 6, message: "credentials doesn't match db data" });
+    }
+    if (!scopes.includes(scope)) return send(res, 400, scopeMismatch);
+    const token = `fake-token-${crypto.randomUUID()}`;
+    const expiresAt = Date.now() + this.#tokenTtlMs;
+    this.#tokens.set(token, expiresAt);
+    send(res, 200, { access_token: token, expires_at: expiresAt });
+  }
+
+  #api(method: string, path: string, _body: string, res: ServerResponse): void {
+    if (method === "GET" && path === "/models") return send(res, 200, modelsList);
+    if (method === "GET" && path.startsWith("/models/")) {
+      const id = decodeURIComponent(path.slice("/models/".length));
+      const model = modelsList.data.find((entry) => entry.id === id);
+      return model ? send(res, 200, model) : send(res, 404, modelsGet404);
+    }
+    send(res, 404, noSuchModel);
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  options: { headers?: Record<string, string> } = {},
+): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "X-Request-Id": crypto.randomUUID(),
+    "X-Session-Id": crypto.randomUUID(),
+    ...options.headers,
+  });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of req) text += decoder.decode(chunk as Uint8Array, { stream: true });
+  return text + decoder.decode();
+}

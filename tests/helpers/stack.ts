@@ -1,0 +1,59 @@
+import { createGateway } from "../../lib/app.ts";
+import { loadConfig } from "../../lib/config.ts";
+import { DEMO_KEY, FakeGigaChat, type FakeGigaChatOptions } from "../fake_gigachat/server.ts";
+
+export { DEMO_KEY };
+
+/** A fake GigaChat and a gateway in front of it, both on 127.0.0.1, with the gateway's log. */
+export interface Stack {
+  fake: FakeGigaChat;
+  /** `http://127.0.0.1:<port>` of the gateway. */
+  origin: string;
+  /** `<origin>/v1`, what OpenAI clients take as baseURL. */
+  baseURL: string;
+  logs: string[];
+  /** Every log line parsed. */
+  logRecords(): Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  env?: Record<string, string>;
+  fake?: FakeGigaChatOptions;
+}
+
+/** Starts the fake and the gateway in this process; `close` stops both. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const fake = await FakeGigaChat.start(options.fake);
+  const caFile = await Deno.makeTempFile({ suffix: ".pem" });
+  await Deno.writeTextFile(caFile, fake.caPem);
+  const config = loadConfig({
+    GIGACHAT_API_URL: fake.apiUrl,
+    GIGACHAT_AUTH_URL: fake.authUrl,
+    GIGACHAT_CA_FILE: caFile,
+    RETRY_BASE_DELAY_MS: "5",
+    RETRY_MAX_DELAY_MS: "2000",
+    LOG_LEVEL: "debug",
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const gateway = await createGateway(config, { logSink: (line) => logs.push(line) });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    gateway.handler,
+  );
+  const origin = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    fake,
+    origin,
+    baseURL: `${origin}/v1`,
+    logs,
+    logRecords: () => logs.map((line) => JSON.parse(line) as Record<string, unknown>),
+    async close() {
+      await server.shutdown();
+      gateway.close();
+      await fake.close();
+      await Deno.remove(caFile);
+    },
+  };
+}
