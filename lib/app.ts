@@ -1,7 +1,7 @@
 import { ROUTES } from "../routes/table.ts";
 import type { Config } from "./config.ts";
 import type { AppContext, RequestContext } from "./context.ts";
-import { GatewayError, toErrorResponse } from "./errors.ts";
+import { clientClosed, GatewayError, toErrorResponse } from "./errors.ts";
 import { createUpstreamHttpClient, readExtraCaFile } from "./gigachat/http_client.ts";
 import { type Fetcher, UpstreamClient } from "./gigachat/upstream_client.ts";
 import { createAuthenticator } from "./http/client_auth.ts";
@@ -87,7 +87,11 @@ export async function createGateway(
     let response: Response;
     try {
       response = await route(request, url, ctx);
-    } catch (error) {
+    } catch (thrown) {
+      // Whatever a departed client's abort interrupted, it is not a gateway failure.
+      const error = request.signal.aborted && !(thrown instanceof GatewayError)
+        ? clientClosed(request.signal.reason)
+        : thrown;
       response = toErrorResponse(error, (unexpected) =>
         log.error("unhandled error", {
           request_id: ctx.requestId,

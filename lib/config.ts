@@ -74,7 +74,7 @@ const aliases = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
 }).pipe(
-  z.record(z.string().min(1), z.string().min(1), {
+  z.record(z.string().min(1), z.string().min(1, "must map every alias to a model name"), {
     message: 'must be a JSON object of model names, like {"gpt-4o":"GigaChat-2-Max"}',
   }),
 );

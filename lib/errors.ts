@@ -66,6 +66,15 @@ export function authenticationError(message: string, code = "invalid_api_key"): 
   return new GatewayError(401, message, { type: "authentication_error", code });
 }
 
+/** 499: the client went away; nobody reads this response, but the log line says what happened. */
+export function clientClosed(reason?: unknown): GatewayError {
+  return new GatewayError(499, "The client closed the request", {
+    type: "invalid_request_error",
+    code: "client_closed_request",
+    cause: reason,
+  });
+}
+
 /**
  * Turns anything thrown into a response. A {@linkcode GatewayError} speaks for itself;
  * anything else is a bug, reported once through `report` and answered as an opaque 500.

@@ -57,7 +57,11 @@ export class Logger {
     if (RANK[level] < this.#rank) return;
     let line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
     line = line.replace(AUTH_VALUE, "$1 [redacted]");
-    for (const secret of this.#secrets) line = line.replaceAll(secret, "[redacted]");
+    for (const secret of this.#secrets) {
+      // Both forms: as written, and as JSON escapes it (a key holding `"` or `\`).
+      line = line.replaceAll(secret, "[redacted]");
+      line = line.replaceAll(JSON.stringify(secret).slice(1, -1), "[redacted]");
+    }
     this.#sink(line);
   }
 }

@@ -1,3 +1,4 @@
+import { abortable } from "./abortable.ts";
 import { GatewayError } from "./errors.ts";
 import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamCall, UpstreamClient } from "./gigachat/upstream_client.ts";
@@ -21,6 +22,7 @@ export type ModelCall = Pick<UpstreamCall, "requestId" | "signal" | "forwardHead
 export class ModelCatalog {
   readonly #o: ModelCatalogOptions;
   readonly #cache: LruCache<string, OpenAIModel[]>;
+  readonly #pending = new Map<string, Promise<OpenAIModel[]>>();
 
   constructor(options: ModelCatalogOptions) {
     this.#o = options;
@@ -28,9 +30,22 @@ export class ModelCatalog {
   }
 
   /** Every model the credential may use, aliases included. @throws {GatewayError} */
-  async list(credential: Credential, call: ModelCall): Promise<OpenAIModel[]> {
+  list(credential: Credential, call: ModelCall): Promise<OpenAIModel[]> {
     const cached = this.#cache.get(credential.id);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return Promise.resolve(cached);
+    // Concurrent cold requests share one upstream call, like the token manager does; being
+    // shared, it runs to its own timeout rather than stopping when its first client leaves.
+    let pending = this.#pending.get(credential.id);
+    if (pending === undefined) {
+      pending = this.#fetchList(credential, { ...call, signal: undefined }).finally(() =>
+        this.#pending.delete(credential.id)
+      );
+      this.#pending.set(credential.id, pending);
+    }
+    return abortable(pending, call.signal);
+  }
+
+  async #fetchList(credential: Credential, call: ModelCall): Promise<OpenAIModel[]> {
     const body = await this.#o.upstream.requestJson<unknown>({
       ...call,
       method: "GET",

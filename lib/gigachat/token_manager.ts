@@ -1,3 +1,4 @@
+import { abortable } from "../abortable.ts";
 import { LruCache } from "../lru_cache.ts";
 import type { Credential } from "./credential.ts";
 import type { AccessToken } from "./oauth.ts";
@@ -37,7 +38,7 @@ export class TokenManager {
       pending = this.#exchange(credential);
       this.#pending.set(credential.id, pending);
     }
-    return signal ? abortable(pending, signal) : pending;
+    return abortable(pending, signal);
   }
 
   /** Forgets `token` after GigaChat refused it, unless a newer token already replaced it. */
@@ -61,13 +62,4 @@ export class TokenManager {
       this.#pending.delete(credential.id);
     }
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

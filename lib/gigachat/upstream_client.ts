@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.ts";
+import { clientClosed, GatewayError } from "../errors.ts";
 import { NAME, VERSION } from "../version.ts";
 import type { Credential } from "./credential.ts";
 import { type AccessToken, buildOAuthRequest, parseAccessToken } from "./oauth.ts";
@@ -223,15 +223,6 @@ export class UpstreamClient {
       throw error;
     }
   }
-}
-
-/** 499: the client went away; nobody reads this response, but the log line says what happened. */
-function clientClosed(reason: unknown): GatewayError {
-  return new GatewayError(499, "The client closed the request", {
-    type: "invalid_request_error",
-    code: "client_closed_request",
-    cause: reason,
-  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -13,7 +13,7 @@ export interface UpstreamFailure {
   attempts: number;
 }
 
-const MAX_ERROR_BODY_CHARS = 2000;
+const MAX_ERROR_BODY_CHARS = 8000;
 
 /** Reads a failed upstream response's body (bounded) into an {@linkcode UpstreamFailure}. */
 export async function readUpstreamFailure(
@@ -29,11 +29,16 @@ export async function readUpstreamFailure(
   let message: string | undefined;
   let code: number | undefined;
   try {
-    const body = JSON.parse(text) as Record<string, unknown>;
-    if (typeof body.message === "string") message = body.message;
-    if (typeof body.code === "number") code = body.code;
+    const body: unknown = JSON.parse(text);
+    if (typeof body === "object" && body !== null) {
+      const record = body as Record<string, unknown>;
+      if (typeof record.message === "string") message = record.message;
+      if (typeof record.code === "number") code = record.code;
+    }
   } catch {
-    message = text.trim() === "" || text.trimStart().startsWith("<") ? undefined : text.trim();
+    // Plain text is GigaChat's (or a proxy's) message; HTML pages and cut-off JSON are not.
+    const trimmed = text.trim();
+    message = trimmed === "" || /^[<{[]/.test(trimmed) ? undefined : trimmed.slice(0, 500);
   }
   return {
     status: response.status,
@@ -121,7 +126,8 @@ export function mapUpstreamFailure(failure: UpstreamFailure, source: UpstreamSou
 /** 502 for a request that never got an answer: refused, reset, DNS or TLS failure. */
 export function mapNetworkFailure(error: unknown, host: string, attempts: number): GatewayError {
   const detail = networkDetail(error);
-  const tls = /certificate|tls|handshake|UnknownIssuer/i.test(detail);
+  // Not a bare "TLS": a reset mid-handshake says "TLS close_notify" and deserves a retry.
+  const tls = /certificate|UnknownIssuer|handshake failure/i.test(detail);
   const message = tls
     ? `The TLS certificate of ${host} is not trusted (${detail}). The gateway trusts the ` +
       "Russian Trusted Root CA; for another CA set GIGACHAT_CA_FILE to its PEM file."

@@ -53,6 +53,7 @@ export class FakeGigaChat {
   readonly apiUrl: string;
   readonly authUrl: string;
   readonly requests: RecordedRequest[] = [];
+  /** Requests that reached the OAuth endpoint, injected failures included. */
   oauthCalls = 0;
   readonly #server: https.Server;
   readonly #keys: Record<string, readonly string[]>;
@@ -112,6 +113,7 @@ export class FakeGigaChat {
       if (typeof value === "string") headers[name] = value;
     }
     this.requests.push({ method: req.method ?? "GET", path, headers, body });
+    if (path === "/api/v2/oauth") this.oauthCalls++;
     const fault = this.#takeFault(path);
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.reset) {
@@ -152,7 +154,6 @@ export class FakeGigaChat {
     body: string,
     res: ServerResponse,
   ): void {
-    this.oauthCalls++;
     if (req.method !== "POST") return send(res, 405, { code: 0, message: "method not allowed" });
     if (!RQUID.test(headers.rquid ?? "")) {
       return send(res, 400, { code: 4, message: "RqUID is invalid" });

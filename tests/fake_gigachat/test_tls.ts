@@ -26,7 +26,10 @@ export async function createTestTls(commonName = "Fake GigaChat Test CA"): Promi
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
     ],
   });
   const serverKeys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);

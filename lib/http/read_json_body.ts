@@ -1,0 +1,57 @@
+import { GatewayError, invalidRequest } from "../errors.ts";
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    413,
+    `The request body is larger than the gateway accepts (${limit} bytes; see MAX_BODY_BYTES).`,
+    { type: "invalid_request_error", code: "request_too_large" },
+  );
+}
+
+/**
+ * Reads a JSON request body of at most `limit` bytes. A declared Content-Length over the limit
+ * is refused before reading; an undeclared one stops being read as soon as it passes the limit.
+ * @throws {GatewayError} 413 when too large, 400 when not valid UTF-8 JSON.
+ */
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (declared > limit) {
+    await request.body?.cancel().catch(() => {});
+    throw tooLarge(limit);
+  }
+  if (request.body === null) throw invalidRequest("The request needs a JSON body.");
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw invalidRequest("The request body is not valid UTF-8.");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalidRequest(
+      `The request body is not valid JSON (${
+        error instanceof Error ? error.message : "parse error"
+      }).`,
+    );
+  }
+}

@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { DEMO_KEY, startStack } from "./helpers/stack.ts";
+
+const OTHER_KEY = btoa("other-client:other-secret");
+
+function client(baseURL: string, apiKey: string): OpenAI {
+  return new OpenAI({ apiKey, baseURL, maxRetries: 0 });
+}
+
+Deno.test("pass-through: a missing key is an OpenAI 401, not a 500", async () => {
+  const stack = await startStack();
+  try {
+    const response = await fetch(`${stack.baseURL}/models`);
+    assert.equal(response.status, 401);
+    const body = await response.json();
+    assert.equal(body.error.type, "authentication_error");
+    assert.equal(body.error.code, "missing_api_key");
+    assert.match(body.error.message, /Authorization: Bearer/);
+    assert.equal(stack.fake.oauthCalls, 0);
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("pass-through: a key GigaChat rejects becomes AuthenticationError in the openai client", async () => {
+  const stack = await startStack();
+  try {
+    await assert.rejects(
+      client(stack.baseURL, btoa("nobody:wrong")).models.list(),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.AuthenticationError);
+        assert.equal(error.status, 401);
+        assert.equal(error.code, "invalid_api_key");
+        assert.match(error.message, /did not accept the authorization key/);
+        return true;
+      },
+    );
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("pass-through: a scope the key lacks gives a 401 that names GIGACHAT_DEFAULT_SCOPE", async () => {
+  const stack = await startStack({
+    env: { GIGACHAT_DEFAULT_SCOPE: "corp" },
+    fake: { keys: { [DEMO_KEY]: ["GIGACHAT_API_PERS"] } },
+  });
+  try {
+    await assert.rejects(client(stack.baseURL, DEMO_KEY).models.list(), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.AuthenticationError);
+      assert.match(error.message, /GIGACHAT_DEFAULT_SCOPE/);
+      return true;
+    });
+    const oauth = stack.fake.requestsTo("/oauth")[0];
+    assert.equal(oauth.body, "scope=GIGACHAT_API_CORP");
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("OAuth request carries Basic key, a uuid4 RqUID and a form-encoded scope", async () => {
+  const stack = await startStack();
+  try {
+    await client(stack.baseURL, DEMO_KEY).models.list();
+    await client(stack.baseURL, DEMO_KEY).models.retrieve("GigaChat-preview-missing").catch(
+      () => {},
+    );
+    const [oauth] = stack.fake.requestsTo("/oauth");
+    assert.equal(oauth.method, "POST");
+    assert.equal(oauth.headers.authorization, `Basic ${DEMO_KEY}`);
+    assert.match(oauth.headers.rquid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-/);
+    assert.equal(oauth.headers["content-type"], "application/x-www-form-urlencoded");
+    assert.equal(oauth.body, "scope=GIGACHAT_API_PERS");
+    assert.equal(stack.fake.oauthCalls, 1, "the second request reuses the cached token");
+    const api = stack.fake.requestsTo("/models")[0];
+    assert.match(api.headers.authorization, /^Bearer fake-token-/);
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("tokens are cached per key: two users, two OAuth calls, then none", async () => {
+  const stack = await startStack({
+    env: { MODELS_CACHE_TTL_MS: "0" },
+    fake: { keys: { [DEMO_KEY]: ["GIGACHAT_API_PERS"], [OTHER_KEY]: ["GIGACHAT_API_PERS"] } },
+  });
+  try {
+    for (let i = 0; i < 3; i++) {
+      await client(stack.baseURL, DEMO_KEY).models.list();
+      await client(stack.baseURL, OTHER_KEY).models.list();
+    }
+    assert.equal(stack.fake.oauthCalls, 2);
+    const tokens = new Set(stack.fake.requestsTo("/models").map((r) => r.headers.authorization));
+    assert.equal(tokens.size, 2, "each key has its own token");
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("50 concurrent cold requests cause exactly one OAuth call (single-flight)", async () => {
+  const stack = await startStack({ env: { MODELS_CACHE_TTL_MS: "0" } });
+  try {
+    // A slow OAuth answer makes every request arrive while the exchange is in flight.
+    stack.fake.inject({ path: "/oauth", delayMs: 200 });
+    const openai = client(stack.baseURL, DEMO_KEY);
+    const results = await Promise.all(
+      Array.from(
+        { length: 50 },
+        (_, i) => openai.models.retrieve(i % 2 ? "GigaChat" : "GigaChat-2"),
+      ),
+    );
+    assert.equal(results.length, 50);
+    assert.equal(stack.fake.oauthCalls, 1);
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("an expired token is refreshed before use (expires_at in ms, refresh buffer)", async () => {
+  // Tokens live 1000 ms; with a 300 ms buffer the gateway renews at ~700 ms, while the old token
+  // would still be accepted: only the buffer can explain a second OAuth call at 800 ms.
+  const stack = await startStack({
+    env: { TOKEN_REFRESH_BUFFER_MS: "300", MODELS_CACHE_TTL_MS: "0" },
+    fake: { tokenTtlMs: 1000 },
+  });
+  try {
+    const openai = client(stack.baseURL, DEMO_KEY);
+    await openai.models.list();
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await openai.models.list();
+    assert.equal(stack.fake.oauthCalls, 2);
+    assert.equal(stack.fake.requestsTo("/models").length, 2, "no 401 round trip was needed");
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("a 401 on a token that looks valid drops it, refreshes once and retries once", async () => {
+  const stack = await startStack({ env: { MODELS_CACHE_TTL_MS: "0" } });
+  try {
+    const openai = client(stack.baseURL, DEMO_KEY);
+    await openai.models.list();
+    stack.fake.revokeTokens();
+    const models = await openai.models.list();
+    assert.ok(models.data.length > 0);
+    assert.equal(stack.fake.oauthCalls, 2);
+    const calls = stack.fake.requestsTo("/models");
+    assert.equal(calls.length, 3, "first call, the refused one, the retry");
+    assert.notEqual(calls[1].headers.authorization, calls[2].headers.authorization);
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("a 401 that survives the refresh reaches the client as 401 after one retry only", async () => {
+  const stack = await startStack({ env: { MODELS_CACHE_TTL_MS: "0" } });
+  try {
+    stack.fake.inject({
+      path: "/models",
+      times: 5,
+      status: 401,
+      body: { status: 401, message: "Token has expired" },
+    });
+    await assert.rejects(client(stack.baseURL, DEMO_KEY).models.list(), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.AuthenticationError);
+      return true;
+    });
+    assert.equal(stack.fake.requestsTo("/models").length, 2);
+    assert.equal(stack.fake.oauthCalls, 2);
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("server-side mode: PROXY_API_KEYS guard the gateway's own credentials", async () => {
+  const stack = await startStack({
+    env: { GIGACHAT_CREDENTIALS: DEMO_KEY, PROXY_API_KEYS: "team-key-1, team-key-2" },
+  });
+  try {
+    const ok = await client(stack.baseURL, "team-key-2").models.list();
+    assert.ok(ok.data.length > 0);
+    const viaHeader = await fetch(`${stack.baseURL}/models`, {
+      headers: { "x-api-key": "team-key-1" },
+    });
+    assert.equal(viaHeader.status, 200);
+    await viaHeader.body?.cancel();
+    await assert.rejects(client(stack.baseURL, DEMO_KEY).models.list(), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.AuthenticationError);
+      assert.match(error.message, /PROXY_API_KEYS/);
+      return true;
+    });
+    const missing = await fetch(`${stack.baseURL}/models`);
+    assert.equal(missing.status, 401);
+    await missing.body?.cancel();
+    assert.equal(stack.fake.requestsTo("/oauth")[0].headers.authorization, `Basic ${DEMO_KEY}`);
+    assert.equal(stack.fake.oauthCalls, 1);
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("server-side mode on loopback without PROXY_API_KEYS needs no client key", async () => {
+  const stack = await startStack({ env: { GIGACHAT_CREDENTIALS: DEMO_KEY } });
+  try {
+    const response = await fetch(`${stack.baseURL}/models`);
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).object, "list");
+  } finally {
+    await stack.close();
+  }
+});

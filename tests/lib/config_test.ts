@@ -1,0 +1,293 @@
+import assert from "node:assert/strict";
+import { type Config, CONFIG_VARIABLES, ConfigError, loadConfig } from "../../lib/config.ts";
+
+const DEFAULTS: Config = {
+  port: 8080,
+  host: "127.0.0.1",
+  apiUrl: "https://gigachat.devices.sberbank.ru/api/v1",
+  authUrl: "https://ngw.devices.sberbank.ru:9443/api/v2/oauth",
+  scope: "GIGACHAT_API_PERS",
+  tokenRefreshBufferMs: 300_000,
+  caFile: undefined,
+  credentials: undefined,
+  proxyApiKeys: [],
+  modelAliases: {},
+  requestTimeoutMs: 600_000,
+  connectTimeoutMs: 30_000,
+  maxBodyBytes: 26_214_400,
+  logLevel: "info",
+  corsOrigins: [],
+  upstreamMaxAttempts: 3,
+  retryBaseDelayMs: 500,
+  retryMaxDelayMs: 20_000,
+  modelsCacheTtlMs: 60_000,
+  tokenCacheSize: 1000,
+};
+
+/** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
+function configError(env: Readonly<Record<string, string | undefined>>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  assert.fail(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+Deno.test("loadConfig gives the defaults for an empty environment", () => {
+  assert.deepEqual(loadConfig({}), DEFAULTS);
+});
+
+const VARIABLES = [
+  "PORT",
+  "HOST",
+  "GIGACHAT_API_URL",
+  "GIGACHAT_AUTH_URL",
+  "GIGACHAT_DEFAULT_SCOPE",
+  "TOKEN_REFRESH_BUFFER_MS",
+  "GIGACHAT_CA_FILE",
+  "GIGACHAT_CREDENTIALS",
+  "PROXY_API_KEYS",
+  "MODEL_ALIASES",
+  "REQUEST_TIMEOUT_MS",
+  "CONNECT_TIMEOUT_MS",
+  "MAX_BODY_BYTES",
+  "LOG_LEVEL",
+  "CORS_ORIGINS",
+  "UPSTREAM_MAX_ATTEMPTS",
+  "RETRY_BASE_DELAY_MS",
+  "RETRY_MAX_DELAY_MS",
+  "MODELS_CACHE_TTL_MS",
+  "TOKEN_CACHE_SIZE",
+];
+
+Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {
+  assert.deepEqual([...CONFIG_VARIABLES].sort(), [...VARIABLES].sort());
+});
+
+Deno.test("loadConfig treats empty and blank strings as unset", async (t) => {
+  for (const blank of ["", "   "]) {
+    await t.step(JSON.stringify(blank), () => {
+      const env = Object.fromEntries(VARIABLES.map((name) => [name, blank]));
+      assert.deepEqual(loadConfig(env), DEFAULTS);
+    });
+  }
+});
+
+Deno.test("loadConfig reads numbers, levels and lists", async (t) => {
+  const rows: { name: string; env: Record<string, string>; expected: Partial<Config> }[] = [
+    { name: "PORT 0", env: { PORT: "0" }, expected: { port: 0 } },
+    { name: "PORT padded", env: { PORT: " 9000 " }, expected: { port: 9000 } },
+    { name: "LOG_LEVEL upper case", env: { LOG_LEVEL: "DEBUG" }, expected: { logLevel: "debug" } },
+    {
+      name: "PROXY_API_KEYS split and trimmed",
+      env: { PROXY_API_KEYS: " k1 ,k2,, k3 " },
+      expected: { proxyApiKeys: ["k1", "k2", "k3"] },
+    },
+    {
+      name: "CORS_ORIGINS list",
+      env: { CORS_ORIGINS: "https://a.example,https://b.example" },
+      expected: { corsOrigins: ["https://a.example", "https://b.example"] },
+    },
+    {
+      name: "GIGACHAT_CA_FILE trimmed",
+      env: { GIGACHAT_CA_FILE: " /etc/ca.pem " },
+      expected: { caFile: "/etc/ca.pem" },
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      assert.deepEqual(loadConfig(row.env), { ...DEFAULTS, ...row.expected });
+    });
+  }
+});
+
+Deno.test("loadConfig expands scope short forms", async (t) => {
+  const rows = [
+    { name: "pers", value: "pers", expected: "GIGACHAT_API_PERS" },
+    { name: "B2B", value: "B2B", expected: "GIGACHAT_API_B2B" },
+    { name: "padded corp", value: " corp ", expected: "GIGACHAT_API_CORP" },
+    { name: "full name", value: "GIGACHAT_API_CORP", expected: "GIGACHAT_API_CORP" },
+    { name: "full name lower case", value: "gigachat_api_b2b", expected: "GIGACHAT_API_B2B" },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      assert.equal(loadConfig({ GIGACHAT_DEFAULT_SCOPE: row.value }).scope, row.expected);
+    });
+  }
+});
+
+Deno.test("loadConfig takes https URLs, and http only for loopback", async (t) => {
+  const rows = [
+    {
+      name: "https, trailing slash trimmed",
+      value: "https://gigachat.example/api/v1/",
+      expected: "https://gigachat.example/api/v1",
+    },
+    {
+      name: "several trailing slashes",
+      value: "https://gigachat.example/api///",
+      expected: "https://gigachat.example/api",
+    },
+    { name: "http 127.0.0.1", value: "http://127.0.0.1:9000/", expected: "http://127.0.0.1:9000" },
+    {
+      name: "http localhost",
+      value: "http://localhost:9000/v1",
+      expected: "http://localhost:9000/v1",
+    },
+    { name: "http [::1]", value: "http://[::1]:9000/v1/", expected: "http://[::1]:9000/v1" },
+  ];
+  for (const row of rows) {
+    await t.step(`GIGACHAT_API_URL ${row.name}`, () => {
+      assert.equal(loadConfig({ GIGACHAT_API_URL: row.value }).apiUrl, row.expected);
+    });
+    await t.step(`GIGACHAT_AUTH_URL ${row.name}`, () => {
+      assert.equal(loadConfig({ GIGACHAT_AUTH_URL: row.value }).authUrl, row.expected);
+    });
+  }
+});
+
+Deno.test("loadConfig rejects each bad variable with a message starting with its name", async (t) => {
+  const rows: { name: string; env: Record<string, string> }[] = [
+    { name: "PORT", env: { PORT: "abc" } },
+    { name: "PORT", env: { PORT: "70000" } },
+    { name: "PORT", env: { PORT: "-1" } },
+    { name: "PORT", env: { PORT: "1.5" } },
+    { name: "GIGACHAT_API_URL", env: { GIGACHAT_API_URL: "http://gigachat.example/api/v1" } },
+    { name: "GIGACHAT_API_URL", env: { GIGACHAT_API_URL: "http://0.0.0.0:9000" } },
+    { name: "GIGACHAT_API_URL", env: { GIGACHAT_API_URL: "not a url" } },
+    { name: "GIGACHAT_AUTH_URL", env: { GIGACHAT_AUTH_URL: "ftp://ngw.example/oauth" } },
+    { name: "GIGACHAT_DEFAULT_SCOPE", env: { GIGACHAT_DEFAULT_SCOPE: "GIGACHAT_API_GOLD" } },
+    { name: "TOKEN_REFRESH_BUFFER_MS", env: { TOKEN_REFRESH_BUFFER_MS: "1500001" } },
+    { name: "REQUEST_TIMEOUT_MS", env: { REQUEST_TIMEOUT_MS: "0" } },
+    { name: "CONNECT_TIMEOUT_MS", env: { CONNECT_TIMEOUT_MS: "soon" } },
+    { name: "MAX_BODY_BYTES", env: { MAX_BODY_BYTES: "1023" } },
+    { name: "LOG_LEVEL", env: { LOG_LEVEL: "verbose" } },
+    { name: "UPSTREAM_MAX_ATTEMPTS", env: { UPSTREAM_MAX_ATTEMPTS: "11" } },
+    { name: "RETRY_BASE_DELAY_MS", env: { RETRY_BASE_DELAY_MS: "-5" } },
+    { name: "RETRY_MAX_DELAY_MS", env: { RETRY_MAX_DELAY_MS: "1e3" } },
+    { name: "MODELS_CACHE_TTL_MS", env: { MODELS_CACHE_TTL_MS: "x" } },
+    { name: "TOKEN_CACHE_SIZE", env: { TOKEN_CACHE_SIZE: "0" } },
+    { name: "MODEL_ALIASES", env: { MODEL_ALIASES: "{bad" } },
+  ];
+  for (const row of rows) {
+    await t.step(`${row.name}=${Object.values(row.env)[0]}`, () => {
+      const error = configError(row.env);
+      assert.ok(error.message.startsWith(`${row.name} `), error.message);
+    });
+  }
+});
+
+Deno.test("loadConfig messages say what is wrong and echo the bad value", async (t) => {
+  const rows = [
+    {
+      name: "PORT out of range",
+      env: { PORT: "70000" },
+      expected: 'PORT must be at most 65535 (got "70000")',
+    },
+    {
+      name: "plain http to a remote host",
+      env: { GIGACHAT_API_URL: "http://gigachat.example" },
+      expected:
+        'GIGACHAT_API_URL must be an https:// URL (http:// only for a loopback host) (got "http://gigachat.example")',
+    },
+    {
+      name: "unknown scope",
+      env: { GIGACHAT_DEFAULT_SCOPE: "gold" },
+      expected:
+        'GIGACHAT_DEFAULT_SCOPE must be PERS, B2B or CORP (or GIGACHAT_API_PERS, ...) (got "gold")',
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => assert.equal(configError(row.env).message, row.expected));
+  }
+});
+
+Deno.test("loadConfig reads MODEL_ALIASES as a JSON object of names", async (t) => {
+  await t.step("valid object", () => {
+    assert.deepEqual(
+      loadConfig({ MODEL_ALIASES: '{"gpt-4o":"GigaChat-2-Max","gpt-4o-mini":"GigaChat-2"}' })
+        .modelAliases,
+      { "gpt-4o": "GigaChat-2-Max", "gpt-4o-mini": "GigaChat-2" },
+    );
+  });
+  const rows = [
+    {
+      name: "not JSON",
+      value: "{gpt-4o: GigaChat}",
+      expected:
+        'MODEL_ALIASES must be a JSON object like {"gpt-4o":"GigaChat-2-Max"} (got "{gpt-4o: GigaChat}")',
+    },
+    {
+      name: "an array",
+      value: '["GigaChat"]',
+      expected:
+        'MODEL_ALIASES must be a JSON object of model names, like {"gpt-4o":"GigaChat-2-Max"} (got "[\\"GigaChat\\"]")',
+    },
+    {
+      name: "null",
+      value: "null",
+      expected:
+        'MODEL_ALIASES must be a JSON object of model names, like {"gpt-4o":"GigaChat-2-Max"} (got "null")',
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      assert.equal(configError({ MODEL_ALIASES: row.value }).message, row.expected);
+    });
+  }
+  for (const value of ['{"gpt-4o":""}', '{"gpt-4o":1}', '{"":"GigaChat"}']) {
+    await t.step(`rejects ${value}`, () => {
+      assert.ok(configError({ MODEL_ALIASES: value }).message.startsWith("MODEL_ALIASES "));
+    });
+  }
+});
+
+Deno.test("loadConfig never echoes GIGACHAT_CREDENTIALS or PROXY_API_KEYS", async (t) => {
+  const key = "c2VydmVyLXNpZGUtc2VjcmV0LWtleQ==";
+  const proxyKey = "proxy-key-do-not-print";
+  const rows = [
+    { name: "refused bind", env: { GIGACHAT_CREDENTIALS: key, HOST: "0.0.0.0" } },
+    { name: "another bad variable", env: { GIGACHAT_CREDENTIALS: key, PORT: "http" } },
+    { name: "bad variable with proxy keys", env: { PROXY_API_KEYS: proxyKey, LOG_LEVEL: "x" } },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      const { message } = configError(row.env);
+      assert.ok(!message.includes(key), message);
+      assert.ok(!message.includes(proxyKey), message);
+    });
+  }
+});
+
+Deno.test("loadConfig refuses server-side credentials open to the network without PROXY_API_KEYS", async (t) => {
+  const key = "c2VydmVyLXNpZGUta2V5";
+  const rows: { name: string; env: Record<string, string>; allowed: boolean }[] = [
+    { name: "127.0.0.1", env: { HOST: "127.0.0.1" }, allowed: true },
+    { name: "::1", env: { HOST: "::1" }, allowed: true },
+    { name: "localhost", env: { HOST: "localhost" }, allowed: true },
+    { name: "default HOST", env: {}, allowed: true },
+    { name: "0.0.0.0", env: { HOST: "0.0.0.0" }, allowed: false },
+    { name: "LAN address", env: { HOST: "192.168.1.10" }, allowed: false },
+    {
+      name: "0.0.0.0, keys only commas",
+      env: { HOST: "0.0.0.0", PROXY_API_KEYS: " , " },
+      allowed: false,
+    },
+    { name: "0.0.0.0 with keys", env: { HOST: "0.0.0.0", PROXY_API_KEYS: "k1" }, allowed: true },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      const env = { GIGACHAT_CREDENTIALS: key, ...row.env };
+      if (row.allowed) {
+        assert.equal(loadConfig(env).credentials, key);
+      } else {
+        assert.ok(configError(env).message.startsWith("PROXY_API_KEYS must be set"));
+      }
+    });
+  }
+  await t.step("pass-through on 0.0.0.0 needs no keys", () => {
+    assert.equal(loadConfig({ HOST: "0.0.0.0" }).host, "0.0.0.0");
+  });
+});
