@@ -30,6 +30,8 @@ export interface Config {
   retryMaxDelayMs: number;
   modelsCacheTtlMs: number;
   tokenCacheSize: number;
+  maxOutputTokens: number;
+  structuredOutputMode: "function" | "native";
 }
 
 /** Raised for a bad setting; main.ts prints its one-line message and exits with code 1. */
@@ -107,6 +109,10 @@ const schema = z.object({
   RETRY_MAX_DELAY_MS: int(0).default(20_000),
   MODELS_CACHE_TTL_MS: int(0).default(60_000),
   TOKEN_CACHE_SIZE: int(1).default(1000),
+  MAX_OUTPUT_TOKENS: int(1).default(32768),
+  STRUCTURED_OUTPUT_MODE: z.string().trim().toLowerCase().pipe(
+    z.enum(["function", "native"], { message: "must be function or native" }),
+  ).default("function"),
 });
 
 /** Every variable the gateway reads, for `.env` loading and the README table. */
@@ -152,6 +158,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     retryMaxDelayMs: v.RETRY_MAX_DELAY_MS,
     modelsCacheTtlMs: v.MODELS_CACHE_TTL_MS,
     tokenCacheSize: v.TOKEN_CACHE_SIZE,
+    maxOutputTokens: v.MAX_OUTPUT_TOKENS,
+    structuredOutputMode: v.STRUCTURED_OUTPUT_MODE,
   };
   if (config.credentials && config.proxyApiKeys.length === 0 && !isLoopbackHost(config.host)) {
     throw new ConfigError(

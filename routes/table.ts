@@ -1,6 +1,7 @@
 import type { RequestContext } from "../lib/context.ts";
 import type { Route } from "../lib/http/router.ts";
 import { NAME, VERSION } from "../lib/version.ts";
+import { chatCompletions } from "./chat_completions.ts";
 import { health } from "./health.ts";
 import { getModel, listModels } from "./models.ts";
 
@@ -10,6 +11,7 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/health", handler: health },
   { method: "GET", path: "/models", handler: listModels },
   { method: "GET", path: "/models/:id", handler: getModel },
+  { method: "POST", path: "/chat/completions", handler: chatCompletions },
 ];
 
 /** `GET /`: what this is and what it serves. */

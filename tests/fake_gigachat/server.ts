@@ -4,6 +4,7 @@
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerChat, type ChatScript } from "./chat.ts";
 import { createTestTls, type TestTls } from "./test_tls.ts";
 import modelsList from "./samples/models_list.json" with { type: "json" };
 import modelsGet404 from "./samples/models_get_404.json" with { type: "json" };
@@ -26,6 +27,12 @@ export interface Fault {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Streams only: close the connection after this many events (a reset mid-stream). */
+  cutAfterEvents?: number;
+  /** Streams only: send this raw text as the first event's data (malformed SSE). */
+  rawEvent?: string;
+  /** Streams only: never send [DONE] nor end the response. */
+  hang?: boolean;
 }
 
 /** A request as the fake saw it. */
@@ -42,6 +49,8 @@ export interface FakeGigaChatOptions {
   tokenTtlMs?: number;
   tls?: TestTls;
   port?: number;
+  /** Pause between stream events, so streaming is visible (demo) or measurable. */
+  chunkDelayMs?: number;
 }
 
 const ALL_SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
@@ -60,12 +69,15 @@ export class FakeGigaChat {
   readonly #tokenTtlMs: number;
   readonly #tokens = new Map<string, number>();
   readonly #faults: Fault[] = [];
+  readonly #scripts: ChatScript[] = [];
+  readonly #chunkDelayMs: number;
 
   private constructor(server: https.Server, tls: TestTls, options: FakeGigaChatOptions) {
     this.#server = server;
     this.caPem = tls.caPem;
     this.#keys = options.keys ?? { [DEMO_KEY]: ALL_SCOPES };
     this.#tokenTtlMs = options.tokenTtlMs ?? 30 * 60_000;
+    this.#chunkDelayMs = options.chunkDelayMs ?? 0;
     const { port } = server.address() as AddressInfo;
     this.apiUrl = `https://127.0.0.1:${port}/api/v1`;
     this.authUrl = `https://127.0.0.1:${port}/api/v2/oauth`;
@@ -87,6 +99,16 @@ export class FakeGigaChat {
   /** Queues faults; each applies to the next matching requests, in order. */
   inject(...faults: Fault[]): void {
     this.#faults.push(...faults.map((fault) => ({ ...fault, times: fault.times ?? 1 })));
+  }
+
+  /** Queues answers for the next chat requests (otherwise the fake echoes the user). */
+  scriptChat(...scripts: ChatScript[]): void {
+    this.#scripts.push(...scripts);
+  }
+
+  /** The JSON bodies the fake received on /chat/completions. */
+  chatBodies(): Record<string, unknown>[] {
+    return this.requestsTo("/chat/completions").map((r) => JSON.parse(r.body));
   }
 
   /** Makes every token issued so far invalid, as if GigaChat had revoked them early. */
@@ -120,7 +142,7 @@ export class FakeGigaChat {
       req.socket.destroy();
       return;
     }
-    if (fault?.status !== undefined) {
+    if (fault?.status !== undefined && fault.cutAfterEvents === undefined) {
       send(res, fault.status, fault.body ?? { status: fault.status, message: "injected" }, {
         headers: fault.headers,
       });
@@ -134,7 +156,29 @@ export class FakeGigaChat {
       // The real API says this for expired tokens (API-chat.md §6).
       return send(res, 401, { status: 401, message: "Token has expired" });
     }
-    this.#api(req.method ?? "GET", path.slice("/api/v1".length), body, res);
+    await this.#api(req.method ?? "GET", path.slice("/api/v1".length), body, res, fault);
+  }
+
+  /** SSE with GigaChat's framing: `data: <json>` and a blank line, no event names (§5). */
+  async #stream(res: ServerResponse, events: string[], fault: Fault | undefined): Promise<void> {
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
+      "X-Request-Id": crypto.randomUUID(),
+    });
+    const sent = fault?.rawEvent === undefined ? events : [fault.rawEvent, ...events];
+    for (const [i, data] of sent.entries()) {
+      if (fault?.cutAfterEvents !== undefined && i >= fault.cutAfterEvents) {
+        res.socket?.destroy();
+        return;
+      }
+      if (fault?.hang && data === "[DONE]") return;
+      if (res.destroyed) return;
+      // Wait until each event is on the wire, so a cut lands after the events already sent.
+      await new Promise<void>((resolve) => res.write(`data: ${data}\n\n`, () => resolve()));
+      if (this.#chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.#chunkDelayMs));
+    }
+    res.end();
   }
 
   #takeFault(path: string): Fault | undefined {
@@ -176,7 +220,25 @@ export class FakeGigaChat {
     send(res, 200, { access_token: token, expires_at: expiresAt });
   }
 
-  #api(method: string, path: string, _body: string, res: ServerResponse): void {
+  async #api(
+    method: string,
+    path: string,
+    body: string,
+    res: ServerResponse,
+    fault: Fault | undefined,
+  ): Promise<void> {
+    if (method === "POST" && path === "/chat/completions") {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return send(res, 400, { status: 400, message: "Invalid JSON" });
+      }
+      const outcome = answerChat(parsed, this.#scripts.shift());
+      if (outcome.kind === "error") return send(res, outcome.status, outcome.body);
+      if (outcome.kind === "json") return send(res, 200, outcome.body);
+      return await this.#stream(res, outcome.events, fault);
+    }
     if (method === "GET" && path === "/models") return send(res, 200, modelsList);
     if (method === "GET" && path.startsWith("/models/")) {
       const id = decodeURIComponent(path.slice("/models/".length));

@@ -22,6 +22,8 @@ const DEFAULTS: Config = {
   retryMaxDelayMs: 20_000,
   modelsCacheTtlMs: 60_000,
   tokenCacheSize: 1000,
+  maxOutputTokens: 32768,
+  structuredOutputMode: "function",
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
@@ -60,6 +62,8 @@ const VARIABLES = [
   "RETRY_MAX_DELAY_MS",
   "MODELS_CACHE_TTL_MS",
   "TOKEN_CACHE_SIZE",
+  "MAX_OUTPUT_TOKENS",
+  "STRUCTURED_OUTPUT_MODE",
 ];
 
 Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {

@@ -1,0 +1,73 @@
+// GigaChat v1 wire types (API-chat.md §2–§5). Only what the gateway reads or writes.
+
+/** A message as GigaChat takes it: content is always a string (§2). */
+export interface GigaChatMessage {
+  role: "system" | "user" | "assistant" | "function";
+  content: string;
+  /** Function name, required on `function` messages. */
+  name?: string;
+  /** On assistant messages; `arguments` is an object, not a JSON string (§4). */
+  function_call?: { name: string; arguments: Record<string, unknown> };
+  functions_state_id?: string;
+  attachments?: string[];
+}
+
+/** A function the model may call (§4). */
+export interface GigaChatFunction {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+export type GigaChatFunctionCallMode = "auto" | "none" | { name: string };
+
+/** The body of `POST /chat/completions`. */
+export interface GigaChatChatRequest {
+  model: string;
+  messages: GigaChatMessage[];
+  temperature?: number;
+  top_p?: number;
+  n?: number;
+  stream?: boolean;
+  max_tokens?: number;
+  repetition_penalty?: number;
+  update_interval?: number;
+  profanity_check?: boolean;
+  functions?: GigaChatFunction[];
+  function_call?: GigaChatFunctionCallMode;
+  response_format?: Record<string, unknown>;
+}
+
+/** `finish_reason` values GigaChat documents (§3). */
+export type GigaChatFinishReason = "stop" | "length" | "function_call" | "blacklist" | "error";
+
+export interface GigaChatUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+  precached_prompt_tokens?: number;
+}
+
+/** An assistant message or a stream delta: the same fields, all optional in deltas. */
+export interface GigaChatAssistantPart {
+  role?: string;
+  content?: string;
+  function_call?: { name?: string; arguments?: unknown };
+  functions_state_id?: string;
+}
+
+/** A non-stream answer: no `id`, `model` carries the version (§3). */
+export interface GigaChatCompletion {
+  choices: { message: GigaChatAssistantPart; index?: number; finish_reason?: string }[];
+  created?: number;
+  model?: string;
+  usage?: GigaChatUsage;
+}
+
+/** One stream event: `object` is "chat.completion" here too, usage only in the last (§5). */
+export interface GigaChatChunk {
+  choices: { delta: GigaChatAssistantPart; index?: number; finish_reason?: string }[];
+  created?: number;
+  model?: string;
+  usage?: GigaChatUsage;
+}

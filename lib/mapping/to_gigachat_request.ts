@@ -1,0 +1,137 @@
+import { invalidRequest } from "../errors.ts";
+import type { GigaChatChatRequest, GigaChatFunction } from "../gigachat/types.ts";
+import type { ChatRequest, FunctionTool } from "../openai/chat_request.ts";
+import { resolveModel } from "../openai/resolve_model.ts";
+import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
+import { toGigaChatMessages } from "./to_gigachat_messages.ts";
+import { type ToolNames, toolNamesFor } from "./tool_names.ts";
+
+/** How the structured-output emulation and the response mapping must treat this request. */
+export interface ChatPlan {
+  /** The model name the client asked for; responses report it. */
+  requestedModel: string;
+  stream: boolean;
+  includeUsage: boolean;
+  stop: readonly string[];
+  names: ToolNames;
+  /** Upstream function whose arguments are the answer (json_schema emulation). */
+  answerFunction?: string;
+  /** Tools the gateway cannot pass on (non-function types), for a log line. */
+  ignoredTools: readonly string[];
+}
+
+export interface ChatMappingOptions {
+  aliases: Readonly<Record<string, string>>;
+  /** max_tokens above this are lowered to it rather than failing upstream. */
+  maxOutputTokens: number;
+  structuredOutput: "function" | "native";
+}
+
+/** The instruction that turns on JSON mode, GigaChat having no `json_object` format. */
+export const JSON_OBJECT_INSTRUCTION =
+  "Answer with one valid JSON object only: no prose, no Markdown code fences.";
+
+/**
+ * An OpenAI chat request → GigaChat's body plus a {@linkcode ChatPlan} (API-chat.md §2, §4).
+ * OpenAI-only fields (tools, tool_choice, stream_options, max_completion_tokens,
+ * response_format, stop) are translated, never forwarded as they are.
+ * @throws {GatewayError} 400 naming the field at fault.
+ */
+export function toGigaChatRequest(
+  request: ChatRequest,
+  options: ChatMappingOptions,
+): { body: GigaChatChatRequest; plan: ChatPlan } {
+  const functionTools = (request.tools ?? []).filter((tool): tool is FunctionTool =>
+    tool.type === "function" && "function" in tool
+  );
+  const ignoredTools = (request.tools ?? []).filter((tool) => tool.type !== "function").map(
+    (tool) => tool.type,
+  );
+  const names = toolNamesFor(functionTools.map((tool) => tool.function.name));
+  const body: GigaChatChatRequest = {
+    model: resolveModel(request.model, options.aliases),
+    messages: toGigaChatMessages(request.messages, names),
+  };
+  const plan: ChatPlan = {
+    requestedModel: request.model,
+    stream: request.stream === true,
+    includeUsage: request.stream === true && request.stream_options?.include_usage === true,
+    stop: stopSequences(request.stop),
+    names,
+    ignoredTools,
+  };
+  if (plan.stream) body.stream = true;
+
+  // GigaChat rejects temperature 0; the reference maps greedy decoding to top_p 0 (§2).
+  if (request.temperature === 0) body.top_p = 0;
+  else if (typeof request.temperature === "number") body.temperature = request.temperature;
+  if (typeof request.top_p === "number" && body.top_p === undefined) body.top_p = request.top_p;
+  if (typeof request.n === "number") body.n = request.n;
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  if (typeof maxTokens === "number") body.max_tokens = Math.min(maxTokens, options.maxOutputTokens);
+  const extras = request.extra_body ?? {};
+  const repetition = request.repetition_penalty ?? extras.repetition_penalty;
+  if (repetition !== undefined) body.repetition_penalty = repetition;
+  const interval = request.update_interval ?? extras.update_interval;
+  if (interval !== undefined) body.update_interval = interval;
+  const profanity = request.profanity_check ?? extras.profanity_check;
+  if (profanity !== undefined) body.profanity_check = profanity;
+
+  const choice = request.tool_choice ?? "auto";
+  const functions: GigaChatFunction[] = choice === "none" ? [] : functionTools.map((tool) => ({
+    name: names.toUpstream(tool.function.name),
+    ...(tool.function.description ? { description: tool.function.description } : {}),
+    parameters: sanitizeJsonSchema(tool.function.parameters),
+  }));
+  if (functions.length > 0) {
+    if (typeof choice === "object") {
+      if (!functionTools.some((tool) => tool.function.name === choice.function.name)) {
+        throw invalidRequest(
+          `tool_choice names '${choice.function.name}', which is not among the tools.`,
+          "tool_choice",
+        );
+      }
+      body.function_call = { name: names.toUpstream(choice.function.name) };
+    } else if (choice === "required" && functions.length === 1) {
+      // GigaChat cannot force "some" call; with one tool, forcing that tool is the same thing.
+      body.function_call = { name: functions[0].name };
+    } else {
+      body.function_call = "auto";
+    }
+  }
+
+  const format = request.response_format;
+  if (format?.type === "json_schema") {
+    const schema = format.json_schema.schema ?? { type: "object", properties: {} };
+    if (options.structuredOutput === "native") {
+      body.response_format = {
+        type: "json_schema",
+        schema,
+        ...(format.json_schema.strict ? { strict: true } : {}),
+      };
+    } else {
+      let name = format.json_schema.name;
+      while (functions.some((fn) => fn.name === name)) name = `${name}_answer`;
+      functions.push({
+        name,
+        description: format.json_schema.description ??
+          "Give the final answer to the user in this structure.",
+        parameters: sanitizeJsonSchema(schema),
+      });
+      plan.answerFunction = name;
+      // With tools present the model may still call them first; the schema shapes the answer.
+      body.function_call = functions.length === 1 ? { name } : "auto";
+    }
+  } else if (format?.type === "json_object") {
+    const first = body.messages[0];
+    if (first?.role === "system") first.content = `${first.content}\n\n${JSON_OBJECT_INSTRUCTION}`;
+    else body.messages.unshift({ role: "system", content: JSON_OBJECT_INSTRUCTION });
+  }
+  if (functions.length > 0) body.functions = functions;
+  return { body, plan };
+}
+
+function stopSequences(stop: string | readonly string[] | null | undefined): string[] {
+  if (stop === null || stop === undefined) return [];
+  return (typeof stop === "string" ? [stop] : [...stop]).filter((value) => value.length > 0);
+}

@@ -1,0 +1,134 @@
+import type { GigaChatChunk, GigaChatUsage } from "../gigachat/types.ts";
+import type {
+  OpenAIChatCompletionChunk,
+  OpenAIChunkChoice,
+  OpenAIFinishReason,
+} from "../openai/types.ts";
+import { mapGigaChatFinishReason } from "./map_gigachat_finish_reason.ts";
+import { StopCutter } from "./stop_cutter.ts";
+import type { ChatPlan } from "./to_gigachat_request.ts";
+import type { ResponseIds } from "./to_openai_completion.ts";
+import { argumentsJson, toOpenAIToolCall } from "./to_openai_tool_call.ts";
+import { toOpenAIUsage } from "./to_openai_usage.ts";
+
+interface ChoiceState {
+  started: boolean;
+  finished: boolean;
+  toolCalls: number;
+  cutter: StopCutter;
+}
+
+/**
+ * GigaChat stream chunks → OpenAI chunks (API-chat.md §5), one upstream chunk at a time, so
+ * the route forwards each as soon as it arrives. GigaChat's quirks are absorbed here: `object`
+ * "chat.completion" and no `id` in chunks, a whole function call in one delta, usage only in the
+ * last chunk. Every chunk shares one id and `created`; `finish_reason` appears once per choice,
+ * on its last chunk; usage follows in a `choices: []` chunk when the client asked for it.
+ */
+export class ChatChunkMapper {
+  readonly #plan: ChatPlan;
+  readonly #ids: ResponseIds;
+  readonly #choices = new Map<number, ChoiceState>();
+  #usage: GigaChatUsage | undefined;
+  #fingerprint: string | undefined;
+
+  constructor(plan: ChatPlan, ids: ResponseIds) {
+    this.#plan = plan;
+    this.#ids = ids;
+  }
+
+  /** The opening chunk, sent before GigaChat says anything: the assistant role. */
+  start(): OpenAIChatCompletionChunk {
+    this.#state(0).started = true;
+    return this.#chunk([choice(0, { role: "assistant", content: "" })]);
+  }
+
+  /** The OpenAI chunks for one GigaChat chunk (none when it carries nothing to say). */
+  map(upstream: GigaChatChunk): OpenAIChatCompletionChunk[] {
+    if (upstream.usage) this.#usage = upstream.usage;
+    if (typeof upstream.model === "string") this.#fingerprint ??= upstream.model;
+    const out: OpenAIChunkChoice[] = [];
+    (upstream.choices ?? []).forEach((c, position) => {
+      const index = c.index ?? position;
+      const state = this.#state(index);
+      if (state.finished) return;
+      const delta = c.delta ?? {};
+      const role = state.started ? {} : { role: "assistant" as const };
+      state.started = true;
+      const call = delta.function_call;
+      let reason: OpenAIFinishReason | undefined;
+      if (
+        call !== undefined && this.#plan.answerFunction !== undefined &&
+        call.name === this.#plan.answerFunction
+      ) {
+        out.push(choice(index, { ...role, content: argumentsJson(call.arguments) }));
+        reason = "stop";
+      } else if (call !== undefined) {
+        const toolCall = toOpenAIToolCall(delta, this.#plan.names);
+        if (toolCall !== undefined) {
+          out.push(
+            choice(index, { ...role, tool_calls: [{ index: state.toolCalls++, ...toolCall }] }),
+          );
+        }
+      } else if (delta.content) {
+        const cut = state.cutter.push(delta.content);
+        if (cut.text || role.role) out.push(choice(index, { ...role, content: cut.text }));
+        if (cut.stopped) reason = "stop";
+      }
+      if (reason === undefined && c.finish_reason !== undefined) {
+        const rest = state.cutter.flush();
+        if (rest) out.push(choice(index, { content: rest }));
+        reason = mapGigaChatFinishReason(c.finish_reason);
+        if (reason === "tool_calls" && state.toolCalls === 0) reason = "stop";
+      }
+      if (reason !== undefined) {
+        state.finished = true;
+        out.push({ ...choice(index, {}), finish_reason: reason });
+      }
+    });
+    // One choice entry per chunk, as OpenAI sends them: clients read `choices[0]`.
+    return out.map((entry) => this.#chunk([entry]));
+  }
+
+  /** True once every choice that appeared has its finish_reason. */
+  get complete(): boolean {
+    return [...this.#choices.values()].every((state) => state.finished);
+  }
+
+  /** The closing chunks: usage (if asked for), after the last choice chunk. */
+  finish(): OpenAIChatCompletionChunk[] {
+    if (!this.#plan.includeUsage) return [];
+    return [{ ...this.#chunk([]), usage: toOpenAIUsage(this.#usage) }];
+  }
+
+  #state(index: number): ChoiceState {
+    let state = this.#choices.get(index);
+    if (state === undefined) {
+      state = {
+        started: false,
+        finished: false,
+        toolCalls: 0,
+        cutter: new StopCutter(this.#plan.stop),
+      };
+      this.#choices.set(index, state);
+    }
+    return state;
+  }
+
+  #chunk(choices: OpenAIChunkChoice[]): OpenAIChatCompletionChunk {
+    const chunk: OpenAIChatCompletionChunk = {
+      id: this.#ids.id,
+      object: "chat.completion.chunk",
+      created: this.#ids.created,
+      model: this.#plan.requestedModel,
+      choices,
+    };
+    if (this.#fingerprint !== undefined) chunk.system_fingerprint = this.#fingerprint;
+    if (this.#plan.includeUsage) chunk.usage = null;
+    return chunk;
+  }
+}
+
+function choice(index: number, delta: OpenAIChunkChoice["delta"]): OpenAIChunkChoice {
+  return { index, delta, logprobs: null, finish_reason: null };
+}

@@ -1,0 +1,77 @@
+import type { GigaChatCompletion } from "../gigachat/types.ts";
+import type { OpenAIChatCompletion } from "../openai/types.ts";
+import { mapGigaChatFinishReason } from "./map_gigachat_finish_reason.ts";
+import { cutAtStop } from "./stop_cutter.ts";
+import type { ChatPlan } from "./to_gigachat_request.ts";
+import { argumentsJson, toOpenAIToolCall } from "./to_openai_tool_call.ts";
+import { toOpenAIUsage } from "./to_openai_usage.ts";
+
+/** The id and time every OpenAI object of one response shares. */
+export interface ResponseIds {
+  id: string;
+  created: number;
+}
+
+/** A new `chatcmpl-…` id and the current time in seconds. */
+export function newResponseIds(): ResponseIds {
+  return {
+    id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`,
+    created: Math.floor(Date.now() / 1000),
+  };
+}
+
+/** A non-stream GigaChat answer → OpenAI's chat.completion (API-chat.md §3, §4). */
+export function toOpenAICompletion(
+  answer: GigaChatCompletion,
+  plan: ChatPlan,
+  ids: ResponseIds,
+): OpenAIChatCompletion {
+  const completion: OpenAIChatCompletion = {
+    id: ids.id,
+    object: "chat.completion",
+    created: ids.created,
+    model: plan.requestedModel,
+    choices: answer.choices.map((choice, position) => {
+      const message = choice.message ?? {};
+      const index = choice.index ?? position;
+      const call = message.function_call;
+      if (
+        call !== undefined && plan.answerFunction !== undefined && call.name === plan.answerFunction
+      ) {
+        // json_schema emulation: the forced function's arguments are the answer.
+        return {
+          index,
+          message: { role: "assistant", content: argumentsJson(call.arguments), refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        };
+      }
+      const toolCall = toOpenAIToolCall(message, plan.names);
+      if (toolCall !== undefined) {
+        return {
+          index,
+          message: {
+            role: "assistant",
+            content: message.content ? message.content : null,
+            refusal: null,
+            tool_calls: [toolCall],
+          },
+          logprobs: null,
+          finish_reason: "tool_calls",
+        };
+      }
+      const cut = cutAtStop(message.content ?? "", plan.stop);
+      const reason = mapGigaChatFinishReason(choice.finish_reason);
+      return {
+        index,
+        message: { role: "assistant", content: cut.text, refusal: null },
+        logprobs: null,
+        // "tool_calls" without a call would send clients looking for one that is not there.
+        finish_reason: cut.stopped || reason === "tool_calls" ? "stop" : reason,
+      };
+    }),
+    usage: toOpenAIUsage(answer.usage),
+  };
+  if (typeof answer.model === "string") completion.system_fingerprint = answer.model;
+  return completion;
+}

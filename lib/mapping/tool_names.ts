@@ -1,0 +1,37 @@
+// GigaChat's built-in functions (API-more.md §10; v2 tool names too, in case a model exposes
+// them) answer to fixed names, so a user function with such a name must travel renamed.
+const BUILT_IN = new Set([
+  "web_search",
+  "text2image",
+  "get_file_content",
+  "text2model3d",
+  "code_interpreter",
+  "image_generate",
+  "model_3d_generate",
+  "url_content_extraction",
+]);
+
+/** Client tool names ↔ the names GigaChat sees, for one request. */
+export interface ToolNames {
+  toUpstream(name: string): string;
+  fromUpstream(name: string): string;
+}
+
+/** Renames client tools that collide with built-ins to `user_<name>` (unique among `names`). */
+export function toolNamesFor(names: readonly string[]): ToolNames {
+  const up = new Map<string, string>();
+  const down = new Map<string, string>();
+  const taken = new Set(names);
+  for (const name of names) {
+    if (!BUILT_IN.has(name)) continue;
+    let renamed = `user_${name}`;
+    while (taken.has(renamed)) renamed = `user_${renamed}`;
+    taken.add(renamed);
+    up.set(name, renamed);
+    down.set(renamed, name);
+  }
+  return {
+    toUpstream: (name) => up.get(name) ?? name,
+    fromUpstream: (name) => down.get(name) ?? name,
+  };
+}

@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { invalidRequest } from "../errors.ts";
+
+// OpenAI's chat completion request, as far as the gateway reads it. Unknown top-level fields
+// (store, metadata, seed, logprobs, user, ...) are dropped, not rejected: clients send many.
+
+const textPart = z.object({ type: z.literal("text"), text: z.string() });
+const imagePart = z.object({
+  type: z.literal("image_url"),
+  image_url: z.object({ url: z.string(), detail: z.string().optional() }),
+});
+const filePart = z.object({
+  type: z.literal("file"),
+  file: z.object({
+    file_data: z.string().optional(),
+    file_id: z.string().optional(),
+    filename: z.string().optional(),
+  }),
+});
+// Any other part (input_audio, refusal, ...) is kept so the mapper can name it in a 400.
+const otherPart = z.looseObject({ type: z.string() });
+
+const userContent = z.union([
+  z.string(),
+  z.array(z.union([textPart, imagePart, filePart, otherPart])),
+]);
+const textContent = z.union([z.string(), z.array(z.union([textPart, otherPart]))]);
+
+const toolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal("function").optional(),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const message = z.discriminatedUnion("role", [
+  z.object({
+    role: z.enum(["system", "developer"]),
+    content: textContent,
+    name: z.string().optional(),
+  }),
+  z.object({ role: z.literal("user"), content: userContent, name: z.string().optional() }),
+  z.object({
+    role: z.literal("assistant"),
+    content: textContent.nullish(),
+    tool_calls: z.array(toolCall).nullish(),
+    function_call: z.object({ name: z.string(), arguments: z.string() }).nullish(),
+    name: z.string().optional(),
+  }),
+  z.object({ role: z.literal("tool"), content: textContent, tool_call_id: z.string().min(1) }),
+  z.object({ role: z.literal("function"), content: z.string().nullable(), name: z.string() }),
+]);
+
+const functionTool = z.object({
+  type: z.literal("function"),
+  function: z.object({
+    name: z.string().min(1).max(64),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.object({ type: z.literal("function"), function: z.object({ name: z.string().min(1) }) }),
+]);
+
+const responseFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.object({ type: z.literal("json_object") }),
+  z.object({
+    type: z.literal("json_schema"),
+    json_schema: z.object({
+      name: z.string().min(1).max(64),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
+/** GigaChat-only sampling fields, accepted at the top level or inside `extra_body`. */
+const gigaChatExtras = {
+  repetition_penalty: z.number().positive().optional(),
+  update_interval: z.number().nonnegative().optional(),
+  profanity_check: z.boolean().optional(),
+};
+
+const schema = z.object({
+  model: z.string().min(1),
+  messages: z.array(message).min(1),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  n: z.number().int().min(1).max(16).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
+  // Only function tools are validated; other kinds are ignored by the mapper.
+  tools: z.array(z.union([functionTool, z.looseObject({ type: z.string() })])).nullish(),
+  tool_choice: toolChoice.nullish(),
+  response_format: responseFormat.nullish(),
+  extra_body: z.object(gigaChatExtras).nullish(),
+  ...gigaChatExtras,
+});
+
+export type ChatRequest = z.infer<typeof schema>;
+export type ChatMessage = ChatRequest["messages"][number];
+export type FunctionTool = z.infer<typeof functionTool>;
+export type ToolChoice = z.infer<typeof toolChoice>;
+export type ResponseFormat = z.infer<typeof responseFormat>;
+
+/** Validates an OpenAI chat request. @throws {GatewayError} 400 naming the bad field. */
+export function parseChatRequest(body: unknown): ChatRequest {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const param = formatPath(issue.path);
+  throw invalidRequest(
+    `Invalid value for '${param || "body"}': ${issue.message}`,
+    param || undefined,
+  );
+}
+
+/** `["messages", 2, "tool_call_id"]` → `messages[2].tool_call_id`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
+  }
+  return out;
+}

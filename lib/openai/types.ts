@@ -1,0 +1,62 @@
+// OpenAI chat completion wire types, as the gateway produces them.
+
+/** Finish reasons OpenAI defines for chat completions; the gateway emits no other. */
+export type OpenAIFinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+export interface OpenAIUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+export interface OpenAIToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+export interface OpenAIChatCompletion {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: {
+    index: number;
+    message: {
+      role: "assistant";
+      content: string | null;
+      refusal: null;
+      tool_calls?: OpenAIToolCall[];
+    };
+    logprobs: null;
+    finish_reason: OpenAIFinishReason;
+  }[];
+  usage?: OpenAIUsage;
+}
+
+/** A stream delta's tool call: `index` says which call the fragment belongs to. */
+export interface OpenAIToolCallDelta {
+  index: number;
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+export interface OpenAIChunkChoice {
+  index: number;
+  delta: { role?: "assistant"; content?: string; tool_calls?: OpenAIToolCallDelta[] };
+  logprobs: null;
+  finish_reason: OpenAIFinishReason | null;
+}
+
+export interface OpenAIChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: OpenAIChunkChoice[];
+  usage?: OpenAIUsage | null;
+}
