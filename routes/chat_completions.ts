@@ -1,6 +1,10 @@
 import type { RequestContext } from "../lib/context.ts";
 import { GatewayError } from "../lib/errors.ts";
-import type { GigaChatChunk, GigaChatCompletion } from "../lib/gigachat/types.ts";
+import type {
+  GigaChatChatRequest,
+  GigaChatChunk,
+  GigaChatCompletion,
+} from "../lib/gigachat/types.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
 import { SSE_DONE, SSE_HEADERS, SSE_KEEPALIVE, sseData, sseDataStream } from "../lib/http/sse.ts";
 import { describeError } from "../lib/log.ts";
@@ -11,7 +15,11 @@ import {
   type ResponseIds,
   toOpenAICompletion,
 } from "../lib/mapping/to_openai_completion.ts";
+import { completionToChunks } from "../lib/mapping/completion_to_chunks.ts";
+import { toRepairRequest } from "../lib/mapping/to_repair_request.ts";
 import { parseChatRequest } from "../lib/openai/chat_request.ts";
+import { checkJsonAnswer } from "../lib/openai/check_json_answer.ts";
+import type { OpenAIChatCompletion } from "../lib/openai/types.ts";
 
 /** How long a stream may stay silent before a keep-alive comment is sent. */
 const KEEPALIVE_MS = 15_000;
@@ -42,15 +50,72 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
     trace: ctx.trace,
   };
   const ids = newResponseIds();
-  if (!plan.stream) {
-    const answer = await app.upstream.requestJson<GigaChatCompletion>(call);
+  const complete = async ({ stream: _stream, ...json }: GigaChatChatRequest) => {
+    const answer = await app.upstream.requestJson<GigaChatCompletion>({
+      ...call,
+      json,
+      stream: false,
+    });
     if (!Array.isArray(answer?.choices)) throw unexpectedAnswer();
-    return Response.json(toOpenAICompletion(answer, plan, ids));
+    return toOpenAICompletion(answer, plan, ids);
+  };
+  if (plan.jsonAnswer !== undefined) {
+    // A JSON answer is checked whole before any of it is sent, so even a stream gets it at once.
+    const completion = await completeCheckedJson(body, plan, complete, ctx);
+    if (!plan.stream) return Response.json(completion);
+    const chunks = completionToChunks(completion, plan.includeUsage);
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(sseData(chunk));
+          controller.enqueue(SSE_DONE);
+          controller.close();
+        },
+      }),
+      { headers: SSE_HEADERS },
+    );
   }
+  if (!plan.stream) return Response.json(await complete(body));
   // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
   const upstream = await app.upstream.request(call);
   if (upstream.body === null) throw unexpectedAnswer();
   return new Response(streamAnswer(upstream.body, plan, ids, ctx), { headers: SSE_HEADERS });
+}
+
+/**
+ * The answer to a request with a JSON response_format, checked against it (schema or plain
+ * JSON object), with one repair round trip when it fails. A turn that calls a tool is not the
+ * final answer and is passed on unchecked.
+ */
+async function completeCheckedJson(
+  body: GigaChatChatRequest,
+  plan: ChatPlan,
+  complete: (json: GigaChatChatRequest) => Promise<OpenAIChatCompletion>,
+  ctx: RequestContext,
+): Promise<OpenAIChatCompletion> {
+  const expectation = plan.jsonAnswer!;
+  const problemOf = (completion: OpenAIChatCompletion) => {
+    const choice = completion.choices[0];
+    if (choice === undefined || choice.finish_reason === "tool_calls") return undefined;
+    const check = checkJsonAnswer(choice.message.content ?? "", expectation);
+    return check.ok ? undefined : { content: choice.message.content ?? "", problem: check.problem };
+  };
+  const first = await complete(body);
+  const failed = problemOf(first);
+  if (failed === undefined) return first;
+  ctx.app.log.info("repairing structured output", {
+    request_id: ctx.requestId,
+    problem: failed.problem,
+  });
+  const second = await complete(toRepairRequest(body, plan, failed.content, failed.problem));
+  const stillFailed = problemOf(second);
+  if (stillFailed === undefined) return second;
+  throw new GatewayError(
+    502,
+    `GigaChat's answer does not fit the requested response_format, even after one repair ` +
+      `attempt: ${stillFailed.problem}.`,
+    { type: "server_error", code: "invalid_structured_output" },
+  );
 }
 
 function streamAnswer(

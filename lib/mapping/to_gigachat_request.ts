@@ -1,6 +1,7 @@
 import { invalidRequest } from "../errors.ts";
 import type { GigaChatChatRequest, GigaChatFunction } from "../gigachat/types.ts";
 import type { ChatRequest, FunctionTool } from "../openai/chat_request.ts";
+import type { JsonExpectation } from "../openai/check_json_answer.ts";
 import { resolveModel } from "../openai/resolve_model.ts";
 import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
 import { toGigaChatMessages } from "./to_gigachat_messages.ts";
@@ -16,6 +17,8 @@ export interface ChatPlan {
   names: ToolNames;
   /** Upstream function whose arguments are the answer (json_schema emulation). */
   answerFunction?: string;
+  /** What the final answer must be, when the client set a JSON response_format. */
+  jsonAnswer?: JsonExpectation;
   /** Tools the gateway cannot pass on (non-function types), for a log line. */
   ignoredTools: readonly string[];
 }
@@ -103,6 +106,7 @@ export function toGigaChatRequest(
   const format = request.response_format;
   if (format?.type === "json_schema") {
     const schema = format.json_schema.schema ?? { type: "object", properties: {} };
+    plan.jsonAnswer = { kind: "json_schema", schema };
     if (options.structuredOutput === "native") {
       body.response_format = {
         type: "json_schema",
@@ -123,6 +127,7 @@ export function toGigaChatRequest(
       body.function_call = functions.length === 1 ? { name } : "auto";
     }
   } else if (format?.type === "json_object") {
+    plan.jsonAnswer = { kind: "json_object" };
     const first = body.messages[0];
     if (first?.role === "system") first.content = `${first.content}\n\n${JSON_OBJECT_INSTRUCTION}`;
     else body.messages.unshift({ role: "system", content: JSON_OBJECT_INSTRUCTION });

@@ -4,7 +4,8 @@ import { createGateway } from "../../lib/app.ts";
 import { ConfigError, loadConfig } from "../../lib/config.ts";
 import { DEMO_KEY, FakeGigaChat } from "./server.ts";
 
-const fake = await FakeGigaChat.start();
+// A short pause between stream events makes the streaming visible in a terminal.
+const fake = await FakeGigaChat.start({ chunkDelayMs: 120 });
 const caFile = await Deno.makeTempFile({ prefix: "fake-gigachat-ca-", suffix: ".pem" });
 await Deno.writeTextFile(caFile, fake.caPem);
 
@@ -38,14 +39,20 @@ const server = Deno.serve({
   Gateway: ${base}    (Ctrl+C stops it)
 
   Try it:
+    curl ${base}/chat/completions -H 'Content-Type: application/json' \\
+      -d '{"model":"GigaChat-2-Max","messages":[{"role":"user","content":"Привет!"}]}'
+    curl -N ${base}/chat/completions -H 'Content-Type: application/json' \\
+      -d '{"model":"GigaChat-2-Max","stream":true,"messages":[{"role":"user","content":"Привет!"}]}'
     curl ${base}/models
-    curl ${base}/models/GigaChat-2-Max
-    curl http://127.0.0.1:${port}/health
 
   From the OpenAI SDK (any apiKey works in the demo):
     import OpenAI from "openai";
     const client = new OpenAI({ baseURL: "${base}", apiKey: "demo" });
-    console.log((await client.models.list()).data.map((m) => m.id));
+    const reply = await client.chat.completions.create({
+      model: "GigaChat-2-Max",
+      messages: [{ role: "user", content: "Привет!" }],
+    });
+    console.log(reply.choices[0].message.content);
 `);
   },
 }, gateway.handler);

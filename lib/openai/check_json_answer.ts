@@ -1,0 +1,53 @@
+import { Ajv2020 } from "ajv/dist/2020";
+import type { ValidateFunction } from "ajv/dist/2020";
+import { LruCache } from "../lru_cache.ts";
+
+/** What a JSON answer must be: any JSON object, or an instance of the client's schema. */
+export type JsonExpectation =
+  | { kind: "json_object" }
+  | { kind: "json_schema"; schema: Record<string, unknown> };
+
+export type JsonCheck = { ok: true } | { ok: false; problem: string };
+
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+// Agents send the same schema on every turn; compiling once per schema keeps it off the hot path.
+const compiled = new LruCache<string, ValidateFunction | null>(200);
+const FOREVER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Checks a model's answer against the request's response_format. A schema that the validator
+ * cannot compile is not held against the answer: only JSON syntax is checked then.
+ */
+export function checkJsonAnswer(content: string, expectation: JsonExpectation): JsonCheck {
+  let value: unknown;
+  try {
+    value = JSON.parse(content);
+  } catch {
+    return { ok: false, problem: "the answer is not valid JSON" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, problem: "the answer is not a JSON object" };
+  }
+  if (expectation.kind === "json_object") return { ok: true };
+  const validate = validatorFor(expectation.schema);
+  if (validate === null || validate(value)) return { ok: true };
+  const problems = (validate.errors ?? []).slice(0, 5).map((error) =>
+    `${error.instancePath || "/"} ${error.message ?? "is invalid"}`
+  );
+  return { ok: false, problem: `the answer does not match the schema: ${problems.join("; ")}` };
+}
+
+function validatorFor(schema: Record<string, unknown>): ValidateFunction | null {
+  const { $schema: _ignored, ...rest } = schema;
+  const key = JSON.stringify(rest);
+  const cached = compiled.get(key);
+  if (cached !== undefined) return cached;
+  let validate: ValidateFunction | null;
+  try {
+    validate = ajv.compile(rest);
+  } catch {
+    validate = null;
+  }
+  compiled.set(key, validate, FOREVER);
+  return validate;
+}
