@@ -1,13 +1,60 @@
+import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { createGateway } from "./lib/app.ts";
 import { loadEnvFile } from "./lib/env_file.ts";
 import { NAME, VERSION } from "./lib/version.ts";
 
-/** Starts the gateway: `.env`, configuration, then `Deno.serve` until SIGINT/SIGTERM. */
-async function main(): Promise<number> {
+const HELP = `${NAME} ${VERSION}: an OpenAI-compatible gateway to Sber GigaChat
+
+Usage: ${NAME} [options]
+
+Options (each overrides the environment variable named after it):
+  --port <n>         listen port (PORT, default 8080)
+  --host <address>   listen address (HOST, default 127.0.0.1)
+  --env-file <path>  read variables from this file instead of ./.env;
+                     variables already set in the environment win
+  --version          print the version and exit
+  --help             print this help and exit
+
+Every setting is an environment variable; see the README for the full list.
+Clients: point an OpenAI SDK at http://<host>:<port>/v1.`;
+
+/** Starts the gateway: flags, `.env`, configuration, then `Deno.serve` until SIGINT/SIGTERM. */
+async function main(args: string[]): Promise<number> {
+  let flags;
   try {
-    await loadEnvFile(".env");
-    const config = loadConfig(Deno.env.toObject());
+    flags = parseArgs({
+      args,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        "env-file": { type: "string" },
+        version: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    fail(`${NAME}: ${error instanceof Error ? error.message : error} (see --help)`);
+    return 2;
+  }
+  if (flags.help) {
+    say(HELP);
+    return 0;
+  }
+  if (flags.version) {
+    say(`${NAME} ${VERSION}`);
+    return 0;
+  }
+  try {
+    const envFile = flags["env-file"];
+    if (!await loadEnvFile(envFile ?? ".env") && envFile !== undefined) {
+      throw new ConfigError(`--env-file ${envFile} does not exist`);
+    }
+    const env = Deno.env.toObject();
+    if (flags.port !== undefined) env.PORT = flags.port;
+    if (flags.host !== undefined) env.HOST = flags.host;
+    const config = loadConfig(env);
     const gateway = await createGateway(config);
     const server = Deno.serve({
       hostname: config.host,
@@ -21,19 +68,33 @@ async function main(): Promise<number> {
         });
       },
     }, gateway.handler);
-    const stop = () => {
-      gateway.log.info("shutting down");
-      server.shutdown();
+
+    // Graceful shutdown: stop accepting, let requests and streams finish for up to
+    // SHUTDOWN_TIMEOUT_MS, then end the rest cleanly. A second signal stops waiting at once.
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals > 1) {
+        gateway.abortInFlight();
+        return;
+      }
+      gateway.log.info("shutting down", { timeout_ms: config.shutdownTimeoutMs });
+      const timer = setTimeout(() => {
+        gateway.log.warn("shutdown timeout: ending requests still in flight");
+        gateway.abortInFlight();
+      }, config.shutdownTimeoutMs);
+      server.shutdown().finally(() => clearTimeout(timer));
     };
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       try {
-        Deno.addSignalListener(signal, stop);
+        Deno.addSignalListener(signal, onSignal);
       } catch {
         // Windows has no SIGTERM; Ctrl+C still arrives as SIGINT.
       }
     }
     await server.finished;
     gateway.close();
+    gateway.log.info("stopped");
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -48,9 +109,14 @@ async function main(): Promise<number> {
   }
 }
 
+function say(text: string): void {
+  // deno-lint-ignore no-console
+  console.log(text);
+}
+
 function fail(line: string): void {
   // deno-lint-ignore no-console
   console.error(line);
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,7 +1,7 @@
 import { ROUTES } from "../routes/table.ts";
 import type { Config } from "./config.ts";
 import type { AppContext, RequestContext } from "./context.ts";
-import { clientClosed, GatewayError, toErrorResponse } from "./errors.ts";
+import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
 import { createUpstreamHttpClient, readExtraCaFile } from "./gigachat/http_client.ts";
 import { type Fetcher, UpstreamClient } from "./gigachat/upstream_client.ts";
 import { createAuthenticator } from "./http/client_auth.ts";
@@ -18,10 +18,15 @@ export interface GatewayOptions {
   fetch?: Fetcher;
 }
 
-/** A ready gateway: `handler` serves requests, `close` frees the upstream connections. */
+/**
+ * A ready gateway: `handler` serves requests; `abortInFlight` ends what is still running when
+ * shutdown stops waiting (streams get an error event and [DONE]); `close` frees the upstream
+ * connections.
+ */
 export interface Gateway {
   readonly handler: (request: Request) => Promise<Response>;
   readonly log: Logger;
+  abortInFlight(): void;
   close(): void;
 }
 
@@ -58,6 +63,7 @@ export async function createGateway(
     fetch: fetcher,
   });
   const startedAt = Date.now();
+  const stopping = new AbortController();
   const app: AppContext = {
     config,
     log,
@@ -71,6 +77,7 @@ export async function createGateway(
     }),
     authenticate: await createAuthenticator(config),
     startedAt,
+    stopping: stopping.signal,
   };
   const router = new Router(ROUTES);
 
@@ -82,6 +89,7 @@ export async function createGateway(
       requestId: requestIdFor(request),
       params: {},
       forwardHeaders: forwardedHeaders(request),
+      signal: AbortSignal.any([request.signal, stopping.signal]),
       trace: { upstreamAttempts: 0 },
     };
     let response: Response;
@@ -89,7 +97,10 @@ export async function createGateway(
       response = await route(request, url, ctx);
     } catch (thrown) {
       // Whatever a departed client's abort interrupted, it is not a gateway failure.
-      const error = request.signal.aborted && !(thrown instanceof GatewayError)
+      const interrupted = !(thrown instanceof GatewayError) || thrown.status === 499;
+      const error = stopping.signal.aborted && interrupted
+        ? shuttingDown()
+        : request.signal.aborted && !(thrown instanceof GatewayError)
         ? clientClosed(request.signal.reason)
         : thrown;
       response = toErrorResponse(error, (unexpected) =>
@@ -102,16 +113,33 @@ export async function createGateway(
       "X-Request-ID": ctx.requestId,
       ...corsHeaders(request.headers.get("origin"), config.corsOrigins),
     });
-    log.info("request", {
-      request_id: ctx.requestId,
-      method: request.method,
-      path: url.pathname,
-      status: response.status,
-      duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      model: ctx.trace.model,
-      upstream_attempts: ctx.trace.upstreamAttempts,
-    });
-    return request.method === "HEAD" ? new Response(null, response) : response;
+    const line = (extra: Record<string, unknown> = {}) =>
+      log.info("request", {
+        request_id: ctx.requestId,
+        method: request.method,
+        path: url.pathname,
+        status: response.status,
+        duration_ms: elapsed(started),
+        model: ctx.trace.model,
+        upstream_attempts: ctx.trace.upstreamAttempts,
+        ...extra,
+      });
+    if (request.method === "HEAD") {
+      line();
+      return new Response(null, response);
+    }
+    const streaming = response.body !== null &&
+      (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+    if (!streaming) {
+      line();
+      return response;
+    }
+    // A stream's log line is written when it ends, so it tells how it ended and how long it ran.
+    const firstByteMs = elapsed(started);
+    return new Response(
+      onStreamEnd(response.body!, (outcome) => line({ stream: outcome, ttfb_ms: firstByteMs })),
+      response,
+    );
   }
 
   function route(request: Request, url: URL, ctx: RequestContext): Promise<Response> {
@@ -144,7 +172,44 @@ export async function createGateway(
     }
   }
 
-  return { handler, log, close: () => httpClient?.close() };
+  return {
+    handler,
+    log,
+    abortInFlight: () => stopping.abort(shuttingDown()),
+    close: () => httpClient?.close(),
+  };
+}
+
+function elapsed(since: number): number {
+  return Math.round((performance.now() - since) * 100) / 100;
+}
+
+/** Passes a body through and reports once how it ended: complete, failed or cancelled. */
+function onStreamEnd(
+  body: ReadableStream<Uint8Array>,
+  ended: (outcome: "complete" | "failed" | "client_closed") => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) {
+          controller.close();
+          ended("complete");
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        controller.error(error);
+        ended("failed");
+      }
+    },
+    cancel(reason) {
+      ended("client_closed");
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** Adds headers, copying the response first when its headers are immutable (fetch results). */

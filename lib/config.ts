@@ -32,6 +32,8 @@ export interface Config {
   tokenCacheSize: number;
   maxOutputTokens: number;
   structuredOutputMode: "function" | "native";
+  shutdownTimeoutMs: number;
+  streamKeepaliveMs: number;
 }
 
 /** Raised for a bad setting; main.ts prints its one-line message and exits with code 1. */
@@ -113,6 +115,8 @@ const schema = z.object({
   STRUCTURED_OUTPUT_MODE: z.string().trim().toLowerCase().pipe(
     z.enum(["function", "native"], { message: "must be function or native" }),
   ).default("function"),
+  SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
+  STREAM_KEEPALIVE_MS: int(10).default(15_000),
 });
 
 /** Every variable the gateway reads, for `.env` loading and the README table. */
@@ -160,6 +164,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     tokenCacheSize: v.TOKEN_CACHE_SIZE,
     maxOutputTokens: v.MAX_OUTPUT_TOKENS,
     structuredOutputMode: v.STRUCTURED_OUTPUT_MODE,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    streamKeepaliveMs: v.STREAM_KEEPALIVE_MS,
   };
   if (config.credentials && config.proxyApiKeys.length === 0 && !isLoopbackHost(config.host)) {
     throw new ConfigError(

@@ -13,6 +13,8 @@ export interface AppContext {
   /** Who is calling: the GigaChat credential to use, or a 401. */
   readonly authenticate: (request: Request) => Promise<Credential>;
   readonly startedAt: number;
+  /** Aborts when the gateway gives up waiting for in-flight work during shutdown. */
+  readonly stopping: AbortSignal;
 }
 
 /** Facts of one request; handlers fill `trace` for the log line. */
@@ -22,6 +24,8 @@ export interface RequestContext {
   /** Path parameters, e.g. `id` in `/models/:id`. */
   readonly params: Readonly<Record<string, string>>;
   readonly forwardHeaders: Readonly<Record<string, string>>;
+  /** Aborts when the client leaves or the gateway stops waiting for this request. */
+  readonly signal: AbortSignal;
   readonly trace: { model?: string; upstreamAttempts: number };
 }
 

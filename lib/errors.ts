@@ -75,6 +75,14 @@ export function clientClosed(reason?: unknown): GatewayError {
   });
 }
 
+/** 503 for work the gateway ended because it is shutting down. */
+export function shuttingDown(): GatewayError {
+  return new GatewayError(503, "The gateway is shutting down; send the request again.", {
+    type: "server_error",
+    code: "shutting_down",
+  });
+}
+
 /**
  * Turns anything thrown into a response. A {@linkcode GatewayError} speaks for itself;
  * anything else is a bug, reported once through `report` and answered as an opaque 500.

@@ -1,5 +1,5 @@
 import type { RequestContext } from "../lib/context.ts";
-import { GatewayError } from "../lib/errors.ts";
+import { GatewayError, shuttingDown } from "../lib/errors.ts";
 import type {
   GigaChatChatRequest,
   GigaChatChunk,
@@ -20,9 +20,6 @@ import { toRepairRequest } from "../lib/mapping/to_repair_request.ts";
 import { parseChatRequest } from "../lib/openai/chat_request.ts";
 import { checkJsonAnswer } from "../lib/openai/check_json_answer.ts";
 import type { OpenAIChatCompletion } from "../lib/openai/types.ts";
-
-/** How long a stream may stay silent before a keep-alive comment is sent. */
-const KEEPALIVE_MS = 15_000;
 
 /** `POST /v1/chat/completions`: OpenAI in, GigaChat v1 upstream, OpenAI out (stream or not). */
 export async function chatCompletions(request: Request, ctx: RequestContext): Promise<Response> {
@@ -45,7 +42,7 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
     credential,
     requestId: ctx.requestId,
     forwardHeaders: ctx.forwardHeaders,
-    signal: request.signal,
+    signal: ctx.signal,
     stream: plan.stream,
     trace: ctx.trace,
   };
@@ -126,17 +123,35 @@ function streamAnswer(
 ): ReadableStream<Uint8Array> {
   const mapper = new ChatChunkMapper(plan, ids);
   const events = sseDataStream(upstreamBody).getReader();
+  const keepaliveMs = ctx.app.config.streamKeepaliveMs;
+  const stopping = ctx.app.stopping;
   let lastWrite = Date.now();
   let keepalive: ReturnType<typeof setInterval> | undefined;
-  const stop = () => clearInterval(keepalive);
+  let closed = false;
+  let onStopping = () => {};
+  const stop = () => {
+    closed = true;
+    clearInterval(keepalive);
+    stopping.removeEventListener("abort", onStopping);
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(sseData(mapper.start()));
       keepalive = setInterval(() => {
-        if (Date.now() - lastWrite < KEEPALIVE_MS) return;
+        if (Date.now() - lastWrite < keepaliveMs) return;
         lastWrite = Date.now();
         controller.enqueue(SSE_KEEPALIVE);
-      }, KEEPALIVE_MS / 3);
+      }, Math.max(5, keepaliveMs / 3));
+      // Shutdown stopped waiting: end the stream the way clients understand, not with a reset.
+      onStopping = () => {
+        if (closed) return;
+        stop();
+        controller.enqueue(sseData(shuttingDown().toBody()));
+        controller.enqueue(SSE_DONE);
+        controller.close();
+        events.cancel().catch(() => {});
+      };
+      stopping.addEventListener("abort", onStopping, { once: true });
     },
     // Pull-driven: the next upstream event is read only when the client has taken the last one,
     // so a slow reader slows GigaChat's stream instead of filling memory.
@@ -145,6 +160,7 @@ function streamAnswer(
         while (true) {
           const { value, done } = await events.read();
           if (done || value === "[DONE]") {
+            if (closed) return;
             if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
             for (const chunk of mapper.finish()) controller.enqueue(sseData(chunk));
             controller.enqueue(SSE_DONE);
@@ -161,6 +177,7 @@ function streamAnswer(
           }
         }
       } catch (error) {
+        if (closed) return;
         stop();
         ctx.app.log.warn("stream failed", {
           request_id: ctx.requestId,

@@ -1,10 +1,10 @@
 import type { RequestContext } from "../lib/context.ts";
 import type { ModelCall } from "../lib/model_catalog.ts";
 
-function modelCall(request: Request, ctx: RequestContext): ModelCall {
+function modelCall(ctx: RequestContext): ModelCall {
   return {
     requestId: ctx.requestId,
-    signal: request.signal,
+    signal: ctx.signal,
     forwardHeaders: ctx.forwardHeaders,
     trace: ctx.trace,
   };
@@ -13,7 +13,7 @@ function modelCall(request: Request, ctx: RequestContext): ModelCall {
 /** `GET /v1/models`: GigaChat's models in OpenAI's list shape. */
 export async function listModels(request: Request, ctx: RequestContext): Promise<Response> {
   const credential = await ctx.app.authenticate(request);
-  const data = await ctx.app.models.list(credential, modelCall(request, ctx));
+  const data = await ctx.app.models.list(credential, modelCall(ctx));
   return Response.json({ object: "list", data });
 }
 
@@ -22,5 +22,5 @@ export async function getModel(request: Request, ctx: RequestContext): Promise<R
   const credential = await ctx.app.authenticate(request);
   const id = ctx.params.id;
   ctx.trace.model = id;
-  return Response.json(await ctx.app.models.get(id, credential, modelCall(request, ctx)));
+  return Response.json(await ctx.app.models.get(id, credential, modelCall(ctx)));
 }

@@ -416,3 +416,48 @@ Deno.test("errors before the first byte are HTTP errors; after it, an error even
     assert.equal(after.choices[0].finish_reason, "stop");
   });
 });
+
+Deno.test("a client that leaves mid-stream aborts the upstream stream", async () => {
+  await withStack({ fake: { chunkDelayMs: 100 } }, async (stack) => {
+    stack.fake.scriptChat({ content: "", pieces: Array.from({ length: 30 }, (_, i) => `${i} `) });
+    const response = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        model: "GigaChat",
+        stream: true,
+        messages: [{ role: "user", content: "x" }],
+      }),
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.read();
+    await reader.cancel();
+    const started = performance.now();
+    while (stack.fake.abandonedStreams === 0 && performance.now() - started < 2000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(stack.fake.abandonedStreams, 1, "the fake saw its stream closed within 2 s");
+  });
+});
+
+Deno.test("an idle stream gets keep-alive comments (STREAM_KEEPALIVE_MS)", async () => {
+  await withStack(
+    { env: { STREAM_KEEPALIVE_MS: "100" }, fake: { chunkDelayMs: 500 } },
+    async (stack) => {
+      stack.fake.scriptChat({ content: "", pieces: ["slow ", "answer"] });
+      const response = await fetch(`${stack.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          model: "GigaChat",
+          stream: true,
+          messages: [{ role: "user", content: "x" }],
+        }),
+      });
+      const text = await response.text();
+      assert.match(text, /^: keep-alive$/m);
+      assert.ok(text.endsWith("data: [DONE]\n\n"));
+    },
+  );
+});

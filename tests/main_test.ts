@@ -1,54 +1,6 @@
 // The real entry point as a user runs it: a child `deno run main.ts`, its exit code and output.
 import assert from "node:assert/strict";
-
-const ROOT = new URL("../", import.meta.url);
-const MAIN = new URL("main.ts", ROOT).pathname;
-const CONFIG = new URL("deno.json", ROOT).pathname;
-
-function gateway(cwd: string, env: Record<string, string>): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--config", CONFIG, "--allow-net", "--allow-env", "--allow-read=.", MAIN],
-    cwd,
-    env: { ...inherited(), NO_COLOR: "1", ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-/** Only what Deno needs to find its cache; nothing else leaks into the child. */
-function inherited(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
-/** Reads stdout lines until one satisfies `want`; fails after `ms`. */
-async function waitForLine(
-  stream: ReadableStream<Uint8Array>,
-  want: (line: string) => boolean,
-  ms = 20_000,
-): Promise<string> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  const timer = setTimeout(() => reader.cancel(), ms);
-  let buffered = "";
-  try {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`no matching line; output was:\n${buffered}`);
-      buffered += value;
-      const line = buffered.split("\n").find(want);
-      if (line !== undefined) return line;
-    }
-  } finally {
-    clearTimeout(timer);
-    reader.releaseLock();
-  }
-}
+import { portOf, spawnGateway as gateway, waitForLine } from "./helpers/child_gateway.ts";
 
 Deno.test("main: a bad setting stops start-up with one line naming it and exit code 1", async (t) => {
   const rows: { env: Record<string, string>; line: RegExp }[] = [
@@ -92,18 +44,57 @@ Deno.test("main: .env in the working directory is loaded, real variables win, SI
     );
     // PORT from the environment (0: any free port) must beat PORT=1 from the file.
     const child = gateway(cwd, { PORT: "0" });
-    const line = await waitForLine(child.stdout, (text) => text.includes('"listening"'));
+    const { line, rest } = await waitForLine(child.stdout, (text) => text.includes('"listening"'));
     const listening = JSON.parse(line);
     assert.equal(listening.auth_mode, "server-side", "GIGACHAT_CREDENTIALS came from .env");
-    const url = new URL(listening.url);
-    assert.notEqual(url.port, "1");
-    const health = await fetch(`http://127.0.0.1:${url.port}/health`);
+    const port = portOf(line);
+    assert.notEqual(port, 1);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
     assert.equal(health.status, 200);
     await health.body?.cancel();
     child.kill("SIGTERM");
     const status = await child.status;
     assert.equal(status.code, 0);
+    await rest.cancel();
     await child.stderr.cancel();
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("main: --version, --help and an unknown flag", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const version = await gateway(cwd, {}, ["--version"]).output();
+    assert.equal(version.code, 0);
+    assert.match(new TextDecoder().decode(version.stdout), /^gigachat-gateway \d+\.\d+\.\d+\n$/);
+    const help = await gateway(cwd, {}, ["--help"]).output();
+    assert.equal(help.code, 0);
+    assert.match(new TextDecoder().decode(help.stdout), /--port <n>.*PORT/);
+    const wrong = await gateway(cwd, {}, ["--prot", "1"]).output();
+    assert.equal(wrong.code, 2);
+    assert.match(new TextDecoder().decode(wrong.stderr), /prot.*--help/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("main: --port beats PORT, --env-file reads another file, a missing one is an error", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${cwd}/prod.env`, "GIGACHAT_CREDENTIALS=ZGVtbzpkZW1v\n");
+    const child = gateway(cwd, { PORT: "1" }, ["--port", "0", "--env-file", "prod.env"]);
+    const { line, rest } = await waitForLine(child.stdout, (text) => text.includes('"listening"'));
+    assert.notEqual(portOf(line), 1);
+    assert.equal(JSON.parse(line).auth_mode, "server-side");
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    await rest.cancel();
+    await child.stderr.cancel();
+
+    const missing = await gateway(cwd, {}, ["--env-file", "nope.env"]).output();
+    assert.equal(missing.code, 1);
+    assert.match(new TextDecoder().decode(missing.stderr), /--env-file nope\.env does not exist/);
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }

@@ -64,6 +64,8 @@ export class FakeGigaChat {
   readonly requests: RecordedRequest[] = [];
   /** Requests that reached the OAuth endpoint, injected failures included. */
   oauthCalls = 0;
+  /** Streams whose connection the other side closed before the fake finished sending. */
+  abandonedStreams = 0;
   readonly #server: https.Server;
   readonly #keys: Record<string, readonly string[]>;
   readonly #tokenTtlMs: number;
@@ -166,9 +168,14 @@ export class FakeGigaChat {
       "Cache-Control": "no-cache",
       "X-Request-Id": crypto.randomUUID(),
     });
+    let ended = false;
+    res.on("close", () => {
+      if (!ended) this.abandonedStreams++;
+    });
     const sent = fault?.rawEvent === undefined ? events : [fault.rawEvent, ...events];
     for (const [i, data] of sent.entries()) {
       if (fault?.cutAfterEvents !== undefined && i >= fault.cutAfterEvents) {
+        ended = true;
         res.socket?.destroy();
         return;
       }
@@ -178,6 +185,7 @@ export class FakeGigaChat {
       await new Promise<void>((resolve) => res.write(`data: ${data}\n\n`, () => resolve()));
       if (this.#chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.#chunkDelayMs));
     }
+    ended = true;
     res.end();
   }
 

@@ -24,6 +24,8 @@ const DEFAULTS: Config = {
   tokenCacheSize: 1000,
   maxOutputTokens: 32768,
   structuredOutputMode: "function",
+  shutdownTimeoutMs: 30000,
+  streamKeepaliveMs: 15000,
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
@@ -64,6 +66,8 @@ const VARIABLES = [
   "TOKEN_CACHE_SIZE",
   "MAX_OUTPUT_TOKENS",
   "STRUCTURED_OUTPUT_MODE",
+  "SHUTDOWN_TIMEOUT_MS",
+  "STREAM_KEEPALIVE_MS",
 ];
 
 Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {

@@ -1,0 +1,85 @@
+// The real entry point as a user runs it: `deno run main.ts` in a child process.
+
+const ROOT = new URL("../../", import.meta.url);
+const MAIN = new URL("main.ts", ROOT).pathname;
+const CONFIG = new URL("deno.json", ROOT).pathname;
+
+/** Starts main.ts in `cwd` with only `env` (plus what Deno needs to find its cache). */
+export function spawnGateway(
+  cwd: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--config",
+      CONFIG,
+      "--allow-net",
+      "--allow-env",
+      "--allow-read=.",
+      MAIN,
+      ...args,
+    ],
+    cwd,
+    env: { ...inherited(), NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+function inherited(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** Reads lines from `stream` until one satisfies `want`; fails after `ms`. */
+export async function waitForLine(
+  stream: ReadableStream<Uint8Array>,
+  want: (line: string) => boolean,
+  ms = 20_000,
+): Promise<{ line: string; rest: ReadableStream<string> }> {
+  const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
+  const reader = lines.getReader();
+  const timer = setTimeout(() => reader.cancel(), ms);
+  const seen: string[] = [];
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`no matching line; output was:\n${seen.join("\n")}`);
+      seen.push(value);
+      if (want(value)) {
+        reader.releaseLock();
+        return { line: value, rest: lines };
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function splitLines(): TransformStream<string, string> {
+  let buffered = "";
+  return new TransformStream({
+    transform(text, controller) {
+      buffered += text;
+      const parts = buffered.split("\n");
+      buffered = parts.pop() ?? "";
+      for (const part of parts) controller.enqueue(part);
+    },
+    flush(controller) {
+      if (buffered) controller.enqueue(buffered);
+    },
+  });
+}
+
+/** The port from the gateway's "listening" log line. */
+export function portOf(listeningLine: string): number {
+  return Number(new URL(JSON.parse(listeningLine).url).port);
+}

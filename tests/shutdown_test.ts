@@ -1,0 +1,103 @@
+// Graceful shutdown of the real process: SIGTERM lets open streams finish, refuses new
+// connections, ends what outlives SHUTDOWN_TIMEOUT_MS cleanly, and exits 0.
+import assert from "node:assert/strict";
+import { DEMO_KEY, FakeGigaChat } from "./fake_gigachat/server.ts";
+import { portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
+
+async function withChild(
+  fake: FakeGigaChat,
+  env: Record<string, string>,
+  body: (port: number, child: Deno.ChildProcess) => Promise<void>,
+) {
+  const cwd = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${cwd}/ca.pem`, fake.caPem);
+  const child = spawnGateway(cwd, {
+    PORT: "0",
+    GIGACHAT_API_URL: fake.apiUrl,
+    GIGACHAT_AUTH_URL: fake.authUrl,
+    GIGACHAT_CA_FILE: "ca.pem",
+    GIGACHAT_CREDENTIALS: DEMO_KEY,
+    ...env,
+  });
+  try {
+    const { line, rest } = await waitForLine(child.stdout, (text) => text.includes('"listening"'));
+    rest.pipeTo(new WritableStream()).catch(() => {});
+    await body(portOf(line), child);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone, as it should be.
+    }
+    await child.status;
+    await child.stderr.cancel().catch(() => {});
+    await Deno.remove(cwd, { recursive: true });
+  }
+}
+
+function startStream(port: number): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      model: "GigaChat",
+      stream: true,
+      messages: [{ role: "user", content: "count" }],
+    }),
+  });
+}
+
+Deno.test("SIGTERM: an open stream completes intact, new connections are refused, exit 0", async () => {
+  const fake = await FakeGigaChat.start({ chunkDelayMs: 100 });
+  try {
+    fake.scriptChat({ content: "", pieces: ["1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "7 ", "8"] });
+    await withChild(fake, { SHUTDOWN_TIMEOUT_MS: "10000" }, async (port, child) => {
+      const response = await startStream(port);
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = (await reader.read()).value ?? "";
+      child.kill("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await assert.rejects(
+        fetch(`http://127.0.0.1:${port}/health`),
+        "a new connection after SIGTERM is refused",
+      );
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      const content = text.split("\n").filter((l) => l.startsWith("data: {")).map((l) =>
+        JSON.parse(l.slice(6)).choices[0]?.delta.content ?? ""
+      ).join("");
+      assert.equal(content, "1 2 3 4 5 6 7 8");
+      assert.ok(text.endsWith("data: [DONE]\n\n"));
+      assert.ok(!text.includes('"error"'));
+      assert.equal((await child.status).code, 0);
+    });
+  } finally {
+    await fake.close();
+  }
+});
+
+Deno.test("SIGTERM: a stream still open after SHUTDOWN_TIMEOUT_MS gets an error event and [DONE]", async () => {
+  const fake = await FakeGigaChat.start({ chunkDelayMs: 50 });
+  try {
+    fake.inject({ path: "/chat/completions", hang: true });
+    await withChild(fake, { SHUTDOWN_TIMEOUT_MS: "300" }, async (port, child) => {
+      const response = await startStream(port);
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = (await reader.read()).value ?? "";
+      child.kill("SIGTERM");
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      assert.match(text, /"code":"shutting_down"/);
+      assert.ok(text.endsWith("data: [DONE]\n\n"));
+      assert.equal((await child.status).code, 0);
+    });
+  } finally {
+    await fake.close();
+  }
+});
