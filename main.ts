@@ -49,26 +49,15 @@ async function main(args: string[]): Promise<number> {
   try {
     const envFile = flags["env-file"];
     if (!await loadEnvFile(envFile ?? ".env") && envFile !== undefined) {
-      throw new ConfigError(`--env-file ${envFile} does not exist`);
+      throw new ConfigError(`--env-file ${envFile} does not exist or may not be read`);
     }
     const env = Deno.env.toObject();
     if (flags.port !== undefined) env.PORT = flags.port;
     if (flags.host !== undefined) env.HOST = flags.host;
     const config = loadConfig(env);
     const gateway = await createGateway(config);
-    const server = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      onListen: ({ hostname, port }) => {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        gateway.log.info("listening", {
-          version: VERSION,
-          url: `http://${host}:${port}/v1`,
-          auth_mode: config.credentials ? "server-side" : "pass-through",
-        });
-      },
-    }, gateway.handler);
-
+    let server: Deno.HttpServer<Deno.NetAddr>;
+    // Signal handlers go in before the port opens, so no SIGTERM can find the process unready.
     // Graceful shutdown: stop accepting, let requests and streams finish for up to
     // SHUTDOWN_TIMEOUT_MS, then end the rest cleanly. A second signal stops waiting at once.
     let signals = 0;
@@ -92,6 +81,19 @@ async function main(args: string[]): Promise<number> {
         // Windows has no SIGTERM; Ctrl+C still arrives as SIGINT.
       }
     }
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        gateway.log.info("listening", {
+          version: VERSION,
+          url: `http://${host}:${port}/v1`,
+          auth_mode: config.credentials ? "server-side" : "pass-through",
+        });
+      },
+    }, gateway.handler);
+
     await server.finished;
     gateway.close();
     gateway.log.info("stopped");

@@ -1,0 +1,66 @@
+// `deno task compile`: one self-contained executable per OS in dist/, named with the version
+// and target, plus SHA256SUMS. The CAs, version and all code are compiled in; at run time the
+// binary reads only an optional .env and GIGACHAT_CA_FILE.
+//
+//   deno task compile                  every target
+//   deno task compile --current        this machine's target only
+//   deno task compile <target>...      the named targets
+import { NAME, VERSION } from "../lib/version.ts";
+
+/** The release targets: Linux x86_64/aarch64, macOS x86_64/arm64, Windows x86_64. */
+export const TARGETS = [
+  "x86_64-unknown-linux-gnu",
+  "aarch64-unknown-linux-gnu",
+  "x86_64-apple-darwin",
+  "aarch64-apple-darwin",
+  "x86_64-pc-windows-msvc",
+] as const;
+
+/** The file name of the executable for `target`. */
+export function artifactName(target: string): string {
+  return `${NAME}-${VERSION}-${target}${target.includes("windows") ? ".exe" : ""}`;
+}
+
+/** The permissions compiled into the binary: the least that serve every configuration. */
+export const RUNTIME_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read"];
+
+async function compile(target: string): Promise<string> {
+  const output = `dist/${artifactName(target)}`;
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["compile", ...RUNTIME_PERMISSIONS, "--target", target, "--output", output, "main.ts"],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error(`deno compile for ${target} failed (exit ${code})`);
+  return output;
+}
+
+async function sha256(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function currentTarget(): string {
+  const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+  if (Deno.build.os === "darwin") return `${arch}-apple-darwin`;
+  if (Deno.build.os === "windows") return "x86_64-pc-windows-msvc";
+  return `${arch}-unknown-linux-gnu`;
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  const targets = args.includes("--current")
+    ? [currentTarget()]
+    : args.length > 0
+    ? args
+    : [...TARGETS];
+  await Deno.mkdir("dist", { recursive: true });
+  const sums: string[] = [];
+  for (const target of targets) {
+    const output = await compile(target);
+    sums.push(`${await sha256(output)}  ${output.slice("dist/".length)}`);
+  }
+  await Deno.writeTextFile("dist/SHA256SUMS", sums.join("\n") + "\n");
+  // deno-lint-ignore no-console
+  console.log(sums.join("\n"));
+}
