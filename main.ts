@@ -56,6 +56,8 @@ async function main(args: string[]): Promise<number> {
     if (flags.host !== undefined) env.HOST = flags.host;
     const config = loadConfig(env);
     const gateway = await createGateway(config);
+    // Assigned once below; declared first so the signal handlers can close over it.
+    // deno-lint-ignore prefer-const
     let server: Deno.HttpServer<Deno.NetAddr>;
     // Signal handlers go in before the port opens, so no SIGTERM can find the process unready.
     // Graceful shutdown: stop accepting, let requests and streams finish for up to

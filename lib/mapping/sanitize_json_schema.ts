@@ -65,7 +65,7 @@ function walk(node: unknown, defs: Record<string, Schema>, seen: string[], depth
     out.properties = properties;
     const required = Array.isArray(schema.required)
       ? schema.required.filter((name): name is string =>
-        typeof name === "string" && name in properties
+        typeof name === "string" && Object.hasOwn(properties, name)
       )
       : [];
     if (required.length > 0) out.required = required;
@@ -81,6 +81,8 @@ function walk(node: unknown, defs: Record<string, Schema>, seen: string[], depth
     delete out.items;
   }
   if (out.enum !== undefined && !Array.isArray(out.enum)) delete out.enum;
+  // The type lost its "null" when unions collapsed; so does the enum.
+  if (Array.isArray(out.enum)) out.enum = out.enum.filter((value) => value !== null);
   if (typeof out.description !== "string") delete out.description;
   return out;
 }

@@ -81,6 +81,15 @@ export function toGigaChatRequest(
   if (profanity !== undefined) body.profanity_check = profanity;
 
   const choice = request.tool_choice ?? "auto";
+  if (
+    typeof choice === "object" &&
+    !functionTools.some((tool) => tool.function.name === choice.function.name)
+  ) {
+    throw invalidRequest(
+      `tool_choice names '${choice.function.name}', which is not among the tools.`,
+      "tool_choice",
+    );
+  }
   const functions: GigaChatFunction[] = choice === "none" ? [] : functionTools.map((tool) => ({
     name: names.toUpstream(tool.function.name),
     ...(tool.function.description ? { description: tool.function.description } : {}),
@@ -88,12 +97,6 @@ export function toGigaChatRequest(
   }));
   if (functions.length > 0) {
     if (typeof choice === "object") {
-      if (!functionTools.some((tool) => tool.function.name === choice.function.name)) {
-        throw invalidRequest(
-          `tool_choice names '${choice.function.name}', which is not among the tools.`,
-          "tool_choice",
-        );
-      }
       body.function_call = { name: names.toUpstream(choice.function.name) };
     } else if (choice === "required" && functions.length === 1) {
       // GigaChat cannot force "some" call; with one tool, forcing that tool is the same thing.
@@ -123,8 +126,11 @@ export function toGigaChatRequest(
         parameters: sanitizeJsonSchema(schema),
       });
       plan.answerFunction = name;
-      // With tools present the model may still call them first; the schema shapes the answer.
-      body.function_call = functions.length === 1 ? { name } : "auto";
+      // A call the client forced stays forced; otherwise, with tools present, the model may
+      // still call them first, and the schema shapes the final answer.
+      if (typeof body.function_call !== "object") {
+        body.function_call = functions.length === 1 ? { name } : "auto";
+      }
     }
   } else if (format?.type === "json_object") {
     plan.jsonAnswer = { kind: "json_object" };

@@ -60,6 +60,16 @@ const functionTool = z.object({
   }),
 });
 
+// A function tool is held to its schema (a nameless one must not reach GigaChat); other kinds
+// (web_search_preview, ...) are kept loosely for the mapper to skip with a log line.
+const tool = z.looseObject({ type: z.string() }).transform((value, ctx) => {
+  if (value.type !== "function") return value;
+  const parsed = functionTool.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: issue.path });
+  return z.NEVER;
+});
+
 const toolChoice = z.union([
   z.enum(["none", "auto", "required"]),
   z.object({ type: z.literal("function"), function: z.object({ name: z.string().min(1) }) }),
@@ -97,8 +107,7 @@ const schema = z.object({
   top_p: z.number().min(0).max(1).nullish(),
   n: z.number().int().min(1).max(16).nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
-  // Only function tools are validated; other kinds are ignored by the mapper.
-  tools: z.array(z.union([functionTool, z.looseObject({ type: z.string() })])).nullish(),
+  tools: z.array(tool).nullish(),
   tool_choice: toolChoice.nullish(),
   response_format: responseFormat.nullish(),
   extra_body: z.object(gigaChatExtras).nullish(),
