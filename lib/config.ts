@@ -34,6 +34,8 @@ export interface Config {
   structuredOutputMode: "function" | "native";
   shutdownTimeoutMs: number;
   streamKeepaliveMs: number;
+  embeddingsModel: string;
+  embeddingsBatchSize: number;
 }
 
 /** Raised for a bad setting; main.ts prints its one-line message and exits with code 1. */
@@ -117,6 +119,8 @@ const schema = z.object({
   ).default("function"),
   SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
   STREAM_KEEPALIVE_MS: int(10).default(15_000),
+  EMBEDDINGS_MODEL: z.string().trim().min(1).default("Embeddings"),
+  EMBEDDINGS_BATCH_SIZE: int(1, 2048).default(90),
 });
 
 /** Every variable the gateway reads, for `.env` loading and the README table. */
@@ -166,6 +170,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     structuredOutputMode: v.STRUCTURED_OUTPUT_MODE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     streamKeepaliveMs: v.STREAM_KEEPALIVE_MS,
+    embeddingsModel: v.EMBEDDINGS_MODEL,
+    embeddingsBatchSize: v.EMBEDDINGS_BATCH_SIZE,
   };
   if (config.credentials && config.proxyApiKeys.length === 0 && !isLoopbackHost(config.host)) {
     throw new ConfigError(

@@ -2,6 +2,7 @@ import type { RequestContext } from "../lib/context.ts";
 import type { Route } from "../lib/http/router.ts";
 import { NAME, VERSION } from "../lib/version.ts";
 import { chatCompletions } from "./chat_completions.ts";
+import { embeddings } from "./embeddings.ts";
 import { health } from "./health.ts";
 import { getModel, listModels } from "./models.ts";
 
@@ -12,6 +13,7 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/models", handler: listModels },
   { method: "GET", path: "/models/:id", handler: getModel },
   { method: "POST", path: "/chat/completions", handler: chatCompletions },
+  { method: "POST", path: "/embeddings", handler: embeddings },
 ];
 
 /** `GET /`: what this is and what it serves. */

@@ -59,7 +59,7 @@ Deno.test("unknown paths get an OpenAI-shaped JSON 404, wrong methods a 405 with
     assert.equal((await wrong.json()).error.code, "method_not_allowed");
 
     const openai = new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.origin, maxRetries: 0 });
-    await assert.rejects(openai.embeddings.create({ model: "x", input: "x" }), (error: unknown) => {
+    await assert.rejects(openai.images.generate({ model: "x", prompt: "x" }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.NotFoundError);
       return true;
     });

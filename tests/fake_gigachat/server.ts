@@ -5,6 +5,7 @@ import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { answerChat, type ChatScript } from "./chat.ts";
+import { answerEmbeddings } from "./embeddings.ts";
 import { createTestTls, type TestTls } from "./test_tls.ts";
 import modelsList from "./samples/models_list.json" with { type: "json" };
 import modelsGet404 from "./samples/models_get_404.json" with { type: "json" };
@@ -108,9 +109,14 @@ export class FakeGigaChat {
     this.#scripts.push(...scripts);
   }
 
+  /** The JSON bodies the fake received on paths ending with `suffix`. */
+  bodiesTo(suffix: string): Record<string, unknown>[] {
+    return this.requestsTo(suffix).map((r) => JSON.parse(r.body));
+  }
+
   /** The JSON bodies the fake received on /chat/completions. */
   chatBodies(): Record<string, unknown>[] {
-    return this.requestsTo("/chat/completions").map((r) => JSON.parse(r.body));
+    return this.bodiesTo("/chat/completions");
   }
 
   /** Makes every token issued so far invalid, as if GigaChat had revoked them early. */
@@ -246,6 +252,10 @@ export class FakeGigaChat {
       if (outcome.kind === "error") return send(res, outcome.status, outcome.body);
       if (outcome.kind === "json") return send(res, 200, outcome.body);
       return await this.#stream(res, outcome.events, fault);
+    }
+    if (method === "POST" && path === "/embeddings") {
+      const outcome = answerEmbeddings(body);
+      return send(res, outcome.status, outcome.body);
     }
     if (method === "GET" && path === "/models") return send(res, 200, modelsList);
     if (method === "GET" && path.startsWith("/models/")) {

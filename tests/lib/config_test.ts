@@ -26,6 +26,8 @@ const DEFAULTS: Config = {
   structuredOutputMode: "function",
   shutdownTimeoutMs: 30000,
   streamKeepaliveMs: 15000,
+  embeddingsModel: "Embeddings",
+  embeddingsBatchSize: 90,
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
@@ -68,6 +70,8 @@ const VARIABLES = [
   "STRUCTURED_OUTPUT_MODE",
   "SHUTDOWN_TIMEOUT_MS",
   "STREAM_KEEPALIVE_MS",
+  "EMBEDDINGS_MODEL",
+  "EMBEDDINGS_BATCH_SIZE",
 ];
 
 Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {
