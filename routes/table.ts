@@ -3,6 +3,7 @@ import type { Route } from "../lib/http/router.ts";
 import { NAME, VERSION } from "../lib/version.ts";
 import { chatCompletions } from "./chat_completions.ts";
 import { embeddings } from "./embeddings.ts";
+import { createFile, deleteFile, getFile, getFileContent, listFiles } from "./files.ts";
 import { health } from "./health.ts";
 import { getModel, listModels } from "./models.ts";
 
@@ -14,6 +15,11 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/models/:id", handler: getModel },
   { method: "POST", path: "/chat/completions", handler: chatCompletions },
   { method: "POST", path: "/embeddings", handler: embeddings },
+  { method: "POST", path: "/files", handler: createFile },
+  { method: "GET", path: "/files", handler: listFiles },
+  { method: "GET", path: "/files/:id", handler: getFile },
+  { method: "DELETE", path: "/files/:id", handler: deleteFile },
+  { method: "GET", path: "/files/:id/content", handler: getFileContent },
 ];
 
 /** `GET /`: what this is and what it serves. */

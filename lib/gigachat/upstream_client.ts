@@ -39,6 +39,13 @@ export interface UpstreamCall {
   method: "GET" | "POST";
   path: string;
   json?: unknown;
+  /**
+   * A streamed body (a file upload). It can be sent once only, so such a call is never retried
+   * and gets no second try after a 401.
+   */
+  upload?: { body: ReadableStream<Uint8Array>; contentType: string };
+  /** Accept header for non-JSON answers (file contents). */
+  accept?: string;
   credential: Credential;
   requestId: string;
   /** X-Session-ID / X-Client-ID passed through from the client. */
@@ -55,6 +62,8 @@ interface SendOptions {
   signal?: AbortSignal;
   promptHeaders: boolean;
   trace: UpstreamTrace;
+  /** The body cannot be sent again: one attempt only. */
+  once?: boolean;
 }
 
 /**
@@ -84,19 +93,21 @@ export class UpstreamClient {
   /** Sends `call` and returns GigaChat's successful response. @throws {GatewayError} */
   async request(call: UpstreamCall): Promise<Response> {
     const trace = call.trace ?? { upstreamAttempts: 0 };
-    const body = call.json === undefined ? undefined : JSON.stringify(call.json);
+    const body = call.upload?.body ??
+      (call.json === undefined ? undefined : JSON.stringify(call.json));
     const options: SendOptions = {
       source: "api",
       signal: call.signal,
       promptHeaders: call.stream === true || call.method === "GET",
       trace,
+      once: call.upload !== undefined,
     };
     try {
       let token = await this.#tokens.get(call.credential, call.signal);
       const send = () =>
         this.#send((signal) => this.#apiRequest(call, body, token, signal), options);
       let response = await send();
-      if (response.status === 401) {
+      if (response.status === 401 && !options.once) {
         // Tokens can be revoked before expires_at; one fresh token and one more try (§1.1).
         await response.body?.cancel();
         this.#tokens.invalidate(call.credential, token);
@@ -156,13 +167,19 @@ export class UpstreamClient {
     return token;
   }
 
-  #apiRequest(call: UpstreamCall, body: string | undefined, token: string, signal: AbortSignal) {
+  #apiRequest(
+    call: UpstreamCall,
+    body: string | ReadableStream<Uint8Array> | undefined,
+    token: string,
+    signal: AbortSignal,
+  ) {
     const headers = new Headers(call.forwardHeaders);
     headers.set("Authorization", `Bearer ${token}`);
     headers.set("X-Request-ID", call.requestId);
-    headers.set("Accept", call.stream ? "text/event-stream" : "application/json");
+    headers.set("Accept", call.accept ?? (call.stream ? "text/event-stream" : "application/json"));
     headers.set("User-Agent", `${NAME}/${VERSION}`);
-    if (body !== undefined) headers.set("Content-Type", "application/json");
+    if (call.upload) headers.set("Content-Type", call.upload.contentType);
+    else if (body !== undefined) headers.set("Content-Type", "application/json");
     return new Request(`${this.#o.apiUrl}${call.path}`, {
       method: call.method,
       headers,
@@ -176,7 +193,8 @@ export class UpstreamClient {
     makeRequest: (signal: AbortSignal) => Request,
     options: SendOptions,
   ): Promise<Response> {
-    const { retry, requestTimeoutMs, connectTimeoutMs } = this.#o;
+    const { requestTimeoutMs, connectTimeoutMs } = this.#o;
+    const retry = options.once ? { ...this.#o.retry, maxAttempts: 1 } : this.#o.retry;
     const host = options.source === "oauth" ? this.#authHost : this.#apiHost;
     const deadline = AbortSignal.timeout(requestTimeoutMs);
     const outer = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;

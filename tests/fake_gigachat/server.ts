@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { answerChat, type ChatScript } from "./chat.ts";
 import { answerEmbeddings } from "./embeddings.ts";
+import { FakeFiles } from "./files.ts";
 import { createTestTls, type TestTls } from "./test_tls.ts";
 import modelsList from "./samples/models_list.json" with { type: "json" };
 import modelsGet404 from "./samples/models_get_404.json" with { type: "json" };
@@ -65,6 +66,8 @@ export class FakeGigaChat {
   readonly requests: RecordedRequest[] = [];
   /** Requests that reached the OAuth endpoint, injected failures included. */
   oauthCalls = 0;
+  /** The fake's file store. */
+  readonly files = new FakeFiles();
   /** Streams whose connection the other side closed before the fake finished sending. */
   abandonedStreams = 0;
   readonly #server: https.Server;
@@ -95,7 +98,8 @@ export class FakeGigaChat {
       server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
     });
     const fake = new FakeGigaChat(server, tls, options);
-    server.on("request", (req, res) => void fake.#handle(req, res));
+    // A client that aborts mid-body (an upload cut off at its size limit) ends the request here.
+    server.on("request", (req, res) => void fake.#handle(req, res).catch(() => res.destroy()));
     return fake;
   }
 
@@ -136,7 +140,8 @@ export class FakeGigaChat {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const bytes = await readBody(req);
+    const body = new TextDecoder().decode(bytes);
     const path = new URL(req.url ?? "/", "https://fake").pathname;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -164,7 +169,20 @@ export class FakeGigaChat {
       // The real API says this for expired tokens (API-chat.md §6).
       return send(res, 401, { status: 401, message: "Token has expired" });
     }
-    await this.#api(req.method ?? "GET", path.slice("/api/v1".length), body, res, fault);
+    const apiPath = path.slice("/api/v1".length);
+    const file = await this.files.answer(
+      req.method ?? "GET",
+      apiPath,
+      headers["content-type"] ?? "",
+      bytes,
+    );
+    if (file !== undefined && "raw" in file) {
+      res.writeHead(200, { "Content-Type": file.contentType });
+      res.end(file.raw);
+      return;
+    }
+    if (file !== undefined) return send(res, file.status, file.json);
+    await this.#api(req.method ?? "GET", apiPath, body, res, fault);
   }
 
   /** SSE with GigaChat's framing: `data: <json>` and a blank line, no event names (§5). */
@@ -283,9 +301,14 @@ function send(
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of req) text += decoder.decode(chunk as Uint8Array, { stream: true });
-  return text + decoder.decode();
+async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of req) chunks.push(chunk as Uint8Array);
+  const bytes = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }

@@ -1,0 +1,152 @@
+import type { RequestContext } from "../lib/context.ts";
+import { GatewayError } from "../lib/errors.ts";
+import type { UpstreamCall } from "../lib/gigachat/upstream_client.ts";
+import { ACCEPTED_TYPES, fileTypeOf } from "../lib/gigachat/file_types.ts";
+import { rewriteUpload } from "../lib/http/multipart_upload.ts";
+import { type OpenAIFile, toOpenAIFile } from "../lib/openai/to_openai_file.ts";
+
+type Call = Omit<UpstreamCall, "method" | "path">;
+
+async function callFor(request: Request, ctx: RequestContext): Promise<Call> {
+  return {
+    credential: await ctx.app.authenticate(request),
+    requestId: ctx.requestId,
+    forwardHeaders: ctx.forwardHeaders,
+    signal: ctx.signal,
+    trace: ctx.trace,
+  };
+}
+
+function fileOrFail(entry: unknown): OpenAIFile {
+  const file = toOpenAIFile(entry);
+  if (file === undefined) {
+    throw new GatewayError(502, "GigaChat sent an unexpected file object", {
+      type: "server_error",
+      code: "upstream_error",
+    });
+  }
+  return file;
+}
+
+/**
+ * `POST /v1/files`: the upload is re-encoded for GigaChat as it streams in (never held whole),
+ * with `purpose` always `general`, the one GigaChat takes for every kind of file (§4).
+ */
+export async function createFile(request: Request, ctx: RequestContext): Promise<Response> {
+  const call = await callFor(request, ctx);
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  const largest = 40 * 1024 * 1024 + 64 * 1024;
+  if (declared > largest) {
+    await request.body?.cancel().catch(() => {});
+    throw new GatewayError(413, "The upload is larger than any file GigaChat accepts (40 MB).", {
+      type: "invalid_request_error",
+      code: "file_too_large",
+      param: "file",
+    });
+  }
+  let failure: GatewayError | undefined;
+  const upload = await rewriteUpload(request, {
+    fields: { purpose: "general" },
+    accept(file) {
+      const type = fileTypeOf(file.filename, file.contentType);
+      if (type === undefined) {
+        throw new GatewayError(
+          415,
+          `GigaChat does not accept ${file.filename} (${file.contentType ?? "no type given"}). ` +
+            `Accepted types: ${ACCEPTED_TYPES.join(", ")}.`,
+          { type: "invalid_request_error", code: "unsupported_file_type", param: "file" },
+        );
+      }
+      return type;
+    },
+  });
+  // A body that fails mid-way (a file over its limit) aborts the upload; its error is the answer.
+  const reader = upload.body.getReader();
+  const watched = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (error instanceof GatewayError) failure = error;
+        controller.error(error);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  try {
+    const entry = await ctx.app.upstream.requestJson<unknown>({
+      ...call,
+      method: "POST",
+      path: "/files",
+      upload: { body: watched, contentType: upload.contentType },
+    });
+    return Response.json(fileOrFail(entry));
+  } catch (error) {
+    throw failure ?? error;
+  }
+}
+
+/** `GET /v1/files`: OpenAI's list shape over GigaChat's `{"data": [...]}`. */
+export async function listFiles(request: Request, ctx: RequestContext): Promise<Response> {
+  const body = await ctx.app.upstream.requestJson<{ data?: unknown }>({
+    ...await callFor(request, ctx),
+    method: "GET",
+    path: "/files",
+  });
+  const data = Array.isArray(body?.data) ? body.data.map(fileOrFail) : [];
+  return Response.json({ object: "list", data, has_more: false });
+}
+
+/** `GET /v1/files/{id}`. */
+export async function getFile(request: Request, ctx: RequestContext): Promise<Response> {
+  const entry = await ctx.app.upstream.requestJson<unknown>({
+    ...await callFor(request, ctx),
+    method: "GET",
+    path: `/files/${encodeURIComponent(ctx.params.id)}`,
+  });
+  return Response.json(fileOrFail(entry));
+}
+
+/** `GET /v1/files/{id}/content`: the bytes streamed through with GigaChat's content type. */
+export async function getFileContent(request: Request, ctx: RequestContext): Promise<Response> {
+  const upstream = await ctx.app.upstream.request({
+    ...await callFor(request, ctx),
+    method: "GET",
+    path: `/files/${encodeURIComponent(ctx.params.id)}/content`,
+    accept: request.headers.get("accept") ?? "*/*",
+  });
+  const headers = new Headers();
+  for (const name of ["content-type", "content-length", "content-disposition"]) {
+    const value = upstream.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  if (!headers.has("content-type")) headers.set("content-type", "application/octet-stream");
+  return new Response(upstream.body, { headers });
+}
+
+/**
+ * `DELETE /v1/files/{id}`: GigaChat deletes with `POST /files/{id}/delete` (§4), sent as the SDK
+ * sends it, a multipart form whose `file` part holds the id.
+ */
+export async function deleteFile(request: Request, ctx: RequestContext): Promise<Response> {
+  const id = ctx.params.id;
+  const boundary = `gigachat-gateway-${crypto.randomUUID()}`;
+  const form = `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n${id}\r\n` +
+    `--${boundary}--\r\n`;
+  const body = await ctx.app.upstream.requestJson<{ id?: unknown; deleted?: unknown }>({
+    ...await callFor(request, ctx),
+    method: "POST",
+    path: `/files/${encodeURIComponent(id)}/delete`,
+    upload: {
+      body: new Blob([form]).stream(),
+      contentType: `multipart/form-data; boundary=${boundary}`,
+    },
+  });
+  return Response.json({
+    id: typeof body?.id === "string" ? body.id : id,
+    object: "file",
+    deleted: body?.deleted !== false,
+  });
+}
