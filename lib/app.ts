@@ -10,6 +10,7 @@ import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
 import { Router } from "./http/router.ts";
 import { describeError, Logger, type LogSink } from "./log.ts";
 import { ModelCatalog } from "./model_catalog.ts";
+import { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
 export interface GatewayOptions {
   /** Where log lines go (tests read them); stdout by default. */
@@ -74,6 +75,10 @@ export async function createGateway(
       ttlMs: config.modelsCacheTtlMs,
       maxEntries: config.tokenCacheSize,
       created: Math.floor(startedAt / 1000),
+    }),
+    attachments: new AttachmentUploader(upstream, {
+      ttlMs: config.uploadCacheTtlMs,
+      maxEntries: config.tokenCacheSize * 10,
     }),
     authenticate: await createAuthenticator(config),
     startedAt,

@@ -36,6 +36,10 @@ export interface Config {
   streamKeepaliveMs: number;
   embeddingsModel: string;
   embeddingsBatchSize: number;
+  allowPrivateImageUrls: boolean;
+  visionModels: readonly string[];
+  imageFetchTimeoutMs: number;
+  uploadCacheTtlMs: number;
 }
 
 /** Raised for a bad setting; main.ts prints its one-line message and exits with code 1. */
@@ -121,6 +125,12 @@ const schema = z.object({
   STREAM_KEEPALIVE_MS: int(10).default(15_000),
   EMBEDDINGS_MODEL: z.string().trim().min(1).default("Embeddings"),
   EMBEDDINGS_BATCH_SIZE: int(1, 2048).default(90),
+  ALLOW_PRIVATE_IMAGE_URLS: z.string().trim().toLowerCase().pipe(
+    z.enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" }),
+  ).transform((value) => ["true", "1", "yes"].includes(value)).default(false),
+  VISION_MODELS: list.default(["GigaChat-2-Pro", "GigaChat-Pro", "GigaChat-Max", "GigaChat-2-Max"]),
+  IMAGE_FETCH_TIMEOUT_MS: int(100).default(10_000),
+  UPLOAD_CACHE_TTL_MS: int(0).default(3_600_000),
 });
 
 /** Every variable the gateway reads, for `.env` loading and the README table. */
@@ -172,6 +182,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     streamKeepaliveMs: v.STREAM_KEEPALIVE_MS,
     embeddingsModel: v.EMBEDDINGS_MODEL,
     embeddingsBatchSize: v.EMBEDDINGS_BATCH_SIZE,
+    allowPrivateImageUrls: v.ALLOW_PRIVATE_IMAGE_URLS,
+    visionModels: v.VISION_MODELS,
+    imageFetchTimeoutMs: v.IMAGE_FETCH_TIMEOUT_MS,
+    uploadCacheTtlMs: v.UPLOAD_CACHE_TTL_MS,
   };
   if (config.credentials && config.proxyApiKeys.length === 0 && !isLoopbackHost(config.host)) {
     throw new ConfigError(

@@ -3,6 +3,7 @@ import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamClient } from "./gigachat/upstream_client.ts";
 import type { Logger } from "./log.ts";
 import type { ModelCatalog } from "./model_catalog.ts";
+import type { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
 /** What every handler shares for the gateway's lifetime; built once in lib/app.ts. */
 export interface AppContext {
@@ -10,6 +11,7 @@ export interface AppContext {
   readonly log: Logger;
   readonly upstream: UpstreamClient;
   readonly models: ModelCatalog;
+  readonly attachments: AttachmentUploader;
   /** Who is calling: the GigaChat credential to use, or a 401. */
   readonly authenticate: (request: Request) => Promise<Credential>;
   readonly startedAt: number;

@@ -18,6 +18,9 @@ import {
 import { completionToChunks } from "../lib/mapping/completion_to_chunks.ts";
 import { toRepairRequest } from "../lib/mapping/to_repair_request.ts";
 import { parseChatRequest } from "../lib/openai/chat_request.ts";
+import { resolveModel } from "../lib/openai/resolve_model.ts";
+import { planAttachments } from "../lib/vision/plan_attachments.ts";
+import { resolveAttachments } from "../lib/vision/resolve_attachments.ts";
 import { checkJsonAnswer } from "../lib/openai/check_json_answer.ts";
 import type { OpenAIChatCompletion } from "../lib/openai/types.ts";
 
@@ -27,11 +30,38 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
   const credential = await app.authenticate(request);
   const chat = parseChatRequest(await readJsonBody(request, app.config.maxBodyBytes));
   ctx.trace.model = chat.model;
+  const model = resolveModel(chat.model, app.config.modelAliases);
+  const attachmentPlan = planAttachments(chat.messages, {
+    model,
+    requestedModel: chat.model,
+    visionModels: app.config.visionModels,
+  });
+  const upload = {
+    requestId: ctx.requestId,
+    forwardHeaders: ctx.forwardHeaders,
+    signal: ctx.signal,
+    trace: ctx.trace,
+  };
+  const attachments = attachmentPlan.attach.length === 0 && attachmentPlan.dropped.size === 0
+    ? undefined
+    : await resolveAttachments(attachmentPlan, {
+      uploader: app.attachments,
+      credential,
+      call: upload,
+      fetchOptions: {
+        allowPrivate: app.config.allowPrivateImageUrls,
+        timeoutMs: app.config.imageFetchTimeoutMs,
+      },
+    });
   const { body, plan } = toGigaChatRequest(chat, {
     aliases: app.config.modelAliases,
     maxOutputTokens: app.config.maxOutputTokens,
     structuredOutput: app.config.structuredOutputMode,
-  });
+  }, attachments);
+  // Long conversations keep working by sending only the newest images; say so to the client.
+  const extraHeaders: Record<string, string> = attachmentPlan.dropped.size > 0
+    ? { "X-Gateway-Images-Dropped": String(attachmentPlan.dropped.size) }
+    : {};
   if (plan.ignoredTools.length > 0) {
     app.log.info("tools ignored", { request_id: ctx.requestId, types: plan.ignoredTools });
   }
@@ -59,7 +89,7 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
   if (plan.jsonAnswer !== undefined) {
     // A JSON answer is checked whole before any of it is sent, so even a stream gets it at once.
     const completion = await completeCheckedJson(body, plan, complete, ctx);
-    if (!plan.stream) return Response.json(completion);
+    if (!plan.stream) return Response.json(completion, { headers: extraHeaders });
     const chunks = completionToChunks(completion, plan.includeUsage);
     return new Response(
       new ReadableStream<Uint8Array>({
@@ -69,14 +99,16 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
           controller.close();
         },
       }),
-      { headers: SSE_HEADERS },
+      { headers: { ...SSE_HEADERS, ...extraHeaders } },
     );
   }
-  if (!plan.stream) return Response.json(await complete(body));
+  if (!plan.stream) return Response.json(await complete(body), { headers: extraHeaders });
   // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
   const upstream = await app.upstream.request(call);
   if (upstream.body === null) throw unexpectedAnswer();
-  return new Response(streamAnswer(upstream.body, plan, ids, ctx), { headers: SSE_HEADERS });
+  return new Response(streamAnswer(upstream.body, plan, ids, ctx), {
+    headers: { ...SSE_HEADERS, ...extraHeaders },
+  });
 }
 
 /**

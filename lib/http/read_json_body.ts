@@ -1,4 +1,5 @@
 import { GatewayError, invalidRequest } from "../errors.ts";
+import { readLimited } from "./read_limited.ts";
 
 function tooLarge(limit: number): GatewayError {
   return new GatewayError(
@@ -20,25 +21,8 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
     throw tooLarge(limit);
   }
   if (request.body === null) throw invalidRequest("The request needs a JSON body.");
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readLimited(request.body, limit);
+  if (bytes === undefined) throw tooLarge(limit);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

@@ -1,6 +1,7 @@
 import { invalidRequest } from "../errors.ts";
 import type { GigaChatMessage } from "../gigachat/types.ts";
 import type { ChatMessage } from "../openai/chat_request.ts";
+import { DROPPED_IMAGE_TEXT } from "../vision/plan_attachments.ts";
 import { functionsStateIdOf } from "./tool_call_id.ts";
 import type { ToolNames } from "./tool_names.ts";
 
@@ -19,6 +20,7 @@ type Content = ChatMessage["content"];
 export function toGigaChatMessages(
   messages: readonly ChatMessage[],
   names: ToolNames,
+  resolved: ResolvedAttachments = NO_ATTACHMENTS,
 ): GigaChatMessage[] {
   const system: string[] = [];
   const out: GigaChatMessage[] = [];
@@ -33,9 +35,20 @@ export function toGigaChatMessages(
         else out.push({ role: "user", content: text });
         return;
       }
-      case "user":
-        out.push({ role: "user", content: textOf(message.content, `${at}.content`) });
+      case "user": {
+        const ids: string[] = [];
+        const content = textOf(message.content, `${at}.content`, (k) => {
+          const key = `${i}:${k}`;
+          if (resolved.dropped.has(key)) return { text: DROPPED_IMAGE_TEXT };
+          const id = resolved.fileIds.get(key);
+          if (id !== undefined) ids.push(id);
+          return id === undefined ? undefined : {};
+        });
+        out.push(
+          ids.length > 0 ? { role: "user", content, attachments: ids } : { role: "user", content },
+        );
         return;
+      }
       case "assistant": {
         const text = textOf(message.content ?? "", `${at}.content`);
         const calls = message.tool_calls ?? [];
@@ -127,7 +140,20 @@ export function toFunctionResult(text: string): string {
   }
 }
 
-function textOf(content: Content | "", param: string): string {
+/** Image and file parts already turned into GigaChat file ids (by the route, which does I/O). */
+export interface ResolvedAttachments {
+  /** `"<message>:<part>"` → file id. */
+  fileIds: ReadonlyMap<string, string>;
+  /** Images left out of a long conversation, replaced by a short text. */
+  dropped: ReadonlySet<string>;
+}
+
+const NO_ATTACHMENTS: ResolvedAttachments = { fileIds: new Map(), dropped: new Set() };
+
+/** What an attachment part contributes: nothing (it is attached) or a stand-in text. */
+type AttachmentLookup = (part: number) => { text?: string } | undefined;
+
+function textOf(content: Content | "", param: string, lookup?: AttachmentLookup): string {
   if (typeof content === "string") return content;
   if (content === null || content === undefined) return "";
   const texts: string[] = [];
@@ -137,9 +163,13 @@ function textOf(content: Content | "", param: string): string {
       return;
     }
     if (part.type === "image_url" || part.type === "file") {
+      const found = lookup?.(k);
+      if (found !== undefined) {
+        if (found.text !== undefined) texts.push(found.text);
+        return;
+      }
       throw invalidRequest(
-        `${param}[${k}]: ${part.type} content is not supported by this gateway yet; ` +
-          "send text only.",
+        `${param}[${k}]: ${part.type} content is only taken in user messages.`,
         `${param}[${k}]`,
         "unsupported_content",
       );

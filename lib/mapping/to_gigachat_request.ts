@@ -4,7 +4,7 @@ import type { ChatRequest, FunctionTool } from "../openai/chat_request.ts";
 import type { JsonExpectation } from "../openai/check_json_answer.ts";
 import { resolveModel } from "../openai/resolve_model.ts";
 import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
-import { toGigaChatMessages } from "./to_gigachat_messages.ts";
+import { type ResolvedAttachments, toGigaChatMessages } from "./to_gigachat_messages.ts";
 import { type ToolNames, toolNamesFor } from "./tool_names.ts";
 
 /** How the structured-output emulation and the response mapping must treat this request. */
@@ -43,6 +43,7 @@ export const JSON_OBJECT_INSTRUCTION =
 export function toGigaChatRequest(
   request: ChatRequest,
   options: ChatMappingOptions,
+  attachments?: ResolvedAttachments,
 ): { body: GigaChatChatRequest; plan: ChatPlan } {
   const functionTools = (request.tools ?? []).filter((tool): tool is FunctionTool =>
     tool.type === "function" && "function" in tool
@@ -53,7 +54,7 @@ export function toGigaChatRequest(
   const names = toolNamesFor(functionTools.map((tool) => tool.function.name));
   const body: GigaChatChatRequest = {
     model: resolveModel(request.model, options.aliases),
-    messages: toGigaChatMessages(request.messages, names),
+    messages: toGigaChatMessages(request.messages, names, attachments),
   };
   const plan: ChatPlan = {
     requestedModel: request.model,

@@ -115,6 +115,18 @@ const schema = z.object({
 });
 
 export type ChatRequest = z.infer<typeof schema>;
+export type ImagePart = z.infer<typeof imagePart>;
+export type FilePart = z.infer<typeof filePart>;
+
+/** True for an `image_url` part (validated by the schema). */
+export function isImagePart(part: { type: string }): part is ImagePart {
+  return part.type === "image_url" && typeof (part as ImagePart).image_url?.url === "string";
+}
+
+/** True for a `file` part (validated by the schema). */
+export function isFilePart(part: { type: string }): part is FilePart {
+  return part.type === "file" && typeof (part as FilePart).file === "object";
+}
 export type ChatMessage = ChatRequest["messages"][number];
 export type FunctionTool = z.infer<typeof functionTool>;
 export type ToolChoice = z.infer<typeof toolChoice>;

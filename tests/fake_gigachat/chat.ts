@@ -33,8 +33,12 @@ interface Message {
 }
 
 /** Answers one chat request body (already parsed JSON). */
-export function answerChat(body: unknown, script: ChatScript | undefined): ChatOutcome {
-  const problem = validate(body);
+export function answerChat(
+  body: unknown,
+  script: ChatScript | undefined,
+  fileExists: (id: string) => boolean = () => false,
+): ChatOutcome {
+  const problem = validate(body, fileExists);
   if (problem !== undefined) return problem;
   const request = body as {
     model: string;
@@ -98,7 +102,7 @@ export function answerChat(body: unknown, script: ChatScript | undefined): ChatO
   return { kind: "stream", events };
 }
 
-function validate(body: unknown): ChatOutcome | undefined {
+function validate(body: unknown, fileExists: (id: string) => boolean): ChatOutcome | undefined {
   const fail = (status: number, message: string): ChatOutcome => ({
     kind: "error",
     status,
@@ -124,6 +128,17 @@ function validate(body: unknown): ChatOutcome | undefined {
         if (typeof result !== "object" || result === null || Array.isArray(result)) throw 0;
       } catch {
         return fail(422, `messages[${i}].content: function result must be a JSON object`);
+      }
+    }
+    const attachments = (m as { attachments?: unknown }).attachments;
+    if (attachments !== undefined) {
+      if (m.role !== "user" || !Array.isArray(attachments)) {
+        return fail(422, `messages[${i}].attachments: only user messages carry attachments`);
+      }
+      for (const id of attachments) {
+        if (typeof id !== "string" || !fileExists(id)) {
+          return fail(404, `messages[${i}].attachments: no file ${id}`);
+        }
       }
     }
     const call = m.function_call;

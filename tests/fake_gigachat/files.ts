@@ -20,6 +20,11 @@ export class FakeFiles {
   /** The purposes and part types uploads arrived with, for tests to check. */
   readonly uploads: { purpose: string | null; mime: string; filename: string; size: number }[] = [];
 
+  /** Whether a file with this id is stored. */
+  has(id: string): boolean {
+    return this.#files.has(id);
+  }
+
   /** Answers a /files request, or undefined when the path is not a files path. */
   async answer(
     method: string,

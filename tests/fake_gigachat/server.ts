@@ -266,7 +266,7 @@ export class FakeGigaChat {
       } catch {
         return send(res, 400, { status: 400, message: "Invalid JSON" });
       }
-      const outcome = answerChat(parsed, this.#scripts.shift());
+      const outcome = answerChat(parsed, this.#scripts.shift(), (id) => this.files.has(id));
       if (outcome.kind === "error") return send(res, outcome.status, outcome.body);
       if (outcome.kind === "json") return send(res, 200, outcome.body);
       return await this.#stream(res, outcome.events, fault);

@@ -28,6 +28,10 @@ const DEFAULTS: Config = {
   streamKeepaliveMs: 15000,
   embeddingsModel: "Embeddings",
   embeddingsBatchSize: 90,
+  allowPrivateImageUrls: false,
+  visionModels: ["GigaChat-2-Pro", "GigaChat-Pro", "GigaChat-Max", "GigaChat-2-Max"],
+  imageFetchTimeoutMs: 10000,
+  uploadCacheTtlMs: 3600000,
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
@@ -72,6 +76,10 @@ const VARIABLES = [
   "STREAM_KEEPALIVE_MS",
   "EMBEDDINGS_MODEL",
   "EMBEDDINGS_BATCH_SIZE",
+  "ALLOW_PRIVATE_IMAGE_URLS",
+  "VISION_MODELS",
+  "IMAGE_FETCH_TIMEOUT_MS",
+  "UPLOAD_CACHE_TTL_MS",
 ];
 
 Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {

@@ -1,0 +1,62 @@
+import { GatewayError } from "../errors.ts";
+import type { Credential } from "../gigachat/credential.ts";
+import { fileForm } from "../gigachat/file_form.ts";
+import type { UpstreamCall, UpstreamClient } from "../gigachat/upstream_client.ts";
+import { LruCache } from "../lru_cache.ts";
+
+/** A file to attach to a chat message: an image or a document. */
+export interface Attachment {
+  bytes: Uint8Array;
+  filename: string;
+  mime: string;
+}
+
+export type UploadCall = Pick<UpstreamCall, "requestId" | "signal" | "forwardHeaders" | "trace">;
+
+/**
+ * Uploads chat attachments to GigaChat's /files, remembering each by credential and SHA-256 of
+ * its bytes: agents re-send the whole conversation every turn, and its images must not be
+ * uploaded again each time.
+ */
+export class AttachmentUploader {
+  readonly #upstream: UpstreamClient;
+  readonly #ttlMs: number;
+  readonly #cache: LruCache<string, string>;
+
+  constructor(upstream: UpstreamClient, options: { ttlMs: number; maxEntries: number }) {
+    this.#upstream = upstream;
+    this.#ttlMs = options.ttlMs;
+    this.#cache = new LruCache(options.maxEntries);
+  }
+
+  /** The GigaChat file id for `file`, uploading it unless it was uploaded recently. */
+  async upload(
+    file: Attachment,
+    credential: Credential,
+    call: UploadCall,
+  ): Promise<{ id: string; cached: boolean }> {
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new Uint8Array(file.bytes)),
+    );
+    const key = `${credential.id}:${
+      Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")
+    }`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return { id: cached, cached: true };
+    const answer = await this.#upstream.requestJson<{ id?: unknown }>({
+      ...call,
+      method: "POST",
+      path: "/files",
+      credential,
+      upload: fileForm(file.bytes, file.filename, file.mime),
+    });
+    if (typeof answer?.id !== "string" || answer.id === "") {
+      throw new GatewayError(502, "GigaChat's file upload answered without an id", {
+        type: "server_error",
+        code: "upstream_error",
+      });
+    }
+    if (this.#ttlMs > 0) this.#cache.set(key, answer.id, Date.now() + this.#ttlMs);
+    return { id: answer.id, cached: false };
+  }
+}
