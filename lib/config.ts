@@ -34,6 +34,7 @@ export interface Config {
   structuredOutputMode: "function" | "native";
   shutdownTimeoutMs: number;
   streamKeepaliveMs: number;
+  streamIdleTimeoutMs: number;
   embeddingsModel: string;
   embeddingsBatchSize: number;
   allowPrivateImageUrls: boolean;
@@ -123,6 +124,7 @@ const schema = z.object({
   ).default("function"),
   SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
   STREAM_KEEPALIVE_MS: int(10).default(15_000),
+  STREAM_IDLE_TIMEOUT_MS: int(10).default(120_000),
   EMBEDDINGS_MODEL: z.string().trim().min(1).default("Embeddings"),
   EMBEDDINGS_BATCH_SIZE: int(1, 2048).default(90),
   ALLOW_PRIVATE_IMAGE_URLS: z.string().trim().toLowerCase().pipe(
@@ -180,6 +182,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     structuredOutputMode: v.STRUCTURED_OUTPUT_MODE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     streamKeepaliveMs: v.STREAM_KEEPALIVE_MS,
+    streamIdleTimeoutMs: v.STREAM_IDLE_TIMEOUT_MS,
     embeddingsModel: v.EMBEDDINGS_MODEL,
     embeddingsBatchSize: v.EMBEDDINGS_BATCH_SIZE,
     allowPrivateImageUrls: v.ALLOW_PRIVATE_IMAGE_URLS,

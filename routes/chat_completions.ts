@@ -7,7 +7,6 @@ import type {
 } from "../lib/gigachat/types.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
 import { SSE_DONE, SSE_HEADERS, SSE_KEEPALIVE, sseData, sseDataStream } from "../lib/http/sse.ts";
-import { describeError } from "../lib/log.ts";
 import { type ChatPlan, toGigaChatRequest } from "../lib/mapping/to_gigachat_request.ts";
 import { ChatChunkMapper } from "../lib/mapping/to_openai_chunks.ts";
 import {
@@ -155,50 +154,66 @@ function streamAnswer(
 ): ReadableStream<Uint8Array> {
   const mapper = new ChatChunkMapper(plan, ids);
   const events = sseDataStream(upstreamBody).getReader();
-  const keepaliveMs = ctx.app.config.streamKeepaliveMs;
+  const { streamKeepaliveMs: keepaliveMs, streamIdleTimeoutMs: idleMs } = ctx.app.config;
   const stopping = ctx.app.stopping;
   let lastWrite = Date.now();
-  let keepalive: ReturnType<typeof setInterval> | undefined;
+  // Set while waiting for GigaChat (not while waiting for a slow client): the idle clock.
+  let waitingSince: number | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
   let onStopping = () => {};
-  const stop = () => {
+
+  /** Ends the stream once: the given events, then [DONE]; upstream is cancelled. */
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>, tail: Uint8Array[]) => {
+    if (closed) return;
     closed = true;
-    clearInterval(keepalive);
+    clearInterval(timer);
     stopping.removeEventListener("abort", onStopping);
+    for (const bytes of tail) controller.enqueue(bytes);
+    controller.enqueue(SSE_DONE);
+    controller.close();
+    events.cancel().catch(() => {});
   };
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: GatewayError) => {
+    ctx.app.log.warn("stream failed", { request_id: ctx.requestId, error: error.message });
+    end(controller, [sseData(error.toBody())]);
+  };
+
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(sseData(mapper.start()));
-      keepalive = setInterval(() => {
-        if (Date.now() - lastWrite < keepaliveMs) return;
-        lastWrite = Date.now();
+      timer = setInterval(() => {
+        const now = Date.now();
+        if (waitingSince !== undefined && now - waitingSince > idleMs) {
+          fail(
+            controller,
+            new GatewayError(504, `GigaChat sent nothing for ${idleMs} ms; the stream was ended.`, {
+              type: "server_error",
+              code: "timeout",
+            }),
+          );
+          return;
+        }
+        if (now - lastWrite < keepaliveMs) return;
+        lastWrite = now;
         controller.enqueue(SSE_KEEPALIVE);
-      }, Math.max(5, keepaliveMs / 3));
+      }, Math.max(5, Math.min(keepaliveMs, idleMs) / 3));
       // Shutdown stopped waiting: end the stream the way clients understand, not with a reset.
-      onStopping = () => {
-        if (closed) return;
-        stop();
-        controller.enqueue(sseData(shuttingDown().toBody()));
-        controller.enqueue(SSE_DONE);
-        controller.close();
-        events.cancel().catch(() => {});
-      };
+      onStopping = () => end(controller, [sseData(shuttingDown().toBody())]);
       stopping.addEventListener("abort", onStopping, { once: true });
     },
     // Pull-driven: the next upstream event is read only when the client has taken the last one,
     // so a slow reader slows GigaChat's stream instead of filling memory.
     async pull(controller) {
       try {
-        while (true) {
+        while (!closed) {
+          waitingSince = Date.now();
           const { value, done } = await events.read();
+          waitingSince = undefined;
+          if (closed) return;
           if (done || value === "[DONE]") {
-            if (closed) return;
             if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
-            for (const chunk of mapper.finish()) controller.enqueue(sseData(chunk));
-            controller.enqueue(SSE_DONE);
-            stop();
-            controller.close();
-            await events.cancel().catch(() => {});
+            end(controller, mapper.finish().map(sseData));
             return;
           }
           const chunks = mapper.map(parseChunk(value));
@@ -209,27 +224,23 @@ function streamAnswer(
           }
         }
       } catch (error) {
-        if (closed) return;
-        stop();
-        ctx.app.log.warn("stream failed", {
-          request_id: ctx.requestId,
-          error: describeError(error),
-        });
-        const failure = error instanceof GatewayError ? error : new GatewayError(
-          502,
-          `The GigaChat stream broke off: ${error instanceof Error ? error.message : error}`,
-          { type: "server_error", code: "upstream_stream_error" },
+        waitingSince = undefined;
+        fail(
+          controller,
+          error instanceof GatewayError ? error : new GatewayError(
+            502,
+            `The GigaChat stream broke off: ${error instanceof Error ? error.message : error}`,
+            { type: "server_error", code: "upstream_stream_error" },
+          ),
         );
-        controller.enqueue(sseData(failure.toBody()));
-        controller.enqueue(SSE_DONE);
-        controller.close();
-        await events.cancel().catch(() => {});
       }
     },
-    async cancel(reason) {
+    cancel() {
       // The client left: stop reading, which aborts the upstream request.
-      stop();
-      await events.cancel(reason).catch(() => {});
+      closed = true;
+      clearInterval(timer);
+      stopping.removeEventListener("abort", onStopping);
+      return events.cancel().catch(() => {});
     },
   });
 }
