@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import { DEMO_KEY, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
-
-async function withStack(options: StackOptions, body: (stack: Stack, ai: OpenAI) => Promise<void>) {
-  const stack = await startStack(options);
-  try {
-    await body(stack, new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 }));
-  } finally {
-    await stack.close();
-  }
-}
+import { DEMO_KEY, withStack } from "./helpers/stack.ts";
 
 async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
   const chunks: ChatCompletionChunk[] = [];

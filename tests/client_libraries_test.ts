@@ -132,3 +132,35 @@ Deno.test("AI SDK generateObject (json_object mode with the schema in the prompt
     assert.match(JSON.stringify(sent.messages), /JSON object/);
   });
 });
+
+Deno.test("AI SDK streamText with a tool: the call streams, runs, and the answer streams", async () => {
+  await withStack(async (stack) => {
+    stack.fake.scriptChat(
+      { functionCall: { name: "lookup", arguments: { city: "Омск" } }, functionsStateId: UUID },
+      { content: "", pieces: ["В Омске ", "−20."] },
+    );
+    const calls: unknown[] = [];
+    const result = streamText({
+      model: aiSdk(stack),
+      prompt: "Погода в Омске?",
+      tools: {
+        lookup: tool({
+          description: "Weather for a city",
+          inputSchema: z.object({ city: z.string() }),
+          execute: (input) => {
+            calls.push(input);
+            return Promise.resolve({ celsius: -20 });
+          },
+        }),
+      },
+      stopWhen: stepCountIs(3),
+    });
+    let text = "";
+    for await (const part of result.textStream) text += part;
+    assert.equal(text, "В Омске −20.");
+    assert.deepEqual(calls, [{ city: "Омск" }]);
+    assert.equal((await result.steps).length, 2);
+    const replay = (stack.fake.chatBodies()[1].messages as Record<string, unknown>[]).at(-1);
+    assert.deepEqual(replay, { role: "function", name: "lookup", content: '{"celsius":-20}' });
+  });
+});

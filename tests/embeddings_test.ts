@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { getEncoding } from "js-tiktoken";
 import { vectorFor } from "./fake_gigachat/embeddings.ts";
-import { DEMO_KEY, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
-
-async function withStack(options: StackOptions, body: (stack: Stack, ai: OpenAI) => Promise<void>) {
-  const stack = await startStack(options);
-  try {
-    await body(stack, new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 }));
-  } finally {
-    await stack.close();
-  }
-}
+import { DEMO_KEY, withStack } from "./helpers/stack.ts";
 
 /** What a float vector looks like after the float32 round trip of base64. */
 const asFloat32 = (vector: number[]) => vector.map((value) => Math.fround(value));

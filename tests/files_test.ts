@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import OpenAI, { toFile } from "openai";
-import { DEMO_KEY, type Stack, startStack } from "./helpers/stack.ts";
-
-async function withStack(body: (stack: Stack, ai: OpenAI) => Promise<void>) {
-  const stack = await startStack();
-  try {
-    await body(stack, new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 }));
-  } finally {
-    await stack.close();
-  }
-}
+import { DEMO_KEY, withStack } from "./helpers/stack.ts";
 
 /** Bytes that are not valid UTF-8 and contain CRLF and dashes, to catch any text handling. */
 function binary(size: number): Uint8Array {
@@ -20,7 +11,7 @@ function binary(size: number): Uint8Array {
 }
 
 Deno.test("files: create, list, retrieve, content and delete through the openai client", async () => {
-  await withStack(async (stack, ai) => {
+  await withStack({}, async (stack, ai) => {
     const bytes = binary(300_000);
     const created = await ai.files.create({
       file: await toFile(bytes, "photo.png", { type: "image/png" }),
@@ -54,7 +45,7 @@ Deno.test("files: create, list, retrieve, content and delete through the openai 
 });
 
 Deno.test("files: the type comes from the extension when the client sends a generic one", async () => {
-  await withStack(async (stack, ai) => {
+  await withStack({}, async (stack, ai) => {
     await ai.files.create({
       file: await toFile(new TextEncoder().encode("%PDF-1.4 ..."), "report.pdf"),
       purpose: "user_data",
@@ -64,7 +55,7 @@ Deno.test("files: the type comes from the extension when the client sends a gene
 });
 
 Deno.test("files: an unsupported type is a 415 listing the accepted ones, before any upload", async () => {
-  await withStack(async (stack, ai) => {
+  await withStack({}, async (stack, ai) => {
     await assert.rejects(
       ai.files.create({
         file: await toFile(new Uint8Array([1, 2, 3]), "anim.gif", { type: "image/gif" }),
@@ -82,7 +73,7 @@ Deno.test("files: an unsupported type is a 415 listing the accepted ones, before
 });
 
 Deno.test("files: an image over 15 MB is a 413 and reaches GigaChat unfinished", async () => {
-  await withStack(async (stack, ai) => {
+  await withStack({}, async (stack, ai) => {
     await assert.rejects(
       ai.files.create({
         file: await toFile(new Uint8Array(15 * 1024 * 1024 + 10), "big.jpg", {
@@ -104,7 +95,7 @@ Deno.test("files: an image over 15 MB is a 413 and reaches GigaChat unfinished",
 });
 
 Deno.test("files: a body that is not multipart is a 400", async () => {
-  await withStack(async (stack) => {
+  await withStack({}, async (stack) => {
     const response = await fetch(`${stack.baseURL}/files`, {
       method: "POST",
       headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },

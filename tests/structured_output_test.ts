@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { zodFunction, zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
-import { DEMO_KEY, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
-
-async function withStack(options: StackOptions, body: (stack: Stack, ai: OpenAI) => Promise<void>) {
-  const stack = await startStack(options);
-  try {
-    await body(stack, new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 }));
-  } finally {
-    await stack.close();
-  }
-}
+import { withStack } from "./helpers/stack.ts";
 
 const Weather = z.object({
   city: z.string(),

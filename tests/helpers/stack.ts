@@ -1,3 +1,4 @@
+import OpenAI from "openai";
 import { createGateway } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { DEMO_KEY, FakeGigaChat, type FakeGigaChatOptions } from "../fake_gigachat/server.ts";
@@ -56,4 +57,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Deno.remove(caFile);
     },
   };
+}
+
+/** Runs `body` against a fresh stack and an openai client pointed at it, then stops both. */
+export async function withStack(
+  options: StackOptions,
+  body: (stack: Stack, ai: OpenAI) => Promise<void>,
+): Promise<void> {
+  const stack = await startStack(options);
+  try {
+    await body(stack, new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 }));
+  } finally {
+    await stack.close();
+  }
 }
