@@ -73,7 +73,7 @@ export function fileTypeOf(
   for (const kind of Object.values(FILE_KINDS)) {
     const types: Record<string, string> = kind.types;
     const mime = generic
-      ? (extension === undefined ? undefined : types[extension])
+      ? (extension === undefined || !Object.hasOwn(types, extension) ? undefined : types[extension])
       : Object.values(types).find((type) => type === (ALIASES[declared] ?? declared));
     if (mime !== undefined) return { mime, maxBytes: kind.maxBytes };
   }

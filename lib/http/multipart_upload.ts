@@ -41,10 +41,12 @@ export async function rewriteUpload(
   request: Request,
   options: RewriteOptions,
 ): Promise<RewrittenUpload> {
-  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(
-    request.headers.get("content-type") ?? "",
-  );
-  if (request.body === null || boundary === null) {
+  const contentType = request.headers.get("content-type") ?? "";
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (
+    request.body === null || boundary === null ||
+    !/^multipart\/form-data\s*(;|$)/i.test(contentType)
+  ) {
     throw invalidRequest("Upload the file as multipart/form-data with a 'file' part.", "file");
   }
   const input = new ByteScanner(request.body.getReader());
@@ -64,6 +66,7 @@ export async function rewriteUpload(
     }
     const value = await input.readUntil(concat(CRLF, delimiter), MAX_FIELD_BYTES);
     if (value === undefined) throw malformed();
+    await input.skip(CRLF);
     if (part.name !== undefined) fields[part.name] = decoder.decode(value);
   }
   const { mime, maxBytes } = options.accept(file);
@@ -130,7 +133,8 @@ function parsePartHeaders(text: string): {
     if (key === "content-type") out.contentType = value.split(";")[0].trim().toLowerCase();
     if (key === "content-disposition") {
       out.name = /\bname="([^"]*)"/i.exec(value)?.[1];
-      const star = /\bfilename\*=(?:UTF-8'')?([^;]+)/i.exec(value)?.[1];
+      // RFC 5987: charset'language'percent-encoded.
+      const star = /\bfilename\*=(?:[\w-]*'[\w-]*')?([^;]+)/i.exec(value)?.[1];
       out.filename = star ? safeDecode(star.trim()) : /\bfilename="([^"]*)"/i.exec(value)?.[1];
     }
   }
@@ -203,12 +207,17 @@ class ByteScanner {
     return true;
   }
 
-  /** Drops bytes up to and including `needle` (and the CRLF after it). */
+  /** Drops bytes up to and including `needle` and the line end after it (a boundary line). */
   async skipPast(needle: Uint8Array, limit: number): Promise<boolean> {
     const skipped = await this.readUntil(needle, limit);
     if (skipped === undefined) return false;
-    if (await this.startsWith(CRLF)) this.#buffer = this.#buffer.subarray(2);
+    await this.skip(CRLF);
     return true;
+  }
+
+  /** Drops `bytes` if they come next. */
+  async skip(bytes: Uint8Array): Promise<void> {
+    if (await this.startsWith(bytes)) this.#buffer = this.#buffer.subarray(bytes.byteLength);
   }
 
   async startsWith(prefix: Uint8Array): Promise<boolean> {
@@ -216,7 +225,7 @@ class ByteScanner {
     return indexOf(this.#buffer.subarray(0, prefix.byteLength), prefix) === 0;
   }
 
-  /** The bytes before `needle`, consuming both (and a CRLF after the needle); undefined if absent. */
+  /** The bytes before `needle`, consuming both; undefined if the input ends first. */
   async readUntil(needle: Uint8Array, limit: number): Promise<Uint8Array | undefined> {
     let from = 0;
     while (true) {
@@ -224,7 +233,6 @@ class ByteScanner {
       if (at >= 0) {
         const before = this.#buffer.slice(0, at);
         this.#buffer = this.#buffer.subarray(at + needle.byteLength);
-        if (await this.startsWith(CRLF)) this.#buffer = this.#buffer.subarray(2);
         return before;
       }
       if (this.#buffer.byteLength > limit) return undefined;

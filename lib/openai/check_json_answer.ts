@@ -9,7 +9,6 @@ export type JsonExpectation =
 
 export type JsonCheck = { ok: true } | { ok: false; problem: string };
 
-const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
 // Agents send the same schema on every turn; compiling once per schema keeps it off the hot path.
 const compiled = new LruCache<string, ValidateFunction | null>(200);
 const FOREVER = Number.MAX_SAFE_INTEGER;
@@ -44,7 +43,9 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction | null 
   if (cached !== undefined) return cached;
   let validate: ValidateFunction | null;
   try {
-    validate = ajv.compile(rest);
+    // One Ajv per schema: a shared one would keep every schema forever and refuse a second
+    // schema with the same $id; this way the LRU below bounds what is kept.
+    validate = new Ajv2020({ strict: false, allErrors: true, validateSchema: false }).compile(rest);
   } catch {
     validate = null;
   }
