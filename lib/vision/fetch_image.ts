@@ -19,13 +19,13 @@ export interface ImageFetchOptions {
 const MAX_REDIRECTS = 3;
 
 /** Deno's resolver: both families; a name with neither is an empty list. */
-export const resolveWithDns: Resolver = async (hostname) => {
+export async function resolveWithDns(hostname: string): Promise<string[]> {
   const settled = await Promise.allSettled([
     Deno.resolveDns(hostname, "A"),
     Deno.resolveDns(hostname, "AAAA"),
   ]);
   return settled.flatMap((result) => result.status === "fulfilled" ? result.value : []);
-};
+}
 
 /**
  * Downloads an image for a client without letting the URL reach inside: only http(s); the host
