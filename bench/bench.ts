@@ -1,0 +1,555 @@
+// `deno task bench [--quick] [--cpu-prof]`: the figures of issue 6, each through the gateway and
+// directly against the fake GigaChat with the same client and concurrency. Separate processes
+// take part, so none shares an event loop with another: this one (the load generator), the fake
+// upstream (bench/fake_upstream.ts), the gateway (main.ts, as a user runs it) and, for
+// comparison, a minimal Deno proxy (bench/baseline_proxy.ts) that shows what Deno's own HTTP
+// server and client cost before the gateway does any work. All traffic is on 127.0.0.1, every
+// phase is bounded in requests and time, and the children end with this run. Not a test:
+// nothing fails on a figure; the table says which targets are met.
+import { DEMO_KEY } from "../tests/fake_gigachat/server.ts";
+import { type LoadOptions, type LoadResult, runLoad } from "./load.ts";
+import {
+  BASELINE_PROXY,
+  cpuMs,
+  delay,
+  type GatewayProcess,
+  startFakeUpstream,
+  startGateway,
+} from "./processes.ts";
+import { formatSummary, readProfile, summarize } from "./profile_summary.ts";
+import { SEND_MARKER } from "./stamp.ts";
+import { measureStreams, openStreams, type StreamFigures, type StreamTarget } from "./streams.ts";
+
+const quick = Deno.args.includes("--quick");
+const cpuProf = Deno.args.includes("--cpu-prof");
+for (const arg of Deno.args) {
+  if (arg !== "--quick" && arg !== "--cpu-prof") {
+    fail(`bench: unknown argument ${arg} (use --quick and/or --cpu-prof)`);
+    Deno.exit(2);
+  }
+}
+
+/** Sizes of each phase; --quick keeps the whole run under a minute on the 2-core machine. */
+const SETTINGS = {
+  levels: [1, 16, 64],
+  warmupS: quick ? 1 : 3,
+  durationS: quick ? 2 : 10,
+  streamCount: quick ? 40 : 200,
+  streamConcurrency: 8,
+  openStreams: 1000,
+  soakRequests: quick ? 10_000 : 100_000,
+  oauthConcurrent: 500,
+  coldStarts: quick ? 3 : 5,
+  /** "A chunk every few ms" (issue 6). */
+  fastChunkDelayMs: 5,
+  /** Long enough that the 1000 streams stay open while RSS is read. */
+  slowChunkDelayMs: 2_000,
+};
+
+const RESULTS = new URL("./results/", import.meta.url).pathname;
+const CHAT_BODY = JSON.stringify({
+  model: "GigaChat",
+  messages: [{ role: "user", content: "Hello" }],
+});
+// The fake echoes the user's words back in pieces of three words, so most pieces carry a
+// marker, which the fake replaces with the moment it sends the piece.
+const STREAM_BODY = JSON.stringify({
+  model: "GigaChat",
+  stream: true,
+  messages: [{ role: "user", content: Array(22).fill(SEND_MARKER).join(" ") }],
+});
+const JSON_HEADERS = { "content-type": "application/json" };
+const PATHS = ["direct", "baseline", "gateway"] as const;
+type Path = typeof PATHS[number];
+
+interface Target {
+  chat: string;
+  headers: Record<string, string>;
+  /** The process answering the client (fake, baseline proxy or gateway). */
+  pid: number;
+  client?: Deno.HttpClient;
+}
+
+interface Measured extends LoadResult {
+  /** CPU time per 2xx answer, in µs, of each process (10 ms clock resolution). */
+  cpuUs: { client: number; fake: number; proxy: number };
+}
+
+interface Figures {
+  coldStartsMs: number[];
+  rssIdleMb: number;
+  levels: ({ connections: number } & Record<Path, Measured>)[];
+  soak: { requests: number; failed: number; rssBeforeMb: number; rssAfterMb: number };
+  streaming: Record<Path, StreamFigures>;
+  oauth: { calls: number; ok: number; failed: number };
+  memory: {
+    opened: number;
+    failed: number;
+    rssIdleMb: number;
+    rssOpenMb: number;
+    rssClosedMb: number;
+    upstreamAbandoned: number;
+  };
+  profile?: { file: string; summary: string[] };
+}
+
+await Deno.mkdir(RESULTS, { recursive: true });
+const workDir = await Deno.makeTempDir({ prefix: "gigachat-bench-" });
+const fake = await startFakeUpstream(SETTINGS.fastChunkDelayMs, SETTINGS.slowChunkDelayMs);
+const children = new Set<GatewayProcess>();
+const began = performance.now();
+try {
+  await Deno.writeTextFile(`${workDir}/ca.pem`, fake.info.caPem);
+  const figures = await run();
+  const report = toReport(figures, (performance.now() - began) / 1000);
+  say(table(report, figures.profile?.summary));
+  const json = JSON.stringify(report, null, 2) + "\n";
+  await Deno.writeTextFile(`${RESULTS}latest.json`, json);
+  const stamp = new Date().toISOString().replaceAll(":", "-").slice(0, 19);
+  await Deno.writeTextFile(`${RESULTS}${report.mode}-${stamp}.json`, json);
+  say(`\nwritten: bench/results/latest.json (run took ${report.run_seconds.toFixed(1)} s)`);
+} finally {
+  await Promise.allSettled([...children].map((child) => child.close()));
+  await fake.close();
+  await Deno.remove(workDir, { recursive: true });
+}
+
+async function run(): Promise<Figures> {
+  const { fast, slow } = fake.info;
+  const directClient = Deno.createHttpClient({ caCerts: [fake.info.caPem] });
+  const token = await accessToken(fast.authUrl, directClient);
+
+  progress(`cold start x${SETTINGS.coldStarts}`);
+  const coldStartsMs: number[] = [];
+  for (let i = 0; i < SETTINGS.coldStarts; i++) {
+    const gateway = await spawn(fast);
+    coldStartsMs.push(gateway.coldStartMs);
+    await close(gateway);
+  }
+
+  const profileDir = cpuProf ? `${RESULTS}profiles/${Date.now()}` : undefined;
+  const gateway = await spawn(fast, {
+    denoFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+  });
+  const baseline = await spawn(fast, { main: BASELINE_PROXY });
+  const rssIdleMb = await gateway.rssMb();
+  const targets: Record<Path, Target> = {
+    direct: {
+      chat: `${fast.apiUrl}/chat/completions`,
+      headers: { ...JSON_HEADERS, authorization: `Bearer ${token}` },
+      pid: fake.pid,
+      client: directClient,
+    },
+    baseline: {
+      chat: `${baseline.origin}/v1/chat/completions`,
+      headers: JSON_HEADERS,
+      pid: baseline.pid,
+    },
+    gateway: {
+      chat: `${gateway.origin}/v1/chat/completions`,
+      headers: JSON_HEADERS,
+      pid: gateway.pid,
+    },
+  };
+  const chatLoad = (target: Target, options: Partial<LoadOptions>) =>
+    runLoad({
+      url: target.chat,
+      method: "POST",
+      headers: target.headers,
+      body: CHAT_BODY,
+      connections: 64,
+      ...options,
+    });
+
+  progress("warm-up");
+  for (const path of PATHS) await chatLoad(targets[path], { durationS: SETTINGS.warmupS });
+
+  const levels: Figures["levels"] = [];
+  for (const connections of SETTINGS.levels) {
+    progress(`non-stream chat, ${connections} connections, ${SETTINGS.durationS} s per path`);
+    const level = { connections } as Figures["levels"][number];
+    for (const path of PATHS) {
+      const target = targets[path];
+      const pids = { client: Deno.pid, fake: fake.pid, proxy: target.pid };
+      const before = await cpuOf(pids);
+      const result = await chatLoad(target, { connections, durationS: SETTINGS.durationS });
+      const after = await cpuOf(pids);
+      const perRequest = (key: keyof typeof pids) =>
+        path === "direct" && key === "proxy"
+          ? 0
+          : (after[key] - before[key]) * 1000 / Math.max(1, result.ok);
+      level[path] = {
+        ...result,
+        cpuUs: {
+          client: perRequest("client"),
+          fake: perRequest("fake"),
+          proxy: perRequest("proxy"),
+        },
+      };
+    }
+    levels.push(level);
+  }
+
+  progress(`${SETTINGS.soakRequests} non-stream requests for RSS growth`);
+  const rssBeforeMb = await gateway.rssMb();
+  const soakRun = await chatLoad(targets.gateway, { amount: SETTINGS.soakRequests });
+  // A moment for the event loop to settle, so what is left is what was kept, not in flight.
+  await delay(1_000);
+  const soak = {
+    requests: soakRun.ok + soakRun.failed,
+    failed: soakRun.failed,
+    rssBeforeMb,
+    rssAfterMb: await gateway.rssMb(),
+  };
+
+  progress(
+    `streaming, ${SETTINGS.streamCount} streams per path, ${SETTINGS.streamConcurrency} at a time`,
+  );
+  const streamTarget = (target: Target): StreamTarget => ({
+    url: target.chat,
+    headers: target.headers,
+    body: STREAM_BODY,
+    client: target.client,
+  });
+  const streaming = {} as Record<Path, StreamFigures>;
+  for (const path of PATHS) {
+    // The first streams pay for connections and compilation; they are not counted.
+    await measureStreams(streamTarget(targets[path]), 8, 8);
+    streaming[path] = await measureStreams(
+      streamTarget(targets[path]),
+      SETTINGS.streamCount,
+      SETTINGS.streamConcurrency,
+    );
+  }
+  directClient.close();
+  await close(baseline);
+  await close(gateway);
+  const profile = profileDir ? await profileOf(profileDir) : undefined;
+
+  progress(`OAuth calls for ${SETTINGS.oauthConcurrent} concurrent requests, fresh gateway`);
+  const cold = await spawn(fast);
+  const before = (await fake.stats()).fast.oauthCalls;
+  const burst = await runLoad({
+    url: `${cold.origin}/v1/chat/completions`,
+    method: "POST",
+    headers: JSON_HEADERS,
+    body: CHAT_BODY,
+    connections: SETTINGS.oauthConcurrent,
+    amount: SETTINGS.oauthConcurrent,
+  });
+  const oauth = {
+    calls: (await fake.stats()).fast.oauthCalls - before,
+    ok: burst.ok,
+    failed: burst.failed,
+  };
+  await close(cold);
+
+  progress(`${SETTINGS.openStreams} open streams, fresh gateway`);
+  const streamsGateway = await spawn(slow);
+  const memoryIdleMb = await streamsGateway.rssMb();
+  const abandonedBefore = (await fake.stats()).slow.abandonedStreams;
+  const streams = await openStreams(
+    {
+      url: `${streamsGateway.origin}/v1/chat/completions`,
+      headers: JSON_HEADERS,
+      body: STREAM_BODY,
+    },
+    SETTINGS.openStreams,
+    100,
+  );
+  // Two readings a second apart; the larger counts, in case a collection ran just before one.
+  await delay(1_000);
+  const firstReading = await streamsGateway.rssMb();
+  await delay(1_000);
+  const rssOpenMb = Math.max(firstReading, await streamsGateway.rssMb());
+  await streams.close();
+  await delay(1_500);
+  const memory = {
+    opened: streams.open,
+    failed: streams.failed,
+    rssIdleMb: memoryIdleMb,
+    rssOpenMb,
+    rssClosedMb: await streamsGateway.rssMb(),
+    upstreamAbandoned: (await fake.stats()).slow.abandonedStreams - abandonedBefore,
+  };
+  await close(streamsGateway);
+
+  return { coldStartsMs, rssIdleMb, levels, soak, streaming, oauth, memory, profile };
+}
+
+async function spawn(
+  upstream: { apiUrl: string; authUrl: string },
+  options: { denoFlags?: string[]; main?: string } = {},
+): Promise<GatewayProcess> {
+  const child = await startGateway({ upstream, cwd: workDir, ...options });
+  children.add(child);
+  return child;
+}
+
+async function close(child: GatewayProcess): Promise<void> {
+  children.delete(child);
+  await child.close();
+}
+
+async function cpuOf<K extends string>(pids: Record<K, number>): Promise<Record<K, number>> {
+  const entries = await Promise.all(
+    Object.entries<number>(pids).map(async ([key, pid]) => [key, await cpuMs(pid)] as const),
+  );
+  return Object.fromEntries(entries) as Record<K, number>;
+}
+
+/** A token from the fake's OAuth endpoint, for calling its API directly (as GigaChat wants). */
+async function accessToken(authUrl: string, client: Deno.HttpClient): Promise<string> {
+  const response = await fetch(authUrl, {
+    method: "POST",
+    client,
+    headers: {
+      authorization: `Basic ${DEMO_KEY}`,
+      rquid: crypto.randomUUID(),
+      "content-type": "application/x-www-form-urlencoded",
+      accept: "application/json",
+    },
+    body: "scope=GIGACHAT_API_PERS",
+  });
+  const body = await response.json() as { access_token?: string };
+  if (body.access_token === undefined) {
+    throw new Error(`no token from the fake: ${response.status}`);
+  }
+  return body.access_token;
+}
+
+/** The gateway's profile, written when it exited, summarised. */
+async function profileOf(dir: string): Promise<{ file: string; summary: string[] } | undefined> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".cpuprofile")) continue;
+    const file = `${dir}/${entry.name}`;
+    return { file, summary: formatSummary(summarize(await readProfile(file), 15)) };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+type Report = ReturnType<typeof toReport>;
+
+function toReport(f: Figures, runSeconds: number) {
+  const at64 = f.levels.find((level) => level.connections === 64)!;
+  const round = (value: number) => Math.round(value * 1000) / 1000;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  const addedP50 = at64.gateway.p50Ms - at64.direct.p50Ms;
+  const addedP99 = at64.gateway.p99Ms - at64.direct.p99Ms;
+  const ratio = at64.gateway.rps / at64.direct.rps;
+  const s = f.streaming;
+  const chunkP50 = s.gateway.gapP50Ms - s.direct.gapP50Ms;
+  const targets = [
+    { name: "added latency p50 @64", goal: "<= 1 ms", value: addedP50, met: addedP50 <= 1 },
+    { name: "added latency p99 @64", goal: "<= 3 ms", value: addedP99, met: addedP99 <= 3 },
+    { name: "throughput ratio @64", goal: ">= 0.8", value: ratio, met: ratio >= 0.8 },
+    { name: "chunk delay p50", goal: "<= 1 ms", value: chunkP50, met: chunkP50 <= 1 },
+    {
+      name: "RSS, 1000 streams",
+      goal: "< 200 MB",
+      value: f.memory.rssOpenMb,
+      met: f.memory.rssOpenMb < 200 && f.memory.opened === SETTINGS.openStreams,
+    },
+    {
+      name: "OAuth calls, 500 cold",
+      goal: "= 1",
+      value: f.oauth.calls,
+      met: f.oauth.calls === 1 && f.oauth.ok === SETTINGS.oauthConcurrent,
+    },
+  ];
+  const load = (result: Measured) => ({
+    rps: round(result.rps),
+    p50_ms: round(result.p50Ms),
+    p99_ms: round(result.p99Ms),
+    mean_ms: round(result.meanMs),
+    ok: result.ok,
+    failed: result.failed,
+    cpu_us_per_request: {
+      client: round(result.cpuUs.client),
+      fake: round(result.cpuUs.fake),
+      proxy: round(result.cpuUs.proxy),
+    },
+  });
+  const stream = (result: StreamFigures) => ({
+    streams: result.streams,
+    failed: result.failed,
+    chunks: result.chunks,
+    ttfb_p50_ms: round(result.ttfbP50Ms),
+    ttfb_p99_ms: round(result.ttfbP99Ms),
+    gap_p50_ms: round(result.gapP50Ms),
+    gap_p99_ms: round(result.gapP99Ms),
+  });
+  return {
+    mode: quick ? "quick" : "full",
+    date: new Date().toISOString(),
+    machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno, os: Deno.build.os },
+    settings: SETTINGS,
+    run_seconds: round(runSeconds),
+    // The keys issue 6 asks for; latency and throughput at 64 concurrent connections.
+    added_latency_p50_ms: round(addedP50),
+    added_latency_p99_ms: round(addedP99),
+    throughput_ratio: round(ratio),
+    stream_chunk_delay_p50_ms: round(chunkP50),
+    rss_mb_1000_streams: round(f.memory.rssOpenMb),
+    oauth_calls_500_cold: f.oauth.calls,
+    cold_start_ms: round(median(f.coldStartsMs)),
+    // More of the same, and the baseline proxy's figures for comparison.
+    stream_chunk_delay_p99_ms: round(s.gateway.gapP99Ms - s.direct.gapP99Ms),
+    stream_ttfb_added_p50_ms: round(s.gateway.ttfbP50Ms - s.direct.ttfbP50Ms),
+    baseline_added_latency_p50_ms: round(at64.baseline.p50Ms - at64.direct.p50Ms),
+    baseline_throughput_ratio: round(at64.baseline.rps / at64.direct.rps),
+    gateway_cpu_us_per_request: round(at64.gateway.cpuUs.proxy),
+    baseline_cpu_us_per_request: round(at64.baseline.cpuUs.proxy),
+    cold_starts_ms: f.coldStartsMs.map(round),
+    rss_mb_idle: round(f.rssIdleMb),
+    rss_mb_before_requests: round(f.soak.rssBeforeMb),
+    rss_mb_after_requests: round(f.soak.rssAfterMb),
+    requests_between_rss: f.soak.requests,
+    requests_failed_between_rss: f.soak.failed,
+    non_stream: f.levels.map((level) => ({
+      connections: level.connections,
+      direct: load(level.direct),
+      baseline: load(level.baseline),
+      gateway: load(level.gateway),
+      added_p50_ms: round(level.gateway.p50Ms - level.direct.p50Ms),
+      added_p99_ms: round(level.gateway.p99Ms - level.direct.p99Ms),
+      throughput_ratio: round(level.gateway.rps / level.direct.rps),
+    })),
+    streaming: {
+      direct: stream(s.direct),
+      baseline: stream(s.baseline),
+      gateway: stream(s.gateway),
+    },
+    oauth: { requests: SETTINGS.oauthConcurrent, ...f.oauth },
+    open_streams: {
+      requested: SETTINGS.openStreams,
+      opened: f.memory.opened,
+      failed: f.memory.failed,
+      rss_mb_idle: round(f.memory.rssIdleMb),
+      rss_mb_open: round(f.memory.rssOpenMb),
+      rss_mb_after_close: round(f.memory.rssClosedMb),
+      upstream_streams_stopped: f.memory.upstreamAbandoned,
+    },
+    cpu_profile: f.profile?.file,
+    targets: targets.map((t) => ({ ...t, value: round(t.value) })),
+  };
+}
+
+function table(r: Report, profile: string[] | undefined): string {
+  const n = (value: number, digits = 2) => value.toFixed(digits);
+  const lines = [
+    `gigachat-gateway bench (${r.mode}), ${r.machine.cpus} CPUs, Deno ${r.machine.deno}; ` +
+    `baseline = a minimal Deno pass-through proxy`,
+    "",
+    "non-stream chat (autocannon, POST /chat/completions); added = vs direct; " +
+    "cpu = CPU µs per request of client / fake / proxy",
+  ];
+  const rows = [[
+    "conns",
+    "path",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "failed",
+    "added p50",
+    "added p99",
+    "ratio",
+    "cpu client/fake/proxy",
+  ]];
+  for (const level of r.non_stream) {
+    for (const path of PATHS) {
+      const x = level[path];
+      const cpu = x.cpu_us_per_request;
+      rows.push([
+        path === "direct" ? String(level.connections) : "",
+        path,
+        n(x.rps, 0),
+        n(x.p50_ms),
+        n(x.p99_ms),
+        String(x.failed),
+        path === "direct" ? "" : n(x.p50_ms - level.direct.p50_ms),
+        path === "direct" ? "" : n(x.p99_ms - level.direct.p99_ms),
+        path === "direct" ? "" : n(x.rps / level.direct.rps),
+        `${n(cpu.client, 0)} / ${n(cpu.fake, 0)} / ${path === "direct" ? "-" : n(cpu.proxy, 0)}`,
+      ]);
+    }
+  }
+  lines.push(
+    ...columns(rows),
+    "",
+    `streaming (fetch, ${SETTINGS.streamConcurrency} at a time, a chunk every ` +
+      `${SETTINGS.fastChunkDelayMs} ms; gap = upstream send to client receipt; added = vs direct)`,
+  );
+  const s = r.streaming;
+  lines.push(...columns([
+    ["path", "streams", "chunks", "ttfb p50", "ttfb p99", "gap p50", "gap p99", "added gap p50"],
+    ...PATHS.map((path) => [
+      path,
+      String(s[path].streams - s[path].failed),
+      String(s[path].chunks),
+      n(s[path].ttfb_p50_ms),
+      n(s[path].ttfb_p99_ms),
+      n(s[path].gap_p50_ms),
+      n(s[path].gap_p99_ms),
+      path === "direct" ? "" : n(s[path].gap_p50_ms - s.direct.gap_p50_ms),
+    ]),
+  ]));
+  const o = r.open_streams;
+  const growth = r.rss_mb_after_requests - r.rss_mb_before_requests;
+  lines.push(
+    "",
+    "memory (gateway VmRSS)",
+    ...columns([
+      ["idle after start", `${n(r.rss_mb_idle, 1)} MB`],
+      [`before ${r.requests_between_rss} more requests`, `${n(r.rss_mb_before_requests, 1)} MB`],
+      [
+        `after them (${r.requests_failed_between_rss} failed)`,
+        `${n(r.rss_mb_after_requests, 1)} MB (${growth >= 0 ? "+" : ""}${n(growth, 1)})`,
+      ],
+      ["fresh gateway, idle", `${n(o.rss_mb_idle, 1)} MB`],
+      [`${o.opened}/${o.requested} streams open`, `${n(o.rss_mb_open, 1)} MB`],
+      [
+        "after closing them",
+        `${
+          n(o.rss_mb_after_close, 1)
+        } MB (upstream streams stopped: ${o.upstream_streams_stopped})`,
+      ],
+    ]),
+    "",
+    `OAuth calls for ${r.oauth.requests} concurrent requests on a cold cache: ${r.oauth.calls} ` +
+      `(${r.oauth.ok} answered 200, ${r.oauth.failed} failed)`,
+    `cold start to first 200 on /health: ${n(r.cold_start_ms, 0)} ms, median of ` +
+      `[${r.cold_starts_ms.map((ms) => n(ms, 0)).join(", ")}]`,
+    "",
+    "targets (issue 6)",
+    ...columns(r.targets.map((t) => [t.met ? "met" : "MISSED", t.name, t.goal, n(t.value)])),
+  );
+  if (profile) lines.push("", `gateway CPU profile: ${r.cpu_profile}`, ...profile);
+  return lines.join("\n");
+}
+
+function columns(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
+  return rows.map((row) =>
+    "  " + row.map((cell, i) => i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))
+      .join("  ")
+  );
+}
+
+function progress(text: string): void {
+  // deno-lint-ignore no-console
+  console.error(`[${((performance.now() - began) / 1000).toFixed(1)} s] ${text}`);
+}
+
+function say(text: string): void {
+  // deno-lint-ignore no-console
+  console.log(text);
+}
+
+function fail(text: string): void {
+  // deno-lint-ignore no-console
+  console.error(text);
+}
