@@ -28,8 +28,16 @@ export interface RequestContext {
   readonly forwardHeaders: Readonly<Record<string, string>>;
   /** Aborts when the client leaves or the gateway stops waiting for this request. */
   readonly signal: AbortSignal;
-  readonly trace: { model?: string; upstreamAttempts: number };
+  readonly trace: {
+    model?: string;
+    upstreamAttempts: number;
+    /** Set by a handler whose streamed body ends later; the log line waits for it. */
+    streamEnd?: Promise<StreamOutcome>;
+  };
 }
+
+/** How a streamed answer ended, for its log line. */
+export type StreamOutcome = "complete" | "failed" | "client_closed";
 
 /** A route handler: a web-standard request in, a response out. */
 export type Handler = (request: Request, ctx: RequestContext) => Promise<Response>;

@@ -1,4 +1,4 @@
-import type { RequestContext } from "../lib/context.ts";
+import type { RequestContext, StreamOutcome } from "../lib/context.ts";
 import { GatewayError, shuttingDown } from "../lib/errors.ts";
 import type {
   GigaChatChatRequest,
@@ -6,7 +6,7 @@ import type {
   GigaChatCompletion,
 } from "../lib/gigachat/types.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
-import { SSE_DONE, SSE_HEADERS, SSE_KEEPALIVE, sseData, sseDataStream } from "../lib/http/sse.ts";
+import { SSE_DONE, SSE_HEADERS, SSE_KEEPALIVE, sseData, SseDataReader } from "../lib/http/sse.ts";
 import { type ChatPlan, toGigaChatRequest } from "../lib/mapping/to_gigachat_request.ts";
 import { ChatChunkMapper } from "../lib/mapping/to_openai_chunks.ts";
 import {
@@ -153,7 +153,9 @@ function streamAnswer(
   ctx: RequestContext,
 ): ReadableStream<Uint8Array> {
   const mapper = new ChatChunkMapper(plan, ids);
-  const events = sseDataStream(upstreamBody).getReader();
+  const events = new SseDataReader(upstreamBody);
+  let reportEnd: (outcome: StreamOutcome) => void = () => {};
+  ctx.trace.streamEnd = new Promise((resolve) => reportEnd = resolve);
   const { streamKeepaliveMs: keepaliveMs, streamIdleTimeoutMs: idleMs } = ctx.app.config;
   const stopping = ctx.app.stopping;
   let lastWrite = Date.now();
@@ -163,8 +165,15 @@ function streamAnswer(
   let closed = false;
   let onStopping = () => {};
 
-  /** Ends the stream once: the given events, then [DONE]; upstream is cancelled. */
-  const end = (controller: ReadableStreamDefaultController<Uint8Array>, tail: Uint8Array[]) => {
+  /**
+   * Ends the stream once: the given events, then [DONE]. A complete upstream stream is read to
+   * its end so its connection is reused; any other is cancelled, which aborts it.
+   */
+  const end = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    tail: Uint8Array[],
+    outcome: StreamOutcome,
+  ) => {
     if (closed) return;
     closed = true;
     clearInterval(timer);
@@ -172,11 +181,13 @@ function streamAnswer(
     for (const bytes of tail) controller.enqueue(bytes);
     controller.enqueue(SSE_DONE);
     controller.close();
-    events.cancel().catch(() => {});
+    if (outcome === "complete") events.drain(1000);
+    else events.cancel();
+    reportEnd(outcome);
   };
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: GatewayError) => {
     ctx.app.log.warn("stream failed", { request_id: ctx.requestId, error: error.message });
-    end(controller, [sseData(error.toBody())]);
+    end(controller, [sseData(error.toBody())], "failed");
   };
 
   return new ReadableStream<Uint8Array>({
@@ -199,7 +210,7 @@ function streamAnswer(
         controller.enqueue(SSE_KEEPALIVE);
       }, Math.max(5, Math.min(keepaliveMs, idleMs) / 3));
       // Shutdown stopped waiting: end the stream the way clients understand, not with a reset.
-      onStopping = () => end(controller, [sseData(shuttingDown().toBody())]);
+      onStopping = () => end(controller, [sseData(shuttingDown().toBody())], "failed");
       stopping.addEventListener("abort", onStopping, { once: true });
     },
     // Pull-driven: the next upstream event is read only when the client has taken the last one,
@@ -208,12 +219,12 @@ function streamAnswer(
       try {
         while (!closed) {
           waitingSince = Date.now();
-          const { value, done } = await events.read();
+          const value = await events.next();
           waitingSince = undefined;
           if (closed) return;
-          if (done || value === "[DONE]") {
+          if (value === undefined || value === "[DONE]") {
             if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
-            end(controller, mapper.finish().map(sseData));
+            end(controller, mapper.finish().map(sseData), "complete");
             return;
           }
           const chunks = mapper.map(parseChunk(value));
@@ -240,7 +251,8 @@ function streamAnswer(
       closed = true;
       clearInterval(timer);
       stopping.removeEventListener("abort", onStopping);
-      return events.cancel().catch(() => {});
+      reportEnd("client_closed");
+      return events.cancel();
     },
   });
 }

@@ -14,7 +14,7 @@ import {
 } from "./upstream_error.ts";
 
 /** Sends one request; production binds it to the Deno.HttpClient that trusts the Russian CAs. */
-export type Fetcher = (request: Request) => Promise<Response>;
+export type Fetcher = (input: string | Request, init: RequestInit) => Promise<Response>;
 
 /** Counters a request handler reads for its log line. */
 export interface UpstreamTrace {
@@ -59,7 +59,6 @@ export interface UpstreamCall {
 
 interface SendOptions {
   source: UpstreamSource;
-  signal?: AbortSignal;
   promptHeaders: boolean;
   trace: UpstreamTrace;
   /** The body cannot be sent again: one attempt only. */
@@ -90,22 +89,54 @@ export class UpstreamClient {
     });
   }
 
-  /** Sends `call` and returns GigaChat's successful response. @throws {GatewayError} */
+  /**
+   * Sends `call` and returns GigaChat's successful response. The whole-call deadline covers
+   * the wait for headers; a streamed body is then guarded by its reader (the chat route's idle
+   * timeout), and ends when the client leaves because the body is cancelled with it.
+   * @throws {GatewayError}
+   */
   async request(call: UpstreamCall): Promise<Response> {
+    const guard = new CallGuard(call.signal, this.#o.requestTimeoutMs);
+    try {
+      return await this.#request(call, guard);
+    } finally {
+      guard.release();
+    }
+  }
+
+  /** {@linkcode request}, then the parsed JSON body, all within the deadline. @throws {GatewayError} */
+  async requestJson<T>(call: UpstreamCall): Promise<T> {
+    const guard = new CallGuard(call.signal, this.#o.requestTimeoutMs);
+    try {
+      const response = await this.#request(call, guard);
+      try {
+        return await response.json() as T;
+      } catch (error) {
+        throw guard.failure(this.#apiHost, this.#o.requestTimeoutMs) ??
+          new GatewayError(502, `GigaChat sent an unreadable ${call.path} response`, {
+            type: "server_error",
+            code: "upstream_error",
+            cause: error,
+          });
+      }
+    } finally {
+      guard.release();
+    }
+  }
+
+  async #request(call: UpstreamCall, guard: CallGuard): Promise<Response> {
     const trace = call.trace ?? { upstreamAttempts: 0 };
     const body = call.upload?.body ??
       (call.json === undefined ? undefined : JSON.stringify(call.json));
     const options: SendOptions = {
       source: "api",
-      signal: call.signal,
       promptHeaders: call.stream === true || call.method === "GET",
       trace,
       once: call.upload !== undefined,
     };
     try {
       let token = await this.#tokens.get(call.credential, call.signal);
-      const send = () =>
-        this.#send((signal) => this.#apiRequest(call, body, token, signal), options);
+      const send = () => this.#send(() => this.#apiRequest(call, body, token), options, guard);
       let response = await send();
       if (response.status === 401 && !options.once) {
         // Tokens can be revoked before expires_at; one fresh token and one more try (§1.1).
@@ -129,93 +160,86 @@ export class UpstreamClient {
     }
   }
 
-  /** {@linkcode request}, then the parsed JSON body. @throws {GatewayError} */
-  async requestJson<T>(call: UpstreamCall): Promise<T> {
-    const response = await this.request(call);
-    try {
-      return await response.json() as T;
-    } catch (error) {
-      if (call.signal?.aborted) throw clientClosed(call.signal.reason);
-      throw new GatewayError(502, `GigaChat sent an unreadable ${call.path} response`, {
-        type: "server_error",
-        code: "upstream_error",
-        cause: error,
-      });
-    }
-  }
-
   async #requestToken(credential: Credential): Promise<AccessToken> {
     const trace = { upstreamAttempts: 0 };
     // The exchange is shared by every waiting request, so no single client's signal may stop it.
-    const response = await this.#send(
-      (signal) => new Request(buildOAuthRequest(this.#o.authUrl, credential), { signal }),
-      { source: "oauth", promptHeaders: true, trace },
-    );
-    if (!response.ok) {
-      throw mapUpstreamFailure(
-        await readUpstreamFailure(response, trace.upstreamAttempts),
-        "oauth",
+    const guard = new CallGuard(undefined, this.#o.requestTimeoutMs);
+    try {
+      const response = await this.#send(
+        // Rare (once per token lifetime), so the Request object is fine here.
+        () => ({ url: buildOAuthRequest(this.#o.authUrl, credential), init: {} }),
+        { source: "oauth", promptHeaders: true, trace },
+        guard,
       );
+      if (!response.ok) {
+        throw mapUpstreamFailure(
+          await readUpstreamFailure(response, trace.upstreamAttempts),
+          "oauth",
+        );
+      }
+      const token = parseAccessToken(await response.json().catch(() => undefined));
+      if (token === undefined) {
+        throw new GatewayError(502, "GigaChat's OAuth server answered without an access token", {
+          type: "server_error",
+          code: "upstream_error",
+        });
+      }
+      return token;
+    } finally {
+      guard.release();
     }
-    const token = parseAccessToken(await response.json().catch(() => undefined));
-    if (token === undefined) {
-      throw new GatewayError(502, "GigaChat's OAuth server answered without an access token", {
-        type: "server_error",
-        code: "upstream_error",
-      });
-    }
-    return token;
   }
 
+  /** The request as plain fetch arguments: built once, no Request or Headers objects to copy. */
   #apiRequest(
     call: UpstreamCall,
     body: string | ReadableStream<Uint8Array> | undefined,
     token: string,
-    signal: AbortSignal,
-  ) {
-    const headers = new Headers(call.forwardHeaders);
-    headers.set("Authorization", `Bearer ${token}`);
-    headers.set("X-Request-ID", call.requestId);
-    headers.set("Accept", call.accept ?? (call.stream ? "text/event-stream" : "application/json"));
-    headers.set("User-Agent", `${NAME}/${VERSION}`);
-    if (call.upload) headers.set("Content-Type", call.upload.contentType);
-    else if (body !== undefined) headers.set("Content-Type", "application/json");
-    return new Request(`${this.#o.apiUrl}${call.path}`, {
-      method: call.method,
-      headers,
-      body,
-      signal,
-    });
+  ): UpstreamRequest {
+    const headers: Record<string, string> = {
+      ...call.forwardHeaders,
+      "Authorization": `Bearer ${token}`,
+      "X-Request-ID": call.requestId,
+      "Accept": call.accept ?? (call.stream ? "text/event-stream" : "application/json"),
+      "User-Agent": USER_AGENT,
+    };
+    if (call.upload) headers["Content-Type"] = call.upload.contentType;
+    else if (body !== undefined) headers["Content-Type"] = "application/json";
+    return { url: `${this.#o.apiUrl}${call.path}`, init: { method: call.method, headers, body } };
   }
 
   /** The retry loop: returns the last response (maybe a failure) or throws a GatewayError. */
   async #send(
-    makeRequest: (signal: AbortSignal) => Request,
+    makeRequest: () => UpstreamRequest,
     options: SendOptions,
+    guard: CallGuard,
   ): Promise<Response> {
     const { requestTimeoutMs, connectTimeoutMs } = this.#o;
     const retry = options.once ? { ...this.#o.retry, maxAttempts: 1 } : this.#o.retry;
     const host = options.source === "oauth" ? this.#authHost : this.#apiHost;
-    const deadline = AbortSignal.timeout(requestTimeoutMs);
-    const outer = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     for (let attempt = 1;; attempt++) {
       options.trace.upstreamAttempts++;
-      const headersDue = new AbortController();
+      const attemptControl = guard.next();
+      let headersLate = false;
       const timer = options.promptHeaders
-        ? setTimeout(() => headersDue.abort(), connectTimeoutMs)
+        ? setTimeout(() => {
+          headersLate = true;
+          attemptControl.abort();
+        }, connectTimeoutMs)
         : undefined;
       let response: Response;
       try {
-        response = await this.#o.fetch(makeRequest(AbortSignal.any([outer, headersDue.signal])));
+        const { url, init } = makeRequest();
+        response = await this.#o.fetch(url, { ...init, signal: attemptControl.signal });
       } catch (error) {
-        if (options.signal?.aborted) throw clientClosed(options.signal.reason);
-        if (deadline.aborted) throw timeoutError(host, requestTimeoutMs);
-        const failure = headersDue.signal.aborted
+        const stopped = guard.failure(host, requestTimeoutMs);
+        if (stopped !== undefined) throw stopped;
+        const failure = headersLate
           ? timeoutError(host, connectTimeoutMs)
           : mapNetworkFailure(error, host, attempt);
         // A certificate that is not trusted now will not be trusted in a second either.
         if (attempt >= retry.maxAttempts || failure.code === "upstream_tls_error") throw failure;
-        await this.#wait(retryDelayMs(attempt, retry) ?? 0, outer, options, host);
+        await this.#wait(retryDelayMs(attempt, retry) ?? 0, guard, host);
         continue;
       } finally {
         clearTimeout(timer);
@@ -228,18 +252,70 @@ export class UpstreamClient {
       });
       if (delay === undefined) return response;
       await response.body?.cancel();
-      await this.#wait(delay, outer, options, host);
+      await this.#wait(delay, guard, host);
     }
   }
 
-  async #wait(ms: number, outer: AbortSignal, options: SendOptions, host: string) {
+  async #wait(ms: number, guard: CallGuard, host: string) {
     try {
-      await this.#sleep(ms, outer);
+      await this.#sleep(ms, guard.next().signal);
     } catch (error) {
-      if (options.signal?.aborted) throw clientClosed(options.signal.reason);
-      if (outer.aborted) throw timeoutError(host, this.#o.requestTimeoutMs);
-      throw error;
+      throw guard.failure(host, this.#o.requestTimeoutMs) ?? error;
     }
+  }
+}
+
+/** Plain fetch arguments for one attempt. */
+interface UpstreamRequest {
+  url: string | Request;
+  init: RequestInit;
+}
+
+const USER_AGENT = `${NAME}/${VERSION}`;
+
+/**
+ * One call's cancellation: the client leaving, or the whole-call deadline. One timer and one
+ * listener per call, each attempt (or wait) on its own controller; AbortSignal.timeout and
+ * AbortSignal.any would instead keep chains of signals alive until the deadline passes.
+ */
+class CallGuard {
+  #current: AbortController | undefined;
+  #reason: "client" | "deadline" | undefined;
+  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #client: AbortSignal | undefined;
+  readonly #onClient = () => this.#stop("client");
+
+  constructor(client: AbortSignal | undefined, deadlineMs: number) {
+    this.#client = client;
+    this.#timer = setTimeout(() => this.#stop("deadline"), deadlineMs);
+    if (client?.aborted) this.#reason = "client";
+    else client?.addEventListener("abort", this.#onClient, { once: true });
+  }
+
+  /** A controller for the next attempt or wait, aborted at once if the call is already over. */
+  next(): AbortController {
+    const controller = new AbortController();
+    this.#current = controller;
+    if (this.#reason !== undefined) controller.abort();
+    return controller;
+  }
+
+  /** The error for a call that was stopped (client gone, deadline passed), if it was. */
+  failure(host: string, deadlineMs: number): GatewayError | undefined {
+    if (this.#reason === "client") return clientClosed(this.#client?.reason);
+    if (this.#reason === "deadline") return timeoutError(host, deadlineMs);
+    return undefined;
+  }
+
+  /** Ends the guard: the deadline no longer applies and the client's signal is let go. */
+  release(): void {
+    clearTimeout(this.#timer);
+    this.#client?.removeEventListener("abort", this.#onClient);
+  }
+
+  #stop(reason: "client" | "deadline"): void {
+    this.#reason ??= reason;
+    this.#current?.abort();
   }
 }
 

@@ -6,7 +6,11 @@ import { type Fetcher, UpstreamClient } from "../../../lib/gigachat/upstream_cli
 const API = "https://giga.test/api/v1";
 const AUTH = "https://auth.test/api/v2/oauth";
 
-function clientWith(fetch: Fetcher, overrides: { maxAttempts?: number } = {}) {
+/** Stubs see a whole Request, whatever form the client passes to fetch. */
+type RequestStub = (request: Request) => Promise<Response>;
+
+function clientWith(stub: RequestStub, overrides: { maxAttempts?: number } = {}) {
+  const fetch: Fetcher = (input, init) => stub(new Request(input, init));
   return new UpstreamClient({
     apiUrl: API,
     authUrl: AUTH,
@@ -24,7 +28,7 @@ const oauthOk = () => Response.json({ access_token: "tok-1", expires_at: Date.no
 Deno.test("UpstreamClient.request aborts the upstream fetch when the client's signal aborts", async () => {
   const seen: Request[] = [];
   let upstreamAborted = false;
-  const fetch: Fetcher = (request) => {
+  const fetch: RequestStub = (request) => {
     if (request.url === AUTH) return Promise.resolve(oauthOk());
     seen.push(request);
     return new Promise((_resolve, reject) => {
@@ -55,7 +59,7 @@ Deno.test("UpstreamClient.request aborts the upstream fetch when the client's si
 
 Deno.test("UpstreamClient.request sends JSON with token, request id and forwarded headers", async () => {
   const seen: Request[] = [];
-  const fetch: Fetcher = (request) => {
+  const fetch: RequestStub = (request) => {
     if (request.url === AUTH) return Promise.resolve(oauthOk());
     seen.push(request);
     return Promise.resolve(new Response("data: [DONE]\n\n"));
@@ -84,7 +88,7 @@ Deno.test("UpstreamClient.request sends JSON with token, request id and forwarde
 
 Deno.test("UpstreamClient.request gives up after maxAttempts network failures with a 502", async () => {
   let calls = 0;
-  const fetch: Fetcher = (request) => {
+  const fetch: RequestStub = (request) => {
     if (request.url === AUTH) return Promise.resolve(oauthOk());
     calls++;
     return Promise.reject(new TypeError("error sending request: connection refused"));
@@ -108,7 +112,7 @@ Deno.test("UpstreamClient.request gives up after maxAttempts network failures wi
 });
 
 Deno.test("UpstreamClient.requestJson reports an OAuth answer without a token as 502", async () => {
-  const fetch: Fetcher = (request) =>
+  const fetch: RequestStub = (request) =>
     Promise.resolve(request.url === AUTH ? Response.json({ nothing: 1 }) : Response.json({}));
   await assert.rejects(
     clientWith(fetch).requestJson({
