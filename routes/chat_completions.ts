@@ -1,19 +1,12 @@
 import type { RequestContext, StreamOutcome } from "../lib/context.ts";
-import { GatewayError, shuttingDown } from "../lib/errors.ts";
-import type {
-  GigaChatChatRequest,
-  GigaChatChunk,
-  GigaChatCompletion,
-} from "../lib/gigachat/types.ts";
+import { GatewayError } from "../lib/errors.ts";
+import type { GigaChatChatRequest, GigaChatCompletion } from "../lib/gigachat/types.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
-import { SSE_DONE, SSE_HEADERS, SSE_KEEPALIVE, sseData, SseDataReader } from "../lib/http/sse.ts";
+import { SSE_DONE, SSE_HEADERS, sseData } from "../lib/http/sse.ts";
+import { streamChatAnswer } from "../lib/openai/chat_stream.ts";
 import { type ChatPlan, toGigaChatRequest } from "../lib/mapping/to_gigachat_request.ts";
 import { ChatChunkMapper } from "../lib/mapping/to_openai_chunks.ts";
-import {
-  newResponseIds,
-  type ResponseIds,
-  toOpenAICompletion,
-} from "../lib/mapping/to_openai_completion.ts";
+import { newResponseIds, toOpenAICompletion } from "../lib/mapping/to_openai_completion.ts";
 import { completionToChunks } from "../lib/mapping/completion_to_chunks.ts";
 import { toRepairRequest } from "../lib/mapping/to_repair_request.ts";
 import { parseChatRequest } from "../lib/openai/chat_request.ts";
@@ -105,7 +98,17 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
   // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
   const upstream = await app.upstream.request(call);
   if (upstream.body === null) throw unexpectedAnswer();
-  return new Response(streamAnswer(upstream.body, plan, ids, ctx), {
+  let reportEnd: (outcome: StreamOutcome) => void = () => {};
+  ctx.trace.streamEnd = new Promise((resolve) => reportEnd = resolve);
+  const stream = streamChatAnswer(upstream.body, new ChatChunkMapper(plan, ids), {
+    keepaliveMs: app.config.streamKeepaliveMs,
+    idleTimeoutMs: app.config.streamIdleTimeoutMs,
+    stopping: app.stopping,
+    onFailure: (error) =>
+      app.log.warn("stream failed", { request_id: ctx.requestId, error: error.message }),
+    onEnd: reportEnd,
+  });
+  return new Response(stream, {
     headers: { ...SSE_HEADERS, ...extraHeaders },
   });
 }
@@ -144,138 +147,6 @@ async function completeCheckedJson(
       `attempt: ${stillFailed.problem}.`,
     { type: "server_error", code: "invalid_structured_output" },
   );
-}
-
-function streamAnswer(
-  upstreamBody: ReadableStream<Uint8Array>,
-  plan: ChatPlan,
-  ids: ResponseIds,
-  ctx: RequestContext,
-): ReadableStream<Uint8Array> {
-  const mapper = new ChatChunkMapper(plan, ids);
-  const events = new SseDataReader(upstreamBody);
-  let reportEnd: (outcome: StreamOutcome) => void = () => {};
-  ctx.trace.streamEnd = new Promise((resolve) => reportEnd = resolve);
-  const { streamKeepaliveMs: keepaliveMs, streamIdleTimeoutMs: idleMs } = ctx.app.config;
-  const stopping = ctx.app.stopping;
-  let lastWrite = Date.now();
-  // Set while waiting for GigaChat (not while waiting for a slow client): the idle clock.
-  let waitingSince: number | undefined;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let closed = false;
-  let onStopping = () => {};
-
-  /**
-   * Ends the stream once: the given events, then [DONE]. A complete upstream stream is read to
-   * its end so its connection is reused; any other is cancelled, which aborts it.
-   */
-  const end = (
-    controller: ReadableStreamDefaultController<Uint8Array>,
-    tail: Uint8Array[],
-    outcome: StreamOutcome,
-  ) => {
-    if (closed) return;
-    closed = true;
-    clearInterval(timer);
-    stopping.removeEventListener("abort", onStopping);
-    for (const bytes of tail) controller.enqueue(bytes);
-    controller.enqueue(SSE_DONE);
-    controller.close();
-    if (outcome === "complete") events.drain(1000);
-    else events.cancel();
-    reportEnd(outcome);
-  };
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: GatewayError) => {
-    ctx.app.log.warn("stream failed", { request_id: ctx.requestId, error: error.message });
-    end(controller, [sseData(error.toBody())], "failed");
-  };
-
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(sseData(mapper.start()));
-      timer = setInterval(() => {
-        const now = Date.now();
-        if (waitingSince !== undefined && now - waitingSince > idleMs) {
-          fail(
-            controller,
-            new GatewayError(504, `GigaChat sent nothing for ${idleMs} ms; the stream was ended.`, {
-              type: "server_error",
-              code: "timeout",
-            }),
-          );
-          return;
-        }
-        if (now - lastWrite < keepaliveMs) return;
-        lastWrite = now;
-        controller.enqueue(SSE_KEEPALIVE);
-      }, Math.max(5, Math.min(keepaliveMs, idleMs) / 3));
-      // Shutdown stopped waiting: end the stream the way clients understand, not with a reset.
-      onStopping = () => end(controller, [sseData(shuttingDown().toBody())], "failed");
-      stopping.addEventListener("abort", onStopping, { once: true });
-    },
-    // Pull-driven: the next upstream event is read only when the client has taken the last one,
-    // so a slow reader slows GigaChat's stream instead of filling memory.
-    async pull(controller) {
-      try {
-        while (!closed) {
-          waitingSince = Date.now();
-          const value = await events.next();
-          waitingSince = undefined;
-          if (closed) return;
-          if (value === undefined || value === "[DONE]") {
-            if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
-            end(controller, mapper.finish().map(sseData), "complete");
-            return;
-          }
-          const chunks = mapper.map(parseChunk(value));
-          for (const chunk of chunks) controller.enqueue(sseData(chunk));
-          if (chunks.length > 0) {
-            lastWrite = Date.now();
-            return;
-          }
-        }
-      } catch (error) {
-        waitingSince = undefined;
-        fail(
-          controller,
-          error instanceof GatewayError ? error : new GatewayError(
-            502,
-            `The GigaChat stream broke off: ${error instanceof Error ? error.message : error}`,
-            { type: "server_error", code: "upstream_stream_error" },
-          ),
-        );
-      }
-    },
-    cancel() {
-      // The client left: stop reading, which aborts the upstream request.
-      closed = true;
-      clearInterval(timer);
-      stopping.removeEventListener("abort", onStopping);
-      reportEnd("client_closed");
-      return events.cancel();
-    },
-  });
-}
-
-function parseChunk(data: string): GigaChatChunk {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    throw new GatewayError(502, "GigaChat sent a stream event that is not JSON", {
-      type: "server_error",
-      code: "upstream_stream_error",
-    });
-  }
-  if (
-    typeof value !== "object" || value === null || !Array.isArray((value as GigaChatChunk).choices)
-  ) {
-    throw new GatewayError(502, "GigaChat sent a stream event without choices", {
-      type: "server_error",
-      code: "upstream_stream_error",
-    });
-  }
-  return value as GigaChatChunk;
 }
 
 function unexpectedAnswer(): GatewayError {
