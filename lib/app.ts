@@ -143,6 +143,8 @@ export async function createGateway(
       });
     if (request.method === "HEAD") {
       line();
+      // The body is not sent, so it is not read either (a file download would otherwise run).
+      await response.body?.cancel();
       return new Response(null, response);
     }
     const streamEnd = ctx.trace.streamEnd;

@@ -104,6 +104,7 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
     keepaliveMs: app.config.streamKeepaliveMs,
     idleTimeoutMs: app.config.streamIdleTimeoutMs,
     stopping: app.stopping,
+    choices: body.n ?? 1,
     onFailure: (error) =>
       app.log.warn("stream failed", { request_id: ctx.requestId, error: error.message }),
     onEnd: reportEnd,

@@ -59,8 +59,10 @@ export async function embeddings(request: Request, ctx: RequestContext): Promise
   const batches = toBatches(texts, app.config.embeddingsBatchSize);
   const answers: GigaChatEmbeddings[] = new Array(batches.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < batches.length) {
+    // Once one batch fails the answer is an error: the others stop instead of spending quota.
+    while (next < batches.length && !failed) {
       const i = next++;
       const answer = await app.upstream.requestJson<GigaChatEmbeddings>({
         method: "POST",
@@ -81,7 +83,16 @@ export async function embeddings(request: Request, ctx: RequestContext): Promise
       answers[i] = answer;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_BATCHES, batches.length) }, worker));
+  await Promise.all(
+    Array.from(
+      { length: Math.min(PARALLEL_BATCHES, batches.length) },
+      () =>
+        worker().catch((error) => {
+          failed = true;
+          throw error;
+        }),
+    ),
+  );
   const size = answers[0].data[0]?.embedding.length;
   if (body.dimensions && size !== undefined && size !== body.dimensions) {
     throw wrongDimensions(model, body.dimensions, size);

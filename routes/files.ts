@@ -1,7 +1,8 @@
 import type { RequestContext } from "../lib/context.ts";
 import { GatewayError } from "../lib/errors.ts";
 import type { UpstreamCall } from "../lib/gigachat/upstream_client.ts";
-import { ACCEPTED_TYPES, fileTypeOf } from "../lib/gigachat/file_types.ts";
+import { ACCEPTED_TYPES, FILE_KINDS, fileTypeOf } from "../lib/gigachat/file_types.ts";
+import { multipartForm } from "../lib/gigachat/file_form.ts";
 import { rewriteUpload } from "../lib/http/multipart_upload.ts";
 import { type OpenAIFile, toOpenAIFile } from "../lib/openai/to_openai_file.ts";
 
@@ -35,7 +36,8 @@ function fileOrFail(entry: unknown): OpenAIFile {
 export async function createFile(request: Request, ctx: RequestContext): Promise<Response> {
   const call = await callFor(request, ctx);
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  const largest = 40 * 1024 * 1024 + 64 * 1024;
+  // The largest file GigaChat takes, plus room for the form around it.
+  const largest = FILE_KINDS.document.maxBytes + 64 * 1024;
   if (declared > largest) {
     await request.body?.cancel().catch(() => {});
     throw new GatewayError(413, "The upload is larger than any file GigaChat accepts (40 MB).", {
@@ -132,17 +134,11 @@ export async function getFileContent(request: Request, ctx: RequestContext): Pro
  */
 export async function deleteFile(request: Request, ctx: RequestContext): Promise<Response> {
   const id = ctx.params.id;
-  const boundary = `gigachat-gateway-${crypto.randomUUID()}`;
-  const form = `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n${id}\r\n` +
-    `--${boundary}--\r\n`;
   const body = await ctx.app.upstream.requestJson<{ id?: unknown; deleted?: unknown }>({
     ...await callFor(request, ctx),
     method: "POST",
     path: `/files/${encodeURIComponent(id)}/delete`,
-    upload: {
-      body: new Blob([form]).stream(),
-      contentType: `multipart/form-data; boundary=${boundary}`,
-    },
+    upload: multipartForm([{ name: "file", value: id }]),
   });
   return Response.json({
     id: typeof body?.id === "string" ? body.id : id,

@@ -47,9 +47,21 @@ Deno.test("faults: malformed SSE from upstream ends the stream with an error eve
   });
 });
 
-Deno.test("faults: an upstream stream that never ends is cut after STREAM_IDLE_TIMEOUT_MS", async () => {
-  await withStack({ env: { STREAM_IDLE_TIMEOUT_MS: "300" } }, async (stack) => {
+Deno.test("faults: an answer whose [DONE] never comes is still delivered whole", async () => {
+  await withStack({ env: { STREAM_IDLE_TIMEOUT_MS: "5000" } }, async (stack) => {
     stack.fake.inject({ path: "/chat/completions", hang: true });
+    const started = performance.now();
+    const text = await (await post(stack, streamBody)).text();
+    assert.ok(performance.now() - started < 2000, "no wait for the idle timeout");
+    assert.ok(!text.includes('"error"'));
+    assert.match(text, /"finish_reason":"stop"/);
+    assert.ok(text.endsWith("data: [DONE]\n\n"));
+  });
+});
+
+Deno.test("faults: an upstream stream that goes silent is cut after STREAM_IDLE_TIMEOUT_MS", async () => {
+  await withStack({ env: { STREAM_IDLE_TIMEOUT_MS: "300" } }, async (stack) => {
+    stack.fake.inject({ path: "/chat/completions", stallAfterEvents: 1 });
     const started = performance.now();
     const text = await (await post(stack, streamBody)).text();
     assert.ok(performance.now() - started < 5000);

@@ -82,7 +82,7 @@ Deno.test("SIGTERM: an open stream completes intact, new connections are refused
 Deno.test("SIGTERM: a stream still open after SHUTDOWN_TIMEOUT_MS gets an error event and [DONE]", async () => {
   const fake = await FakeGigaChat.start({ chunkDelayMs: 50 });
   try {
-    fake.inject({ path: "/chat/completions", hang: true });
+    fake.inject({ path: "/chat/completions", stallAfterEvents: 1 });
     await withChild(fake, { SHUTDOWN_TIMEOUT_MS: "300" }, async (port, child) => {
       const response = await startStream(port);
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -250,3 +250,23 @@ Deno.test("vision: file parts, by file_data or by a file_id from /v1/files", asy
     assert.deepEqual(stack.fake.files.uploads.map((u) => u.mime), ["image/png", "text/plain"]);
   });
 });
+
+Deno.test("vision: an image upload that meets a 503 is retried; one that meets a 401 refreshes the token", async () => {
+  await withStack({}, async (stack, ai) => {
+    stack.fake.inject({ path: "/files", status: 503 });
+    await ai.chat.completions.create({
+      model: "GigaChat-2-Max",
+      messages: [imageMessage(dataUrl(png(21)))],
+    });
+    assert.equal(stack.fake.requestsTo("/files").length, 2, "the upload was sent again");
+    assert.equal(stack.fake.files.uploads.length, 1);
+
+    stack.fake.revokeTokens();
+    await ai.chat.completions.create({
+      model: "GigaChat-2-Max",
+      messages: [imageMessage(dataUrl(png(22)))],
+    });
+    assert.equal(stack.fake.oauthCalls, 2, "the refused token was replaced");
+    assert.equal(stack.fake.files.uploads.length, 2);
+  });
+});

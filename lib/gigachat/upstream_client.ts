@@ -40,10 +40,10 @@ export interface UpstreamCall {
   path: string;
   json?: unknown;
   /**
-   * A streamed body (a file upload). It can be sent once only, so such a call is never retried
-   * and gets no second try after a 401.
+   * A form body. A Blob can be sent again; a stream (an upload passed straight through) can be
+   * sent once only, so such a call is never retried and gets no second try after a 401.
    */
-  upload?: { body: ReadableStream<Uint8Array>; contentType: string };
+  upload?: { body: ReadableStream<Uint8Array> | Blob; contentType: string };
   /** Accept header for non-JSON answers (file contents). */
   accept?: string;
   credential: Credential;
@@ -132,18 +132,21 @@ export class UpstreamClient {
       source: "api",
       promptHeaders: call.stream === true || call.method === "GET",
       trace,
-      once: call.upload !== undefined,
+      once: call.upload?.body instanceof ReadableStream,
     };
     try {
       let token = await this.#tokens.get(call.credential, call.signal);
       const send = () => this.#send(() => this.#apiRequest(call, body, token), options, guard);
       let response = await send();
-      if (response.status === 401 && !options.once) {
-        // Tokens can be revoked before expires_at; one fresh token and one more try (§1.1).
-        await response.body?.cancel();
+      if (response.status === 401) {
+        // Tokens can be revoked before expires_at: drop it whatever happens next, then (when
+        // the body can be sent again) one fresh token and one more try (§1.1).
         this.#tokens.invalidate(call.credential, token);
-        token = await this.#tokens.get(call.credential, call.signal);
-        response = await send();
+        if (!options.once) {
+          await response.body?.cancel();
+          token = await this.#tokens.get(call.credential, call.signal);
+          response = await send();
+        }
       }
       if (!response.ok) {
         throw mapUpstreamFailure(
@@ -193,7 +196,7 @@ export class UpstreamClient {
   /** The request as plain fetch arguments: built once, no Request or Headers objects to copy. */
   #apiRequest(
     call: UpstreamCall,
-    body: string | ReadableStream<Uint8Array> | undefined,
+    body: string | ReadableStream<Uint8Array> | Blob | undefined,
     token: string,
   ): UpstreamRequest {
     const headers: Record<string, string> = {

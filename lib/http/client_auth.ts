@@ -1,5 +1,6 @@
 import type { Config } from "../config.ts";
-import { authenticationError } from "../errors.ts";
+import { authenticationError, GatewayError } from "../errors.ts";
+import { isLoopbackHost } from "./loopback.ts";
 import { type Credential, makeCredential } from "../gigachat/credential.ts";
 
 /** The key a client presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
@@ -19,7 +20,7 @@ export function presentedKey(request: Request): string | undefined {
  * checks the client's key against PROXY_API_KEYS and uses GIGACHAT_CREDENTIALS.
  */
 export async function createAuthenticator(
-  config: Pick<Config, "credentials" | "proxyApiKeys" | "scope">,
+  config: Pick<Config, "credentials" | "proxyApiKeys" | "scope" | "corsOrigins">,
 ): Promise<(request: Request) => Promise<Credential>> {
   if (config.credentials === undefined) {
     return async (request) => {
@@ -35,7 +36,15 @@ export async function createAuthenticator(
     };
   }
   const server = await makeCredential(config.credentials, config.scope);
-  if (config.proxyApiKeys.length === 0) return () => Promise.resolve(server);
+  if (config.proxyApiKeys.length === 0) {
+    // No key guards the gateway's credentials (allowed on loopback only), so the one thing that
+    // could still reach it is a web page in the user's browser: refuse foreign origins, and
+    // Host names that are not loopback (DNS rebinding).
+    return (request) => {
+      const refusal = browserRefusal(request, config.corsOrigins);
+      return refusal === undefined ? Promise.resolve(server) : Promise.reject(refusal);
+    };
+  }
   const allowed = await Promise.all(config.proxyApiKeys.map(digest));
   return async (request) => {
     const key = presentedKey(request);
@@ -53,6 +62,29 @@ export async function createAuthenticator(
     }
     return server;
   };
+}
+
+/** Why a request looks like it comes from a web page (or a rebound host name), if it does. */
+function browserRefusal(
+  request: Request,
+  corsOrigins: readonly string[],
+): GatewayError | undefined {
+  const origin = request.headers.get("origin");
+  if (origin !== null && !corsOrigins.includes(origin) && !corsOrigins.includes("*")) {
+    return browserRefused(`requests from web pages (${origin})`);
+  }
+  // Deno.serve builds the URL from the Host header.
+  const host = new URL(request.url).hostname;
+  return isLoopbackHost(host) ? undefined : browserRefused(`requests for host ${host}`);
+}
+
+function browserRefused(what: string): GatewayError {
+  return new GatewayError(
+    403,
+    `The gateway refuses ${what}: it uses its own GigaChat key without PROXY_API_KEYS. ` +
+      "Set PROXY_API_KEYS (or CORS_ORIGINS for a trusted page).",
+    { type: "permission_error", code: "forbidden_origin" },
+  );
 }
 
 async function digest(text: string): Promise<Uint8Array> {

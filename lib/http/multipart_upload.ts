@@ -53,9 +53,17 @@ export async function rewriteUpload(
   const delimiter = encoder.encode(`--${(boundary[1] ?? boundary[2]).trim()}`);
   const fields: Record<string, string> = {};
   if (!await input.skipPast(delimiter, MAX_FIELD_BYTES)) throw malformed();
-  // Parts before the file: small text fields, kept; the file part's headers end the loop.
+  // Parts before the file: small text fields, kept; the file part's headers end the loop. All
+  // of them together are bounded, or endless little fields would fill memory.
+  let before = 0;
   let file: UploadedFile | undefined;
   while (file === undefined) {
+    if (before > MAX_FIELD_BYTES) {
+      throw invalidRequest(
+        `More than ${MAX_FIELD_BYTES / 1024} KiB of form fields come before the 'file' part.`,
+        "file",
+      );
+    }
     if (await input.startsWith(encoder.encode("--"))) throw missingFile();
     const headers = await input.readUntil(encoder.encode("\r\n\r\n"), MAX_HEADER_BYTES);
     if (headers === undefined) throw malformed();
@@ -66,6 +74,7 @@ export async function rewriteUpload(
     }
     const value = await input.readUntil(concat(CRLF, delimiter), MAX_FIELD_BYTES);
     if (value === undefined) throw malformed();
+    before += headers.byteLength + value.byteLength;
     await input.skip(CRLF);
     if (part.name !== undefined) fields[part.name] = decoder.decode(value);
   }

@@ -1,3 +1,5 @@
+import { invalidRequest } from "../errors.ts";
+
 // GigaChat's function parameters accept a small JSON Schema subset: type, description,
 // properties, required, items, enum (API-chat.md §4). Client schemas (zod-generated, OpenClaw's)
 // use much more; this turns them into that subset without losing their structure.
@@ -7,18 +9,46 @@ type Schema = Record<string, unknown>;
 const KEPT = new Set(["type", "description", "properties", "required", "items", "enum"]);
 const PRIMITIVE_TYPES = new Set(["string", "number", "integer", "boolean", "object", "array"]);
 const MAX_DEPTH = 32;
+const MAX_NODES = 5000;
 
 /** A parameters schema GigaChat accepts: `$ref`s resolved, unions collapsed, extras removed. */
-export function sanitizeJsonSchema(input: unknown): Schema {
+export function sanitizeJsonSchema(input: unknown, param = "parameters"): Schema {
   const root = isSchema(input) ? input : {};
   const defs = { ...asSchemaMap(root.definitions), ...asSchemaMap(root.$defs) };
   // Tools without parameters send `{}` or nothing: that is an object with no properties.
-  const out = walk(root.type === undefined ? { type: "object", ...root } : root, defs, [], 0);
+  const budget = { nodes: MAX_NODES, param };
+  const out = walk(
+    root.type === undefined ? { type: "object", ...root } : root,
+    defs,
+    [],
+    0,
+    budget,
+  );
   if (out.type !== "object") return { type: "object", properties: { value: out } };
   return out;
 }
 
-function walk(node: unknown, defs: Record<string, Schema>, seen: string[], depth: number): Schema {
+/** Nodes left to produce: inlining `$ref`s can multiply a small schema exponentially. */
+interface Budget {
+  nodes: number;
+  param: string;
+}
+
+function walk(
+  node: unknown,
+  defs: Record<string, Schema>,
+  seen: string[],
+  depth: number,
+  budget: Budget,
+): Schema {
+  if (--budget.nodes < 0) {
+    throw invalidRequest(
+      `${budget.param}: the JSON schema is too large once its $refs are resolved ` +
+        `(more than ${MAX_NODES} nodes); simplify it.`,
+      budget.param,
+      "schema_too_complex",
+    );
+  }
   if (!isSchema(node) || depth > MAX_DEPTH) return { type: "object", properties: {} };
   let schema = node;
   const ref = typeof schema.$ref === "string" ? schema.$ref : undefined;
@@ -30,7 +60,7 @@ function walk(node: unknown, defs: Record<string, Schema>, seen: string[], depth
       return withDescription({ type: "object", properties: {} }, schema);
     }
     const { $ref: _drop, ...rest } = schema;
-    return walk({ ...target, ...rest }, defs, [...seen, ref], depth + 1);
+    return walk({ ...target, ...rest }, defs, [...seen, ref], depth + 1, budget);
   }
   if (Array.isArray(schema.allOf)) {
     const { allOf, ...rest } = schema;
@@ -47,7 +77,7 @@ function walk(node: unknown, defs: Record<string, Schema>, seen: string[], depth
     // the field not being required).
     const chosen = variants[0] ?? { type: "string" };
     return withDescription(
-      walk({ ...resolveShallow(chosen, defs), ...rest }, defs, seen, depth + 1),
+      walk({ ...resolveShallow(chosen, defs), ...rest }, defs, seen, depth + 1, budget),
       schema,
     );
   }
@@ -60,7 +90,7 @@ function walk(node: unknown, defs: Record<string, Schema>, seen: string[], depth
   if (out.type === "object") {
     const properties: Record<string, Schema> = {};
     for (const [name, child] of Object.entries(asSchemaMap(schema.properties))) {
-      properties[name] = walk(child, defs, seen, depth + 1);
+      properties[name] = walk(child, defs, seen, depth + 1, budget);
     }
     out.properties = properties;
     const required = Array.isArray(schema.required)
@@ -76,7 +106,7 @@ function walk(node: unknown, defs: Record<string, Schema>, seen: string[], depth
   }
   if (out.type === "array") {
     const items = Array.isArray(schema.items) ? schema.items[0] : schema.items;
-    out.items = isSchema(items) ? walk(items, defs, seen, depth + 1) : { type: "string" };
+    out.items = isSchema(items) ? walk(items, defs, seen, depth + 1, budget) : { type: "string" };
   } else {
     delete out.items;
   }

@@ -217,8 +217,10 @@ function mergeSameRole(messages: GigaChatMessage[]): GigaChatMessage[] {
   const out: GigaChatMessage[] = [];
   for (const message of messages) {
     const last = out.at(-1);
+    // A message with attachments keeps them to itself: GigaChat takes one image per message.
     const plain = (m: GigaChatMessage) =>
-      (m.role === "user" || m.role === "assistant") && m.function_call === undefined;
+      (m.role === "user" || m.role === "assistant") && m.function_call === undefined &&
+      m.attachments === undefined;
     if (last && last.role === message.role && plain(last) && plain(message)) {
       last.content = last.content === "" ? message.content : `${last.content}\n${message.content}`;
     } else {

@@ -94,7 +94,10 @@ export function toGigaChatRequest(
   const functions: GigaChatFunction[] = choice === "none" ? [] : functionTools.map((tool) => ({
     name: names.toUpstream(tool.function.name),
     ...(tool.function.description ? { description: tool.function.description } : {}),
-    parameters: sanitizeJsonSchema(tool.function.parameters),
+    parameters: sanitizeJsonSchema(
+      tool.function.parameters,
+      `tools[${request.tools!.indexOf(tool)}].function.parameters`,
+    ),
   }));
   if (functions.length > 0) {
     if (typeof choice === "object") {
@@ -124,7 +127,7 @@ export function toGigaChatRequest(
         name,
         description: format.json_schema.description ??
           "Give the final answer to the user in this structure.",
-        parameters: sanitizeJsonSchema(schema),
+        parameters: sanitizeJsonSchema(schema, "response_format.json_schema.schema"),
       });
       plan.answerFunction = name;
       // A call the client forced stays forced; otherwise, with tools present, the model may

@@ -90,6 +90,11 @@ export class ChatChunkMapper {
     return out.map((entry) => this.#chunk([entry]));
   }
 
+  /** How many choices have had their finish_reason. */
+  get finishedChoices(): number {
+    return [...this.#choices.values()].filter((state) => state.finished).length;
+  }
+
   /** True once every choice that appeared has its finish_reason. */
   get complete(): boolean {
     return [...this.#choices.values()].every((state) => state.finished);

@@ -14,6 +14,8 @@ export interface ChatStreamOptions {
   onFailure: (error: GatewayError) => void;
   /** Called once, however the stream ends. */
   onEnd: (outcome: StreamOutcome) => void;
+  /** Choices asked for (`n`): once all are finished the answer is complete. */
+  choices?: number;
 }
 
 /**
@@ -99,6 +101,12 @@ export function streamChatAnswer(
           }
           const chunks = mapper.map(parseChunk(value));
           for (const chunk of chunks) controller.enqueue(sseData(chunk));
+          // Every choice has finished (GigaChat's last chunk also carries usage): the answer is
+          // whole, whether or not [DONE] and the end of the body follow promptly.
+          if (mapper.finishedChoices >= (options.choices ?? 1) && mapper.complete) {
+            end(controller, mapper.finish().map(sseData), "complete");
+            return;
+          }
           if (chunks.length > 0) {
             lastWrite = Date.now();
             return;

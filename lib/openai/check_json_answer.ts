@@ -37,7 +37,7 @@ export function checkJsonAnswer(content: string, expectation: JsonExpectation): 
 }
 
 function validatorFor(schema: Record<string, unknown>): ValidateFunction | null {
-  const { $schema: _ignored, ...rest } = schema;
+  const { $schema: _ignored, ...rest } = withoutPatterns(schema) as Record<string, unknown>;
   const key = JSON.stringify(rest);
   const cached = compiled.get(key);
   if (cached !== undefined) return cached;
@@ -51,4 +51,24 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction | null 
   }
   compiled.set(key, validate, FOREVER);
   return validate;
+}
+
+/**
+ * The schema without `pattern` and `patternProperties`: a client's regular expression run on
+ * the model's answer could backtrack for minutes (`^(a|a)*$`), and GigaChat cannot honour
+ * patterns anyway. An object that had patternProperties also loses additionalProperties, which
+ * would otherwise refuse the keys those patterns allowed.
+ */
+function withoutPatterns(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutPatterns);
+  if (typeof node !== "object" || node === null) return node;
+  const record = node as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (key === "pattern" && typeof value === "string") continue;
+    if (key === "patternProperties") continue;
+    if (key === "additionalProperties" && "patternProperties" in record) continue;
+    out[key] = withoutPatterns(value);
+  }
+  return out;
 }

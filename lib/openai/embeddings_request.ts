@@ -6,7 +6,13 @@ const tokenIds = z.array(z.number().int().nonnegative());
 
 const schema = z.object({
   // LangChain's OpenAIEmbeddings sends token-id arrays; the rest send text.
-  input: z.union([z.string(), z.array(z.string()), tokenIds, z.array(tokenIds)]),
+  // OpenAI's own limit of 2048 items keeps one request from holding millions of vectors.
+  input: z.union([
+    z.string(),
+    z.array(z.string()).max(2048),
+    tokenIds,
+    z.array(tokenIds).max(2048),
+  ]),
   model: z.string().nullish(),
   encoding_format: z.enum(["float", "base64"]).nullish(),
   dimensions: z.number().int().positive().nullish(),

@@ -50,13 +50,23 @@ export function imageTooLarge(param: string): GatewayError {
  * A `data:` URL's bytes and declared type. @throws {GatewayError} 400 for a malformed URL or bad
  * base64.
  */
-export function parseDataUrl(url: string, param: string): { bytes: Uint8Array; declared?: string } {
+export function parseDataUrl(
+  url: string,
+  param: string,
+  maxBytes = MAX_IMAGE_BYTES,
+): { bytes: Uint8Array; declared?: string } {
   const match = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s.exec(url);
   if (match === null || !/;base64/i.test(match[2])) {
     throw invalidRequest(`${param}: a data URL must be base64 ("data:<type>;base64,...").`, param);
   }
-  // A 15 MB image is 20 MB of base64; stop before decoding anything bigger.
-  if (match[3].length > Math.ceil(MAX_IMAGE_BYTES / 3) * 4 + 4) throw imageTooLarge(param);
+  // 15 MB is 20 MB of base64; stop before decoding anything bigger than the limit allows.
+  if (match[3].length > Math.ceil(maxBytes / 3) * 4 + 4) {
+    throw maxBytes === MAX_IMAGE_BYTES ? imageTooLarge(param) : invalidRequest(
+      `${param}: the file is larger than GigaChat accepts (${maxBytes / 1024 / 1024} MB).`,
+      param,
+      "file_too_large",
+    );
+  }
   try {
     const binary = atob(match[3].replace(/\s+/g, ""));
     const bytes = new Uint8Array(binary.length);

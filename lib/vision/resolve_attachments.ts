@@ -1,6 +1,6 @@
 import { invalidRequest } from "../errors.ts";
 import type { Credential } from "../gigachat/credential.ts";
-import { fileTypeOf } from "../gigachat/file_types.ts";
+import { FILE_KINDS, fileTypeOf } from "../gigachat/file_types.ts";
 import type { ResolvedAttachments } from "../mapping/to_gigachat_messages.ts";
 import type { AttachmentUploader, UploadCall } from "./attachment_uploader.ts";
 import { fetchImage, type ImageFetchOptions } from "./fetch_image.ts";
@@ -57,9 +57,11 @@ async function resolveOne(
       throw invalidRequest(`${param}: a file part needs file_id or file_data.`, param);
     }
     const filename = source.filename ?? "document";
+    // Documents go up to GigaChat's largest limit (40 MB); the type decides the real one below.
+    const largest = FILE_KINDS.document.maxBytes;
     const { bytes, declared } = source.fileData.startsWith("data:")
-      ? parseDataUrl(source.fileData, param)
-      : parseDataUrl(`data:;base64,${source.fileData}`, param);
+      ? parseDataUrl(source.fileData, param, largest)
+      : parseDataUrl(`data:;base64,${source.fileData}`, param, largest);
     const type = fileTypeOf(filename, declared);
     if (type === undefined) {
       throw invalidRequest(

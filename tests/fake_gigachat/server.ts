@@ -35,6 +35,8 @@ export interface Fault {
   rawEvent?: string;
   /** Streams only: never send [DONE] nor end the response. */
   hang?: boolean;
+  /** Streams only: after this many events, send nothing more but keep the connection open. */
+  stallAfterEvents?: number;
 }
 
 /** A request as the fake saw it. */
@@ -204,6 +206,7 @@ export class FakeGigaChat {
         return;
       }
       if (fault?.hang && data === "[DONE]") return;
+      if (fault?.stallAfterEvents !== undefined && i >= fault.stallAfterEvents) return;
       if (res.destroyed) return;
       // Wait until each event is on the wire, so a cut lands after the events already sent.
       await new Promise<void>((resolve) => res.write(`data: ${data}\n\n`, () => resolve()));

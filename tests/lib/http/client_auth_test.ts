@@ -3,7 +3,7 @@ import type { Config } from "../../../lib/config.ts";
 import { GatewayError } from "../../../lib/errors.ts";
 import { createAuthenticator, presentedKey } from "../../../lib/http/client_auth.ts";
 
-type AuthConfig = Pick<Config, "credentials" | "proxyApiKeys" | "scope">;
+type AuthConfig = Pick<Config, "credentials" | "proxyApiKeys" | "scope" | "corsOrigins">;
 
 function request(headers: Record<string, string>): Request {
   return new Request("http://127.0.0.1:8080/v1/models", { headers });
@@ -60,6 +60,7 @@ Deno.test("createAuthenticator pass-through uses the client's key as the GigaCha
   const config: AuthConfig = {
     credentials: undefined,
     proxyApiKeys: [],
+    corsOrigins: [],
     scope: "GIGACHAT_API_PERS",
   };
   const authenticate = await createAuthenticator(config);
@@ -92,6 +93,7 @@ Deno.test("createAuthenticator server-side without PROXY_API_KEYS serves everyon
   const authenticate = await createAuthenticator({
     credentials: "server-key-0001",
     proxyApiKeys: [],
+    corsOrigins: [],
     scope: "GIGACHAT_API_PERS",
   });
   const expected = { key: "server-key-0001", scope: "GIGACHAT_API_PERS", id: ID_PERS_SERVER_KEY };
@@ -105,6 +107,7 @@ Deno.test("createAuthenticator server-side with PROXY_API_KEYS checks the client
   const authenticate = await createAuthenticator({
     credentials: "server-key-0001",
     proxyApiKeys: ["proxy-a", "proxy-b"],
+    corsOrigins: [],
     scope: "GIGACHAT_API_PERS",
   });
   const expected = { key: "server-key-0001", scope: "GIGACHAT_API_PERS", id: ID_PERS_SERVER_KEY };
@@ -133,6 +136,37 @@ Deno.test("createAuthenticator server-side with PROXY_API_KEYS checks the client
     await assertRejected401(
       authenticate(request({ authorization: "Bearer server-key-0001" })),
       "invalid_api_key",
+    );
+  });
+});
+
+Deno.test("createAuthenticator without PROXY_API_KEYS refuses web pages and foreign hosts", async (t) => {
+  const authenticate = await createAuthenticator({
+    credentials: "server-key",
+    proxyApiKeys: [],
+    scope: "GIGACHAT_API_PERS",
+    corsOrigins: ["https://trusted.test"],
+  });
+  const refused = async (
+    headers: Record<string, string>,
+    url = "http://127.0.0.1:8080/v1/models",
+  ) => {
+    await assert.rejects(authenticate(new Request(url, { headers })), (error: unknown) => {
+      assert.ok(error instanceof GatewayError);
+      assert.equal(error.status, 403);
+      assert.equal(error.code, "forbidden_origin");
+      return true;
+    });
+  };
+  await t.step("a page from another origin", () => refused({ origin: "https://evil.test" }));
+  await t.step("a rebound host name", () => refused({}, "http://evil.test:8080/v1/models"));
+  await t.step("curl on loopback", async () => {
+    assert.equal((await authenticate(request({}))).key, "server-key");
+  });
+  await t.step("a page from a CORS_ORIGINS origin", async () => {
+    assert.equal(
+      (await authenticate(request({ origin: "https://trusted.test" }))).key,
+      "server-key",
     );
   });
 });

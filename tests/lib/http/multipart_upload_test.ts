@@ -662,3 +662,24 @@ Deno.test({
     );
   },
 });
+
+Deno.test("rewriteUpload refuses endless form fields before the file part", async () => {
+  const field = (i: number) =>
+    `--${B}\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\n${"x".repeat(1024)}\r\n`;
+  const { stream, stats } = trackedPieces(
+    (function* () {
+      for (let i = 0; i < 10_000; i++) yield encoder.encode(field(i));
+    })(),
+  );
+  const { accept } = recordingAccept();
+  await assert.rejects(
+    rewriteUpload(post(stream, MULTIPART), { accept, fields: {} }),
+    (error: unknown) => {
+      assert.ok(error instanceof GatewayError);
+      assert.equal(error.status, 400);
+      assert.match(error.message, /form fields come before the 'file' part/);
+      return true;
+    },
+  );
+  assert.ok(stats.pulls < 100, `stopped early (${stats.pulls} pieces read)`);
+});

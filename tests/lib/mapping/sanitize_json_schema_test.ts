@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { sanitizeJsonSchema } from "../../../lib/mapping/sanitize_json_schema.ts";
+import { GatewayError } from "../../../lib/errors.ts";
 
 type Schema = Record<string, unknown>;
 const EMPTY_OBJECT: Schema = { type: "object", properties: {} };
@@ -434,4 +435,26 @@ Deno.test({
       { type: "object", properties: { u: { type: "string", enum: ["C", "F"] } } },
     );
   },
+});
+
+Deno.test("sanitizeJsonSchema refuses a schema whose $refs multiply past the node budget", () => {
+  // Each level has ten properties referring to the level below: 10^8 nodes once inlined.
+  const defs: Record<string, unknown> = { L0: { type: "string" } };
+  for (let level = 1; level <= 8; level++) {
+    const properties: Record<string, unknown> = {};
+    for (let i = 0; i < 10; i++) properties[`p${i}`] = { $ref: `#/$defs/L${level - 1}` };
+    defs[`L${level}`] = { type: "object", properties };
+  }
+  const started = performance.now();
+  assert.throws(
+    () => sanitizeJsonSchema({ $ref: "#/$defs/L8", $defs: defs }, "tools[0].function.parameters"),
+    (error: unknown) => {
+      assert.ok(error instanceof GatewayError);
+      assert.equal(error.status, 400);
+      assert.equal(error.code, "schema_too_complex");
+      assert.equal(error.param, "tools[0].function.parameters");
+      return true;
+    },
+  );
+  assert.ok(performance.now() - started < 1000, "refused without expanding it");
 });

@@ -475,3 +475,29 @@ Deno.test("toFunctionResult passes JSON objects and wraps anything else (API-cha
     await t.step(row.name, () => assert.equal(toFunctionResult(row.text), row.expected));
   }
 });
+
+Deno.test("toGigaChatMessages never merges a user message that carries attachments", () => {
+  const messages: ChatMessage[] = [
+    { role: "user", content: "Look at this:" },
+    {
+      role: "user",
+      content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }],
+    },
+    {
+      role: "user",
+      content: [
+        { type: "text", text: "and this" },
+        { type: "image_url", image_url: { url: "data:image/png;base64,BBBB" } },
+      ],
+    },
+  ];
+  const out = toGigaChatMessages(messages, toolNamesFor([]), {
+    fileIds: new Map([["1:0", "file-1"], ["2:1", "file-2"]]),
+    dropped: new Set(),
+  });
+  assert.deepEqual(out, [
+    { role: "user", content: "Look at this:" },
+    { role: "user", content: "", attachments: ["file-1"] },
+    { role: "user", content: "and this", attachments: ["file-2"] },
+  ]);
+});

@@ -109,3 +109,15 @@ Deno.test("parseEmbeddingsRequest refuses bad shapes with a 400 naming the field
     });
   }
 });
+
+Deno.test("parseEmbeddingsRequest refuses more than 2048 inputs, as OpenAI does", () => {
+  assert.throws(
+    () => parseEmbeddingsRequest({ input: Array.from({ length: 2049 }, () => "a") }),
+    (error: unknown) => error instanceof GatewayError && error.status === 400,
+  );
+  assert.equal(
+    (parseEmbeddingsRequest({ input: Array.from({ length: 2048 }, () => "a") }).input as string[])
+      .length,
+    2048,
+  );
+});
