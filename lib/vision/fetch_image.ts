@@ -3,6 +3,7 @@ import { isLoopbackHost } from "../http/loopback.ts";
 import { readLimited } from "../http/read_limited.ts";
 import { forbiddenReason } from "./address_check.ts";
 import { imageTooLarge, MAX_IMAGE_BYTES } from "./image_data.ts";
+import { pinnedGet } from "./pinned_get.ts";
 
 /** Looks up a host name's addresses (A and AAAA). */
 export type Resolver = (hostname: string) => Promise<string[]>;
@@ -31,10 +32,8 @@ export async function resolveWithDns(hostname: string): Promise<string[]> {
  * Downloads an image for a client without letting the URL reach inside: only http(s); the host
  * is resolved and refused when any address is loopback, private, link-local, CGNAT, multicast,
  * unspecified or IPv6 local/mapped; every redirect (at most 3) is checked again; the whole
- * download has a deadline and stops reading past the size limit.
- *
- * The check and the connection resolve the name separately, so a DNS answer that changes in
- * between (rebinding) is not caught; the short deadline narrows that window.
+ * download has a deadline and stops reading past the size limit. The connection goes to an
+ * address that was checked, so a DNS answer that changes in between (rebinding) cannot get past.
  * @throws {GatewayError} 400 naming `param` for every refusal or failure.
  */
 export async function fetchImage(
@@ -42,17 +41,20 @@ export async function fetchImage(
   param: string,
   options: ImageFetchOptions,
 ): Promise<{ bytes: Uint8Array; contentType: string | undefined }> {
-  const fetcher = options.fetch ?? ((request: Request) => fetch(request));
+  const get = (url: URL, addresses: readonly string[] | undefined) =>
+    options.fetch
+      ? options.fetch(new Request(url, { redirect: "manual", signal }))
+      : pinnedGet(url, addresses, signal);
   const resolve = options.resolve ?? resolveWithDns;
   const maxBytes = options.maxBytes ?? MAX_IMAGE_BYTES;
   const signal = AbortSignal.timeout(options.timeoutMs);
   let target = url;
   for (let hop = 0;; hop++) {
     const parsed = parseUrl(target, param);
-    if (!options.allowPrivate) await checkHost(parsed, param, resolve);
+    const addresses = options.allowPrivate ? undefined : await checkHost(parsed, param, resolve);
     let response: Response;
     try {
-      response = await fetcher(new Request(parsed, { redirect: "manual", signal }));
+      response = await get(parsed, addresses);
     } catch (error) {
       throw failed(
         param,
@@ -105,14 +107,15 @@ function parseUrl(text: string, param: string): URL {
   return url;
 }
 
-async function checkHost(url: URL, param: string, resolve: Resolver): Promise<void> {
+/** The addresses the connection may use, all checked. */
+async function checkHost(url: URL, param: string, resolve: Resolver): Promise<string[]> {
   // WHATWG URL parsing has already turned 2130706433 and 0x7f.1 into 127.0.0.1.
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (isLoopbackHost(host)) throw forbidden(param, `${host} is a loopback address`);
   const literal = forbiddenReason(host);
   if (literal !== "not an IP address") {
     if (literal !== undefined) throw forbidden(param, `${host} is ${literal}`);
-    return;
+    return [host];
   }
   const addresses = await resolve(host).catch(() => []);
   if (addresses.length === 0) throw failed(param, `${host} does not resolve`);
@@ -120,6 +123,7 @@ async function checkHost(url: URL, param: string, resolve: Resolver): Promise<vo
     const reason = forbiddenReason(address);
     if (reason !== undefined) throw forbidden(param, `${host} resolves to ${address} (${reason})`);
   }
+  return addresses;
 }
 
 function forbidden(param: string, why: string): GatewayError {
