@@ -3,6 +3,7 @@ import { GatewayError } from "../lib/errors.ts";
 import type { UpstreamCall } from "../lib/gigachat/upstream_client.ts";
 import { ACCEPTED_TYPES, FILE_KINDS, fileTypeOf } from "../lib/gigachat/file_types.ts";
 import { multipartForm } from "../lib/gigachat/file_form.ts";
+import { guardedBody } from "../lib/http/guarded_body.ts";
 import { rewriteUpload } from "../lib/http/multipart_upload.ts";
 import { type OpenAIFile, toOpenAIFile } from "../lib/openai/to_openai_file.ts";
 
@@ -125,7 +126,11 @@ export async function getFileContent(request: Request, ctx: RequestContext): Pro
     if (value !== null) headers.set(name, value);
   }
   if (!headers.has("content-type")) headers.set("content-type", "application/octet-stream");
-  return new Response(upstream.body, { headers });
+  const body = upstream.body === null ? null : guardedBody(upstream.body, {
+    idleMs: ctx.app.config.streamIdleTimeoutMs,
+    stopping: ctx.app.stopping,
+  });
+  return new Response(body, { headers });
 }
 
 /**
