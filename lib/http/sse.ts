@@ -97,16 +97,3 @@ export class SseDataReader {
     return done ? undefined : value;
   }
 }
-
-/** The `data` fields of an SSE byte stream as a stream of strings. */
-export function sseDataStream(body: ReadableStream<Uint8Array>): ReadableStream<string> {
-  const reader = new SseDataReader(body);
-  return new ReadableStream<string>({
-    async pull(controller) {
-      const data = await reader.next();
-      if (data === undefined) controller.close();
-      else controller.enqueue(data);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}

@@ -4,7 +4,7 @@ import {
   SSE_HEADERS,
   SSE_KEEPALIVE,
   sseData,
-  sseDataStream,
+  SseDataReader,
 } from "../../../lib/http/sse.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -52,10 +52,15 @@ async function dataOf(pieces: readonly (string | Uint8Array)[]): Promise<string[
   const body = ReadableStream.from(
     pieces.map((piece) => typeof piece === "string" ? encoder.encode(piece) : piece),
   );
-  return await Array.fromAsync(sseDataStream(body));
+  const reader = new SseDataReader(body);
+  const out: string[] = [];
+  for (let data = await reader.next(); data !== undefined; data = await reader.next()) {
+    out.push(data);
+  }
+  return out;
 }
 
-Deno.test("sseDataStream yields each event's data whatever the chunking", async (t) => {
+Deno.test("SseDataReader yields each event's data whatever the chunking", async (t) => {
   const rows: { name: string; pieces: (string | Uint8Array)[]; expected: string[] }[] = [
     { name: "two events", pieces: ["data: a\n\ndata: b\n\n"], expected: ["a", "b"] },
     { name: "split mid-line", pieces: ["da", "ta: a", "bc\n\n"], expected: ["abc"] },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { GigaChatChunk } from "../../../lib/gigachat/types.ts";
-import { sseDataStream } from "../../../lib/http/sse.ts";
+import { SseDataReader } from "../../../lib/http/sse.ts";
 import type { ChatPlan } from "../../../lib/mapping/to_gigachat_request.ts";
 import type { ResponseIds } from "../../../lib/mapping/to_openai_completion.ts";
 import { ChatChunkMapper } from "../../../lib/mapping/to_openai_chunks.ts";
@@ -60,7 +60,8 @@ async function replay(body: ReadableStream<Uint8Array>, chatPlan: ChatPlan): Pro
   const mapper = new ChatChunkMapper(chatPlan, IDS);
   const chunks = [mapper.start()];
   const complete = [mapper.complete];
-  for await (const data of sseDataStream(body)) {
+  const reader = new SseDataReader(body);
+  for (let data = await reader.next(); data !== undefined; data = await reader.next()) {
     if (data === "[DONE]") {
       chunks.push(...mapper.finish());
       break;
