@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import { DEMO_KEY, withStack } from "./helpers/stack.ts";
+import { postTo, withStack } from "./helpers/stack.ts";
 
 async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
   const chunks: ChatCompletionChunk[] = [];
@@ -69,14 +69,10 @@ Deno.test("chat stream: role first, one id, finish_reason last, usage before [DO
 
 Deno.test("raw SSE: text/event-stream headers and a final data: [DONE]", async () => {
   await withStack({}, async (stack) => {
-    const response = await fetch(`${stack.baseURL}/chat/completions`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-      body: JSON.stringify({
-        model: "GigaChat",
-        messages: [{ role: "user", content: "hi" }],
-        stream: true,
-      }),
+    const response = await postTo(stack, "/chat/completions", {
+      model: "GigaChat",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
     });
     assert.equal(response.status, 200);
     assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
@@ -290,11 +286,7 @@ Deno.test("request validation: 400 naming the field, before any upstream call", 
   await withStack({}, async (stack) => {
     for (const row of rows) {
       await t.step(row.name, async () => {
-        const response = await fetch(`${stack.baseURL}/chat/completions`, {
-          method: "POST",
-          headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-          body: JSON.stringify(row.body),
-        });
+        const response = await postTo(stack, "/chat/completions", row.body);
         assert.equal(response.status, 400);
         const body = await response.json();
         assert.equal(body.error.type, "invalid_request_error");
@@ -307,12 +299,7 @@ Deno.test("request validation: 400 naming the field, before any upstream call", 
 
 Deno.test("malformed JSON and oversized bodies are refused with 400 and 413", async () => {
   await withStack({ env: { MAX_BODY_BYTES: "2048" } }, async (stack) => {
-    const post = (body: string) =>
-      fetch(`${stack.baseURL}/chat/completions`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-        body,
-      });
+    const post = (body: string) => postTo(stack, "/chat/completions", body);
     const broken = await post('{"model": "GigaChat", ');
     assert.equal(broken.status, 400);
     assert.match((await broken.json()).error.message, /not valid JSON/);
@@ -411,14 +398,10 @@ Deno.test("errors before the first byte are HTTP errors; after it, an error even
 Deno.test("a client that leaves mid-stream aborts the upstream stream", async () => {
   await withStack({ fake: { chunkDelayMs: 100 } }, async (stack) => {
     stack.fake.scriptChat({ content: "", pieces: Array.from({ length: 30 }, (_, i) => `${i} `) });
-    const response = await fetch(`${stack.baseURL}/chat/completions`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-      body: JSON.stringify({
-        model: "GigaChat",
-        stream: true,
-        messages: [{ role: "user", content: "x" }],
-      }),
+    const response = await postTo(stack, "/chat/completions", {
+      model: "GigaChat",
+      stream: true,
+      messages: [{ role: "user", content: "x" }],
     });
     const reader = response.body!.getReader();
     await reader.read();
@@ -437,14 +420,10 @@ Deno.test("an idle stream gets keep-alive comments (STREAM_KEEPALIVE_MS)", async
     { env: { STREAM_KEEPALIVE_MS: "100" }, fake: { chunkDelayMs: 500 } },
     async (stack) => {
       stack.fake.scriptChat({ content: "", pieces: ["slow ", "answer"] });
-      const response = await fetch(`${stack.baseURL}/chat/completions`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-        body: JSON.stringify({
-          model: "GigaChat",
-          stream: true,
-          messages: [{ role: "user", content: "x" }],
-        }),
+      const response = await postTo(stack, "/chat/completions", {
+        model: "GigaChat",
+        stream: true,
+        messages: [{ role: "user", content: "x" }],
       });
       const text = await response.text();
       assert.match(text, /^: keep-alive$/m);

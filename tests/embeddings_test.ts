@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { getEncoding } from "js-tiktoken";
 import { vectorFor } from "./fake_gigachat/embeddings.ts";
-import { DEMO_KEY, withStack } from "./helpers/stack.ts";
+import { postTo, withStack } from "./helpers/stack.ts";
 
 /** What a float vector looks like after the float32 round trip of base64. */
 const asFloat32 = (vector: number[]) => vector.map((value) => Math.fround(value));
@@ -25,11 +25,7 @@ Deno.test("embeddings through the openai client: base64 by default, decoded to t
 
 Deno.test("embeddings: encoding_format float, one string, and the default model", async () => {
   await withStack({ env: { EMBEDDINGS_MODEL: "EmbeddingsGigaR" } }, async (stack) => {
-    const response = await fetch(`${stack.baseURL}/embeddings`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ input: "one", encoding_format: "float" }),
-    });
+    const response = await postTo(stack, "/embeddings", { input: "one", encoding_format: "float" });
     const body = await response.json();
     assert.equal(response.status, 200);
     assert.equal(body.model, "EmbeddingsGigaR");
@@ -87,11 +83,7 @@ Deno.test("embeddings: bad input is a 400 naming the field, before any upstream 
   await withStack({}, async (stack) => {
     for (const row of rows) {
       await t.step(row.name, async () => {
-        const response = await fetch(`${stack.baseURL}/embeddings`, {
-          method: "POST",
-          headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-          body: JSON.stringify(row.body),
-        });
+        const response = await postTo(stack, "/embeddings", row.body);
         assert.equal(response.status, 400);
         assert.equal((await response.json()).error.param, row.param);
       });

@@ -3,7 +3,7 @@
 // a correct answer, the gateway still serving afterwards, and no secret in the log.
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { DEMO_KEY, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
+import { DEMO_KEY, postTo, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
 
 async function withStack(options: StackOptions, body: (stack: Stack, ai: OpenAI) => Promise<void>) {
   const stack = await startStack(options);
@@ -20,16 +20,8 @@ async function withStack(options: StackOptions, body: (stack: Stack, ai: OpenAI)
   }
 }
 
-function post(stack: Stack, body: BodyInit, headers: Record<string, string> = {}) {
-  return fetch(`${stack.baseURL}/chat/completions`, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${DEMO_KEY}`,
-      "Content-Type": "application/json",
-      ...headers,
-    },
-    body,
-  });
+function post(stack: Stack, body: BodyInit) {
+  return postTo(stack, "/chat/completions", body);
 }
 
 const streamBody = JSON.stringify({

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import OpenAI, { toFile } from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { DEMO_KEY, withStack } from "./helpers/stack.ts";
+import { postTo, withStack } from "./helpers/stack.ts";
 
 /** A PNG signature plus distinct filler, so each image has its own SHA-256. */
 function png(seed: number): Uint8Array<ArrayBuffer> {
@@ -110,10 +110,9 @@ Deno.test("vision: loopback and non-http URLs are refused without a single reque
       ];
       for (const url of urls) {
         await t.step(url, async () => {
-          const response = await fetch(`${stack.baseURL}/chat/completions`, {
-            method: "POST",
-            headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-            body: JSON.stringify({ model: "GigaChat-2-Max", messages: [imageMessage(url)] }),
+          const response = await postTo(stack, "/chat/completions", {
+            model: "GigaChat-2-Max",
+            messages: [imageMessage(url)],
           });
           assert.equal(response.status, 400);
           const body = await response.json();
@@ -176,10 +175,9 @@ Deno.test("vision: each limit is a 400 naming the message", async (t) => {
   await withStack({}, async (stack) => {
     for (const row of rows) {
       await t.step(row.name, async () => {
-        const response = await fetch(`${stack.baseURL}/chat/completions`, {
-          method: "POST",
-          headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
-          body: JSON.stringify({ model: row.model ?? "GigaChat-2-Max", messages: row.messages }),
+        const response = await postTo(stack, "/chat/completions", {
+          model: row.model ?? "GigaChat-2-Max",
+          messages: row.messages,
         });
         assert.equal(response.status, 400);
         const { error } = await response.json();

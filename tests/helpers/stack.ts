@@ -71,3 +71,14 @@ export async function withStack(
     await stack.close();
   }
 }
+
+/** POSTs to the gateway as a client with the demo key: objects go as JSON, the rest as given. */
+export function postTo(stack: Stack, path: string, body: BodyInit | object): Promise<Response> {
+  const raw = typeof body === "string" || body instanceof Uint8Array || body instanceof Blob ||
+    body instanceof ReadableStream || body instanceof FormData;
+  return fetch(`${stack.baseURL}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
+    body: raw ? body as BodyInit : JSON.stringify(body),
+  });
+}
