@@ -4,6 +4,7 @@ import type { Credential } from "./credential.ts";
 import { type AccessToken, buildOAuthRequest, parseAccessToken } from "./oauth.ts";
 import { isRetryableStatus, parseRetryAfterMs, retryDelayMs } from "./retry_policy.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
+import { Deadlines } from "./deadlines.ts";
 import { TokenManager } from "./token_manager.ts";
 import {
   mapNetworkFailure,
@@ -76,9 +77,11 @@ export class UpstreamClient {
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #apiHost: string;
   readonly #authHost: string;
+  readonly #deadlines: Deadlines;
 
   constructor(options: UpstreamClientOptions) {
     this.#o = options;
+    this.#deadlines = new Deadlines(options.requestTimeoutMs);
     this.#sleep = options.sleep ?? sleep;
     this.#apiHost = new URL(options.apiUrl).host;
     this.#authHost = new URL(options.authUrl).host;
@@ -96,7 +99,7 @@ export class UpstreamClient {
    * @throws {GatewayError}
    */
   async request(call: UpstreamCall): Promise<Response> {
-    const guard = new CallGuard(call.signal, this.#o.requestTimeoutMs);
+    const guard = new CallGuard(call.signal, this.#deadlines);
     try {
       return await this.#request(call, guard);
     } finally {
@@ -106,7 +109,7 @@ export class UpstreamClient {
 
   /** {@linkcode request}, then the parsed JSON body, all within the deadline. @throws {GatewayError} */
   async requestJson<T>(call: UpstreamCall): Promise<T> {
-    const guard = new CallGuard(call.signal, this.#o.requestTimeoutMs);
+    const guard = new CallGuard(call.signal, this.#deadlines);
     try {
       const response = await this.#request(call, guard);
       try {
@@ -166,7 +169,7 @@ export class UpstreamClient {
   async #requestToken(credential: Credential): Promise<AccessToken> {
     const trace = { upstreamAttempts: 0 };
     // The exchange is shared by every waiting request, so no single client's signal may stop it.
-    const guard = new CallGuard(undefined, this.#o.requestTimeoutMs);
+    const guard = new CallGuard(undefined, this.#deadlines);
     try {
       const response = await this.#send(
         // Rare (once per token lifetime), so the Request object is fine here.
@@ -277,20 +280,21 @@ interface UpstreamRequest {
 const USER_AGENT = `${NAME}/${VERSION}`;
 
 /**
- * One call's cancellation: the client leaving, or the whole-call deadline. One timer and one
- * listener per call, each attempt (or wait) on its own controller; AbortSignal.timeout and
- * AbortSignal.any would instead keep chains of signals alive until the deadline passes.
+ * One call's cancellation: the client leaving, or the whole-call deadline. One deadline (on the
+ * client's shared queue) and one listener per call, each attempt (or wait) on its own
+ * controller; AbortSignal.timeout and AbortSignal.any would instead keep chains of signals alive
+ * until the deadline passes.
  */
 class CallGuard {
   #current: AbortController | undefined;
   #reason: "client" | "deadline" | undefined;
-  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #cancelDeadline: () => void;
   readonly #client: AbortSignal | undefined;
   readonly #onClient = () => this.#stop("client");
 
-  constructor(client: AbortSignal | undefined, deadlineMs: number) {
+  constructor(client: AbortSignal | undefined, deadlines: Deadlines) {
     this.#client = client;
-    this.#timer = setTimeout(() => this.#stop("deadline"), deadlineMs);
+    this.#cancelDeadline = deadlines.add(() => this.#stop("deadline"));
     if (client?.aborted) this.#reason = "client";
     else client?.addEventListener("abort", this.#onClient, { once: true });
   }
@@ -312,7 +316,7 @@ class CallGuard {
 
   /** Ends the guard: the deadline no longer applies and the client's signal is let go. */
   release(): void {
-    clearTimeout(this.#timer);
+    this.#cancelDeadline();
     this.#client?.removeEventListener("abort", this.#onClient);
   }
 

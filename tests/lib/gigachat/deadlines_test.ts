@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { Deadlines } from "../../../lib/gigachat/deadlines.ts";
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+Deno.test("Deadlines fires each deadline once, in order, after its span", async () => {
+  const deadlines = new Deadlines(30);
+  const fired: string[] = [];
+  const started = performance.now();
+  const times: number[] = [];
+  deadlines.add(() => {
+    fired.push("a");
+    times.push(performance.now() - started);
+  });
+  await wait(10);
+  deadlines.add(() => {
+    fired.push("b");
+    times.push(performance.now() - started);
+  });
+  assert.equal(deadlines.size, 2);
+  await wait(60);
+  assert.deepEqual(fired, ["a", "b"]);
+  assert.ok(times[0] >= 29, `a fired after ${times[0]} ms`);
+  assert.ok(times[1] >= 39, `b fired after ${times[1]} ms`);
+  assert.equal(deadlines.size, 0);
+});
+
+Deno.test("Deadlines: a cancelled deadline never fires, the others still do", async () => {
+  const deadlines = new Deadlines(20);
+  const fired: string[] = [];
+  const cancelFirst = deadlines.add(() => fired.push("first"));
+  deadlines.add(() => fired.push("second"));
+  const cancelThird = deadlines.add(() => fired.push("third"));
+  cancelFirst();
+  cancelFirst(); // Twice is harmless and does not miscount.
+  assert.equal(deadlines.size, 2);
+  cancelThird();
+  await wait(50);
+  assert.deepEqual(fired, ["second"]);
+  assert.equal(deadlines.size, 0);
+});
+
+Deno.test("Deadlines leaves no timer behind once every deadline is cancelled", () => {
+  // The test sanitizer fails this test if a timer is still pending when it returns.
+  const deadlines = new Deadlines(60_000);
+  const cancels = Array.from({ length: 5_000 }, () => deadlines.add(() => {}));
+  for (const cancel of cancels) cancel();
+  assert.equal(deadlines.size, 0);
+});
+
+Deno.test("Deadlines keeps settled entries few while an old deadline is pending", () => {
+  let now = 0;
+  const deadlines = new Deadlines(60_000, () => now);
+  const fired: number[] = [];
+  // One long call holds the head of the queue while 100 000 short ones come and go.
+  const cancelLong = deadlines.add(() => fired.push(-1));
+  for (let i = 0; i < 100_000; i++) {
+    now += 0.01;
+    deadlines.add(() => fired.push(i))();
+  }
+  assert.equal(deadlines.size, 1);
+  assert.ok(deadlines.held <= 1_024, `${deadlines.held} entries held for 1 pending deadline`);
+  cancelLong();
+  assert.equal(deadlines.held, 0);
+  assert.deepEqual(fired, []);
+});
+
+Deno.test("Deadlines: a callback may set a new deadline", async () => {
+  const deadlines = new Deadlines(10);
+  const fired: string[] = [];
+  deadlines.add(() => {
+    fired.push("outer");
+    deadlines.add(() => fired.push("inner"));
+  });
+  await wait(60);
+  assert.deepEqual(fired, ["outer", "inner"]);
+  assert.equal(deadlines.size, 0);
+});
