@@ -7,6 +7,7 @@ import { type Fetcher, UpstreamClient } from "./gigachat/upstream_client.ts";
 import { createAuthenticator } from "./http/client_auth.ts";
 import { corsHeaders, preflightResponse } from "./http/cors.ts";
 import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
+import { requestPath } from "./http/request_url.ts";
 import { Router } from "./http/router.ts";
 import { describeError, Logger, type LogSink } from "./log.ts";
 import { ModelCatalog } from "./model_catalog.ts";
@@ -92,7 +93,7 @@ export async function createGateway(
 
   async function handler(request: Request): Promise<Response> {
     const started = performance.now();
-    const url = new URL(request.url);
+    const path = requestPath(request.url);
     const controller = new AbortController();
     const onClientGone = () => controller.abort(request.signal.reason);
     request.signal.addEventListener("abort", onClientGone, { once: true });
@@ -107,7 +108,7 @@ export async function createGateway(
     };
     let response: Response;
     try {
-      response = await route(request, url, ctx);
+      response = await route(request, path, ctx);
     } catch (thrown) {
       // Whatever a departed client's abort interrupted, it is not a gateway failure.
       const interrupted = !(thrown instanceof GatewayError) || thrown.status === 499;
@@ -134,7 +135,7 @@ export async function createGateway(
       log.info("request", {
         request_id: ctx.requestId,
         method: request.method,
-        path: url.pathname,
+        path,
         status: response.status,
         duration_ms: elapsed(started),
         model: ctx.trace.model,
@@ -158,20 +159,18 @@ export async function createGateway(
     return response;
   }
 
-  function route(request: Request, url: URL, ctx: RequestContext): Promise<Response> {
+  function route(request: Request, path: string, ctx: RequestContext): Promise<Response> {
     if (request.method === "OPTIONS") {
       return Promise.resolve(preflightResponse(request, config.corsOrigins));
     }
-    const match = router.match(request.method, url.pathname);
+    const match = router.match(request.method, path);
     switch (match.kind) {
       case "found":
         return match.handler(request, { ...ctx, params: match.params });
       case "method_not_allowed":
         throw new GatewayError(
           405,
-          `Method ${request.method} is not allowed on ${url.pathname}; use ${
-            match.allow.join(" or ")
-          }.`,
+          `Method ${request.method} is not allowed on ${path}; use ${match.allow.join(" or ")}.`,
           {
             type: "invalid_request_error",
             code: "method_not_allowed",
@@ -181,7 +180,7 @@ export async function createGateway(
       default:
         throw new GatewayError(
           404,
-          `Unknown endpoint ${request.method} ${url.pathname}. See GET / for the endpoints ` +
+          `Unknown endpoint ${request.method} ${path}. See GET / for the endpoints ` +
             "this gateway serves (with or without the /v1 prefix).",
           { type: "invalid_request_error", code: "unknown_url" },
         );
