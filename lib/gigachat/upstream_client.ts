@@ -5,6 +5,7 @@ import { type AccessToken, buildOAuthRequest, parseAccessToken } from "./oauth.t
 import { isRetryableStatus, parseRetryAfterMs, retryDelayMs } from "./retry_policy.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
 import { Deadlines } from "./deadlines.ts";
+import { readLimited } from "../http/read_limited.ts";
 import { TokenManager } from "./token_manager.ts";
 import {
   mapNetworkFailure,
@@ -113,7 +114,7 @@ export class UpstreamClient {
     try {
       const response = await this.#request(call, guard);
       try {
-        return await response.json() as T;
+        return await readJson(response) as T;
       } catch (error) {
         throw guard.failure(this.#apiHost, this.#o.requestTimeoutMs) ??
           new GatewayError(502, `GigaChat sent an unreadable ${call.path} response`, {
@@ -324,6 +325,16 @@ class CallGuard {
     this.#reason ??= reason;
     this.#current?.abort();
   }
+}
+
+const UTF8 = new TextDecoder();
+
+/** A response's JSON body, read into one buffer sized by its Content-Length. */
+async function readJson(response: Response): Promise<unknown> {
+  if (response.body === null) throw new SyntaxError("no body");
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  const bytes = await readLimited(response.body, Infinity, declared);
+  return JSON.parse(UTF8.decode(bytes));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

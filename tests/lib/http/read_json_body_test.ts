@@ -141,7 +141,7 @@ Deno.test("readJsonBody answers 400 for bodies that are not UTF-8 JSON", async (
       message: /not valid UTF-8/,
     },
     { name: "invalid JSON", body: '{"model":', message: /not valid JSON/ },
-    { name: "empty body", body: "", message: /not valid JSON/ },
+    { name: "empty body", body: "", message: /needs a JSON body/ },
     { name: "text", body: "model=gpt-4o", message: /not valid JSON/ },
   ];
   for (const row of rows) {
