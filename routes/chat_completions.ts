@@ -126,21 +126,21 @@ async function completeCheckedJson(
   ctx: RequestContext,
 ): Promise<OpenAIChatCompletion> {
   const expectation = plan.jsonAnswer!;
-  const problemOf = (completion: OpenAIChatCompletion) => {
+  const problemOf = async (completion: OpenAIChatCompletion) => {
     const choice = completion.choices[0];
     if (choice === undefined || choice.finish_reason === "tool_calls") return undefined;
-    const check = checkJsonAnswer(choice.message.content ?? "", expectation);
+    const check = await checkJsonAnswer(choice.message.content ?? "", expectation);
     return check.ok ? undefined : { content: choice.message.content ?? "", problem: check.problem };
   };
   const first = await complete(body);
-  const failed = problemOf(first);
+  const failed = await problemOf(first);
   if (failed === undefined) return first;
   ctx.app.log.info("repairing structured output", {
     request_id: ctx.requestId,
     problem: failed.problem,
   });
   const second = await complete(toRepairRequest(body, plan, failed.content, failed.problem));
-  const stillFailed = problemOf(second);
+  const stillFailed = await problemOf(second);
   if (stillFailed === undefined) return second;
   throw new GatewayError(
     502,

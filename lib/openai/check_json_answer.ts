@@ -1,5 +1,4 @@
-import { Ajv2020 } from "ajv/dist/2020";
-import type { ValidateFunction } from "ajv/dist/2020";
+import type { Ajv2020, ValidateFunction } from "ajv/dist/2020";
 import { LruCache } from "../lru_cache.ts";
 
 /** What a JSON answer must be: any JSON object, or an instance of the client's schema. */
@@ -13,11 +12,18 @@ export type JsonCheck = { ok: true } | { ok: false; problem: string };
 const compiled = new LruCache<string, ValidateFunction | null>(200);
 const FOREVER = Number.MAX_SAFE_INTEGER;
 
+// Ajv (CommonJS, with Node's module layer behind it) adds ~15 MB to the gateway's RSS when
+// loaded, so it is loaded with the first schema to check rather than at start-up.
+let ajv: typeof Ajv2020 | undefined;
+
 /**
  * Checks a model's answer against the request's response_format. A schema that the validator
  * cannot compile is not held against the answer: only JSON syntax is checked then.
  */
-export function checkJsonAnswer(content: string, expectation: JsonExpectation): JsonCheck {
+export async function checkJsonAnswer(
+  content: string,
+  expectation: JsonExpectation,
+): Promise<JsonCheck> {
   let value: unknown;
   try {
     value = JSON.parse(content);
@@ -28,7 +34,8 @@ export function checkJsonAnswer(content: string, expectation: JsonExpectation): 
     return { ok: false, problem: "the answer is not a JSON object" };
   }
   if (expectation.kind === "json_object") return { ok: true };
-  const validate = validatorFor(expectation.schema);
+  ajv ??= (await import("ajv/dist/2020")).Ajv2020;
+  const validate = validatorFor(expectation.schema, ajv);
   if (validate === null || validate(value)) return { ok: true };
   const problems = (validate.errors ?? []).slice(0, 5).map((error) =>
     `${error.instancePath || "/"} ${error.message ?? "is invalid"}`
@@ -36,7 +43,10 @@ export function checkJsonAnswer(content: string, expectation: JsonExpectation): 
   return { ok: false, problem: `the answer does not match the schema: ${problems.join("; ")}` };
 }
 
-function validatorFor(schema: Record<string, unknown>): ValidateFunction | null {
+function validatorFor(
+  schema: Record<string, unknown>,
+  Ajv: typeof Ajv2020,
+): ValidateFunction | null {
   const { $schema: _ignored, ...rest } = withoutPatterns(schema) as Record<string, unknown>;
   const key = JSON.stringify(rest);
   const cached = compiled.get(key);
@@ -45,7 +55,7 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction | null 
   try {
     // One Ajv per schema: a shared one would keep every schema forever and refuse a second
     // schema with the same $id; this way the LRU below bounds what is kept.
-    validate = new Ajv2020({ strict: false, allErrors: true, validateSchema: false }).compile(rest);
+    validate = new Ajv({ strict: false, allErrors: true, validateSchema: false }).compile(rest);
   } catch {
     validate = null;
   }

@@ -105,7 +105,7 @@ Deno.test("checkJsonAnswer checks JSON syntax and the object shape", async (t) =
   for (const row of rows) {
     await t.step(
       row.name,
-      () => assert.deepEqual(checkJsonAnswer(row.content, OBJECT), row.expected),
+      async () => assert.deepEqual(await checkJsonAnswer(row.content, OBJECT), row.expected),
     );
   }
 });
@@ -215,7 +215,8 @@ Deno.test("checkJsonAnswer validates against the client's schema", async (t) => 
   for (const row of rows) {
     await t.step(
       row.name,
-      () => assert.deepEqual(checkJsonAnswer(row.content, row.expectation), row.expected),
+      async () =>
+        assert.deepEqual(await checkJsonAnswer(row.content, row.expectation), row.expected),
     );
   }
 });
@@ -232,21 +233,21 @@ Deno.test("checkJsonAnswer checks only the syntax when the schema does not compi
   ];
   for (const schema of broken) {
     for (const row of rows) {
-      await t.step(`${schema.name}: ${row.content}`, () => {
+      await t.step(`${schema.name}: ${row.content}`, async () => {
         const expectation: JsonExpectation = { kind: "json_schema", schema: schema.schema };
-        assert.deepEqual(checkJsonAnswer(row.content, expectation), row.expected);
+        assert.deepEqual(await checkJsonAnswer(row.content, expectation), row.expected);
         // The second call comes from the cache and answers the same.
-        assert.deepEqual(checkJsonAnswer(row.content, expectation), row.expected);
+        assert.deepEqual(await checkJsonAnswer(row.content, expectation), row.expected);
       });
     }
   }
 });
 
-Deno.test("checkJsonAnswer keeps schemas apart that differ only in their content", () => {
+Deno.test("checkJsonAnswer keeps schemas apart that differ only in their content", async () => {
   const a: JsonExpectation = { kind: "json_schema", schema: { type: "object", required: ["a"] } };
   const b: JsonExpectation = { kind: "json_schema", schema: { type: "object", required: ["b"] } };
-  assert.deepEqual(checkJsonAnswer('{"a":1}', a), { ok: true });
-  assert.deepEqual(checkJsonAnswer('{"a":1}', b), {
+  assert.deepEqual(await checkJsonAnswer('{"a":1}', a), { ok: true });
+  assert.deepEqual(await checkJsonAnswer('{"a":1}', b), {
     ok: false,
     problem: "the answer does not match the schema: / must have required property 'b'",
   });
@@ -260,7 +261,7 @@ Deno.test("checkJsonAnswer keeps schemas apart that differ only in their content
 // schema in its own unbounded cache, whatever the LRU evicts.)
 Deno.test({
   name: "checkJsonAnswer validates two different schemas that share an $id",
-  fn: () => {
+  fn: async () => {
     const $id = "https://example.com/schemas/shared-id-test.json";
     const v1: JsonExpectation = {
       kind: "json_schema",
@@ -270,18 +271,18 @@ Deno.test({
       kind: "json_schema",
       schema: { $id, type: "object", required: ["b"] },
     };
-    assert.deepEqual(checkJsonAnswer("{}", v1), {
+    assert.deepEqual(await checkJsonAnswer("{}", v1), {
       ok: false,
       problem: "the answer does not match the schema: / must have required property 'a'",
     });
-    assert.deepEqual(checkJsonAnswer("{}", v2), {
+    assert.deepEqual(await checkJsonAnswer("{}", v2), {
       ok: false,
       problem: "the answer does not match the schema: / must have required property 'b'",
     });
   },
 });
 
-Deno.test("checkJsonAnswer ignores a schema's regular expressions (no ReDoS on model output)", () => {
+Deno.test("checkJsonAnswer ignores a schema's regular expressions (no ReDoS on model output)", async () => {
   const schema = {
     type: "object",
     properties: { a: { type: "string", pattern: "^(a|a)*$" } },
@@ -290,13 +291,13 @@ Deno.test("checkJsonAnswer ignores a schema's regular expressions (no ReDoS on m
     required: ["a"],
   };
   const started = performance.now();
-  const check = checkJsonAnswer(`{"a":"${"a".repeat(40)}b","x1":"not a number"}`, {
+  const check = await checkJsonAnswer(`{"a":"${"a".repeat(40)}b","x1":"not a number"}`, {
     kind: "json_schema",
     schema,
   });
   assert.deepEqual(check, { ok: true });
   assert.ok(performance.now() - started < 500, "the backtracking pattern was not run");
-  assert.deepEqual(checkJsonAnswer('{"b":1}', { kind: "json_schema", schema }), {
+  assert.deepEqual(await checkJsonAnswer('{"b":1}', { kind: "json_schema", schema }), {
     ok: false,
     problem: "the answer does not match the schema: / must have required property 'a'",
   });
