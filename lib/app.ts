@@ -1,6 +1,6 @@
 import { ROUTES } from "../routes/table.ts";
 import type { Config } from "./config.ts";
-import type { AppContext, RequestContext } from "./context.ts";
+import type { AppContext, RequestContext, StreamOutcome } from "./context.ts";
 import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
 import { createUpstreamHttpClient, readExtraCaFile } from "./gigachat/http_client.ts";
 import { type Fetcher, UpstreamClient } from "./gigachat/upstream_client.ts";
@@ -131,31 +131,27 @@ export async function createGateway(
       "X-Request-ID": ctx.requestId,
       ...corsHeaders(request.headers.get("origin"), config.corsOrigins),
     });
-    const line = (extra: Record<string, unknown> = {}) =>
-      log.info("request", {
-        request_id: ctx.requestId,
-        method: request.method,
-        path,
-        status: response.status,
-        duration_ms: elapsed(started),
-        model: ctx.trace.model,
-        upstream_attempts: ctx.trace.upstreamAttempts,
-        ...extra,
-      });
+    const fields: RequestLogFields = {
+      request_id: ctx.requestId,
+      method: request.method,
+      path,
+      status: response.status,
+      duration_ms: 0,
+      model: ctx.trace.model,
+      upstream_attempts: ctx.trace.upstreamAttempts,
+      stream: undefined,
+      ttfb_ms: undefined,
+    };
     if (request.method === "HEAD") {
-      line();
+      logRequest(log, fields, started);
       // The body is not sent, so it is not read either (a file download would otherwise run).
       await response.body?.cancel();
       return new Response(null, response);
     }
     const streamEnd = ctx.trace.streamEnd;
-    if (streamEnd === undefined) {
-      line();
-      return response;
-    }
+    if (streamEnd === undefined) logRequest(log, fields, started);
     // A stream's log line is written when it ends, so it tells how it ended and how long it ran.
-    const firstByteMs = elapsed(started);
-    streamEnd.then((outcome) => line({ stream: outcome, ttfb_ms: firstByteMs }));
+    else logWhenStreamEnds(log, fields, started, streamEnd);
     return response;
   }
 
@@ -196,6 +192,41 @@ export async function createGateway(
     },
     close: () => httpClient?.close(),
   };
+}
+
+/** The fields of a request's log line (a type, so that it is a LogFields record). */
+type RequestLogFields = {
+  request_id: string;
+  method: string;
+  path: string;
+  status: number;
+  duration_ms: number;
+  model: string | undefined;
+  upstream_attempts: number;
+  stream: StreamOutcome | undefined;
+  ttfb_ms: number | undefined;
+};
+
+function logRequest(log: Logger, fields: RequestLogFields, started: number): void {
+  fields.duration_ms = elapsed(started);
+  log.info("request", fields);
+}
+
+/**
+ * Writes a stream's log line when it ends. Kept out of the handler, so that what waits for the
+ * end holds only these fields, not the handler's request, response and controller.
+ */
+function logWhenStreamEnds(
+  log: Logger,
+  fields: RequestLogFields,
+  started: number,
+  streamEnd: Promise<StreamOutcome>,
+): void {
+  fields.ttfb_ms = elapsed(started);
+  streamEnd.then((outcome) => {
+    fields.stream = outcome;
+    logRequest(log, fields, started);
+  });
 }
 
 function elapsed(since: number): number {

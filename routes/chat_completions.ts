@@ -98,19 +98,33 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
   // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
   const upstream = await app.upstream.request(call);
   if (upstream.body === null) throw unexpectedAnswer();
+  const stream = relayStream(upstream.body, new ChatChunkMapper(plan, ids), body.n ?? 1, ctx);
+  return new Response(stream, {
+    headers: { ...SSE_HEADERS, ...extraHeaders },
+  });
+}
+
+/**
+ * The streamed answer, set up apart from the route: the callbacks it keeps for the stream's
+ * whole life would otherwise keep the route's scope, with the whole GigaChat request body in it.
+ */
+function relayStream(
+  upstreamBody: ReadableStream<Uint8Array>,
+  mapper: ChatChunkMapper,
+  choices: number,
+  ctx: RequestContext,
+): ReadableStream<Uint8Array> {
+  const { app, requestId } = ctx;
   let reportEnd: (outcome: StreamOutcome) => void = () => {};
   ctx.trace.streamEnd = new Promise((resolve) => reportEnd = resolve);
-  const stream = streamChatAnswer(upstream.body, new ChatChunkMapper(plan, ids), {
+  return streamChatAnswer(upstreamBody, mapper, {
     keepaliveMs: app.config.streamKeepaliveMs,
     idleTimeoutMs: app.config.streamIdleTimeoutMs,
     stopping: app.stopping,
-    choices: body.n ?? 1,
+    choices,
     onFailure: (error) =>
-      app.log.warn("stream failed", { request_id: ctx.requestId, error: error.message }),
+      app.log.warn("stream failed", { request_id: requestId, error: error.message }),
     onEnd: reportEnd,
-  });
-  return new Response(stream, {
-    headers: { ...SSE_HEADERS, ...extraHeaders },
   });
 }
 

@@ -22,7 +22,7 @@ export const SSE_DONE: Uint8Array = encoder.encode("data: [DONE]\n\n");
 export const SSE_KEEPALIVE: Uint8Array = encoder.encode(": keep-alive\n\n");
 
 /** Bytes read per upstream read: small, reused, so a thousand idle streams stay cheap. */
-const READ_SIZE = 4 * 1024;
+const READ_SIZE = 1024;
 
 /**
  * Reads the `data` fields of an SSE body one event at a time, parsed by the maintained
@@ -50,18 +50,40 @@ export class SseDataReader {
 
   /** The next event's data, or undefined once the body has ended. */
   async next(): Promise<string | undefined> {
-    while (this.#queue.length === 0) {
-      if (this.#ended) return undefined;
-      const bytes = await this.#read();
-      if (bytes === undefined) {
-        // As the SSE spec says, an event cut off before its blank line is dropped.
-        this.#ended = true;
-      } else {
-        this.#parser.feed(this.#decoder.decode(bytes, { stream: true }));
-      }
+    while (true) {
+      const data = this.take();
+      if (data !== undefined || this.#ended) return data;
+      await this.fill();
     }
+  }
+
+  /** True once the body has ended (or was cancelled): nothing more will be queued. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The next event already read, if any; reads nothing. */
+  take(): string | undefined {
     return this.#queue.shift();
   }
+
+  /**
+   * Reads the body once and queues the events that completes. Not an async function: a
+   * thousand streams each wait here for seconds, so the wait holds one read and its handler,
+   * not a chain of suspended calls.
+   */
+  fill(): Promise<void> {
+    return this.#read().then(this.#feed);
+  }
+
+  readonly #feed = (bytes: Uint8Array | undefined): void => {
+    if (bytes === undefined) {
+      // As the SSE spec says, an event cut off before its blank line is dropped.
+      this.#ended = true;
+    } else {
+      this.#parser.feed(this.#decoder.decode(bytes, { stream: true }));
+    }
+  };
 
   /**
    * Reads what is left (GigaChat's end of body after [DONE]) for up to `ms`, so the connection
@@ -87,13 +109,17 @@ export class SseDataReader {
     await (this.#byob ?? this.#plain)?.cancel(reason).catch(() => {});
   }
 
-  async #read(): Promise<Uint8Array | undefined> {
+  #read(): Promise<Uint8Array | undefined> {
     if (this.#byob !== undefined) {
-      const { value, done } = await this.#byob.read(new Uint8Array(this.#buffer, 0, READ_SIZE));
-      if (value !== undefined) this.#buffer = value.buffer as ArrayBuffer;
-      return done ? undefined : value;
+      return this.#byob.read(new Uint8Array(this.#buffer, 0, READ_SIZE)).then(this.#filled);
     }
-    const { value, done } = await this.#plain!.read();
-    return done ? undefined : value;
+    return this.#plain!.read().then(({ value, done }) => done ? undefined : value);
   }
+
+  readonly #filled = (
+    { value, done }: ReadableStreamReadResult<Uint8Array>,
+  ): Uint8Array | undefined => {
+    if (value !== undefined) this.#buffer = value.buffer as ArrayBuffer;
+    return done ? undefined : value;
+  };
 }

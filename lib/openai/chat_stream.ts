@@ -90,10 +90,13 @@ export function streamChatAnswer(
     async pull(controller) {
       try {
         while (!closed) {
-          waitingSince = Date.now();
-          const value = await events.next();
-          waitingSince = undefined;
-          if (closed) return;
+          const value = events.take();
+          if (value === undefined && !events.ended) {
+            waitingSince = Date.now();
+            await events.fill();
+            waitingSince = undefined;
+            continue;
+          }
           if (value === undefined || value === "[DONE]") {
             if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
             end(controller, mapper.finish().map(sseData), "complete");
