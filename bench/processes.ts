@@ -1,5 +1,6 @@
 // The processes a bench run starts: the fake upstream and gateways, each `deno run` of its own,
 // so the gateway's RSS is its own (/proc/<pid>/status) and its start-up can be timed from spawn.
+import { V8_FLAGS } from "../deploy/compile.ts";
 import { DEMO_KEY } from "../tests/fake_gigachat/server.ts";
 import type { FakeStats, FakeUpstreamInfo, FakeUrls } from "./stamp.ts";
 
@@ -143,6 +144,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
       "--config",
       CONFIG,
       ...(options.denoFlags ?? []),
+      // The gateway runs with the flags `deno task start` and the binaries use.
+      ...(options.main === undefined ? [V8_FLAGS] : []),
       "--allow-net",
       "--allow-env",
       "--allow-read=.",

@@ -72,3 +72,11 @@ Deno.test("the compile task targets the five release platforms with the runtime 
   );
   assert.deepEqual(RUNTIME_PERMISSIONS, ["--allow-net", "--allow-env", "--allow-read"]);
 });
+
+Deno.test("deno task start and dev run with the V8 flags the binaries are compiled with", async () => {
+  const { V8_FLAGS } = await import("../deploy/compile.ts");
+  const { tasks } = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  for (const name of ["start", "dev"]) {
+    assert.ok(tasks[name].split(" ").includes(V8_FLAGS), `${name}: ${tasks[name]}`);
+  }
+});
