@@ -42,9 +42,9 @@ export class Deadlines {
     return this.#live;
   }
 
-  /** Entries still held, settled ones included (they are dropped in batches). */
+  /** Entries the queue still holds, settled ones included (they are dropped in batches). */
   get held(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.length;
   }
 
   #arm(at: number): void {
@@ -65,7 +65,14 @@ export class Deadlines {
     }
     // The queue is consistent (and re-armed) before any callback runs or adds a deadline.
     if (this.#live === 0) this.#reset();
-    else this.#arm(this.#queue[this.#head].at);
+    else {
+      // Entries before the head are done with; drop them once they are most of the queue.
+      if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#arm(this.#queue[this.#head].at);
+    }
     for (const onExpire of due) onExpire();
   }
 

@@ -67,6 +67,23 @@ Deno.test("Deadlines keeps settled entries few while an old deadline is pending"
   assert.deepEqual(fired, []);
 });
 
+Deno.test("Deadlines lets go of expired entries while later ones are pending", async () => {
+  // Traffic that never stops: batches keep arriving while earlier ones expire, so the queue
+  // is never empty and never reset; what has expired must still leave it.
+  const deadlines = new Deadlines(50);
+  let fired = 0;
+  let most = 0;
+  for (let round = 0; round < 40; round++) {
+    for (let i = 0; i < 100; i++) deadlines.add(() => fired++);
+    await wait(10);
+    most = Math.max(most, deadlines.held);
+  }
+  assert.ok(fired >= 1_500, `${fired} of 4000 deadlines fired during the run`);
+  assert.ok(most < 2_500, `the queue held up to ${most} entries for 4000 deadlines`);
+  while (deadlines.size > 0) await wait(20);
+  assert.equal(deadlines.held, 0);
+});
+
 Deno.test("Deadlines: a callback may set a new deadline", async () => {
   const deadlines = new Deadlines(10);
   const fired: string[] = [];
