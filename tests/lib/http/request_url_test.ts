@@ -15,6 +15,12 @@ const URLS = [
   "http://127.0.0.1:8080/v1/моdels",
   "http://127.0.0.1:8080/v1/a b",
   "http://evil.example:80/v1/models",
+  // Deno.serve pastes the Host header in as sent; these hosts end early for URL parsing.
+  "http://127.0.0.1#/v1/models/GigaChat-2-Pro?/health",
+  "http://127.0.0.1?a=/b/x",
+  "http://127.0.0.1\\b/x",
+  // Each is percent-encoded by URL parsing.
+  ...Array.from('"<>`{}', (c) => `http://127.0.0.1:8080/v1/models/a${c}b`),
 ];
 
 Deno.test("requestPath agrees with new URL(url).pathname", async (t) => {
