@@ -2,6 +2,7 @@
 // so the gateway's RSS is its own (/proc/<pid>/status) and its start-up can be timed from spawn.
 import { V8_FLAGS } from "../deploy/compile.ts";
 import { DEMO_KEY } from "../tests/fake_gigachat/server.ts";
+import { denoCacheEnv } from "../tests/helpers/deno_env.ts";
 import type { FakeStats, FakeUpstreamInfo, FakeUrls } from "./stamp.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -10,16 +11,6 @@ const MAIN = new URL("main.ts", ROOT).pathname;
 const FAKE = new URL("bench/fake_upstream.ts", ROOT).pathname;
 /** bench/baseline_proxy.ts: Deno's own HTTP cost, for comparison with the gateway. */
 export const BASELINE_PROXY: string = new URL("bench/baseline_proxy.ts", ROOT).pathname;
-
-/** Only what Deno needs to find its cache: no GIGACHAT_* or PORT of the caller leaks in. */
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
 
 /** Keeps the last `limit` characters a child wrote, for the error message when it fails. */
 class Tail {
@@ -58,7 +49,7 @@ export async function startFakeUpstream(
       String(fastChunkDelayMs),
       String(slowChunkDelayMs),
     ],
-    env: baseEnv(),
+    env: denoCacheEnv(),
     clearEnv: true,
     // Held open by this process: the fake exits when it closes, even if this process is killed.
     stdin: "piped",
@@ -153,7 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     ],
     cwd: options.cwd,
     env: {
-      ...baseEnv(),
+      ...denoCacheEnv(),
       GIGACHAT_API_URL: options.upstream.apiUrl,
       GIGACHAT_AUTH_URL: options.upstream.authUrl,
       GIGACHAT_CA_FILE: "ca.pem",

@@ -4,6 +4,7 @@
 // (node:http, loaded on first use) and a clean SIGTERM. The release workflow runs it on the
 // compiled binary, which cannot be built here; tests/smoke_test.ts runs it on `deno run main.ts`.
 import { DEMO_KEY, FakeGigaChat } from "../tests/fake_gigachat/server.ts";
+import { denoCacheEnv } from "../tests/helpers/deno_env.ts";
 
 /** One check's outcome, for the printed report. */
 export interface SmokeCheck {
@@ -46,10 +47,9 @@ export async function runSmoke(command: string, args: string[] = []): Promise<Sm
   const child = new Deno.Command(command, {
     args,
     cwd: dir,
-    // Only what Deno needs to find its cache: no GIGACHAT_* or PORT of the caller leaks in.
     clearEnv: true,
     env: {
-      ...inherited(),
+      ...denoCacheEnv(),
       GIGACHAT_API_URL: fake.apiUrl,
       GIGACHAT_AUTH_URL: fake.authUrl,
       GIGACHAT_CA_FILE: "ca.pem",
@@ -191,15 +191,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-function inherited(): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
 }
 
 function freePort(): number {

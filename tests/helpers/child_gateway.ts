@@ -1,4 +1,5 @@
 // The real entry point as a user runs it: `deno run main.ts` in a child process.
+import { denoCacheEnv } from "./deno_env.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
@@ -22,21 +23,12 @@ export function spawnGateway(
       ...args,
     ],
     cwd,
-    env: { ...inherited(), NO_COLOR: "1", ...env },
+    env: { ...denoCacheEnv(), ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-}
-
-function inherited(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
 }
 
 /** Reads lines from `stream` until one satisfies `want`; fails after `ms`. */
