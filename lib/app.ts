@@ -149,9 +149,9 @@ export async function createGateway(
       return new Response(null, response);
     }
     const streamEnd = ctx.trace.streamEnd;
-    if (streamEnd === undefined) logRequest(log, fields, started);
     // A stream's log line is written when it ends, so it tells how it ended and how long it ran.
-    else logWhenStreamEnds(log, fields, started, streamEnd);
+    if (streamEnd !== undefined) logWhenStreamEnds(log, fields, started, streamEnd);
+    else logRequest(log, fields, started);
     return response;
   }
 
