@@ -3,6 +3,7 @@
 import { V8_FLAGS } from "../deploy/compile.ts";
 import { DEMO_KEY } from "../tests/fake_gigachat/server.ts";
 import { denoCacheEnv } from "../tests/helpers/deno_env.ts";
+import { freePort } from "../tests/helpers/free_port.ts";
 import type { FakeStats, FakeUpstreamInfo, FakeUrls } from "./stamp.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -216,14 +217,6 @@ export async function cpuMs(pid: number): Promise<number> {
   const fields = new TextDecoder().decode(stdout).split(") ")[1].split(" ");
   // utime and stime are fields 14 and 15 of the whole line, in clock ticks of 10 ms.
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** A port free on 127.0.0.1 right now (the OS picks it; it is released at once). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 export function delay(ms: number): Promise<void> {

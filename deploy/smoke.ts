@@ -5,6 +5,7 @@
 // compiled binary, which cannot be built here; tests/smoke_test.ts runs it on `deno run main.ts`.
 import { DEMO_KEY, FakeGigaChat } from "../tests/fake_gigachat/server.ts";
 import { denoCacheEnv } from "../tests/helpers/deno_env.ts";
+import { freePort } from "../tests/helpers/free_port.ts";
 
 /** One check's outcome, for the printed report. */
 export interface SmokeCheck {
@@ -191,13 +192,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 if (import.meta.main) {
