@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { createGateway } from "./lib/app.ts";
 import { loadEnvFile } from "./lib/env_file.ts";
+import { installProcessGuard } from "./lib/process_guard.ts";
 import { NAME, VERSION } from "./lib/version.ts";
 
 const HELP = `${NAME} ${VERSION}: an OpenAI-compatible gateway to Sber GigaChat
@@ -56,6 +57,7 @@ async function main(args: string[]): Promise<number> {
     if (flags.host !== undefined) env.HOST = flags.host;
     const config = loadConfig(env);
     const gateway = await createGateway(config);
+    installProcessGuard(gateway.log);
     // Assigned once below; declared first so the signal handlers can close over it.
     // deno-lint-ignore prefer-const
     let server: Deno.HttpServer<Deno.NetAddr>;

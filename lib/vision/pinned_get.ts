@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { LookupFunction } from "node:net";
 import { NAME, VERSION } from "../version.ts";
 
@@ -30,22 +31,55 @@ export async function pinnedGet(
         if (typeof value === "string") headers.set(name, value);
         else if (Array.isArray(value)) headers.set(name, value.join(", "));
       }
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          response.on("data", (chunk: Uint8Array) => controller.enqueue(new Uint8Array(chunk)));
-          response.on("end", () => controller.close());
-          response.on("error", (error: Error) => controller.error(error));
-        },
-        cancel() {
-          response.destroy();
-        },
-      });
       const status = response.statusCode ?? 502;
-      resolve(new Response(status === 204 || status === 304 ? null : body, { status, headers }));
+      const body = status === 204 || status === 304 ? null : webBody(response);
+      if (body === null) response.destroy();
+      resolve(new Response(body, { status, headers }));
     });
+    // Errors after the response arrived (a reset mid-body, the deadline) reach the body
+    // through `response`; this listener only has to exist so none of them goes unhandled.
     request.on("error", reject);
     request.end();
   });
+}
+
+/**
+ * A Node response as a web byte stream. Node keeps emitting `data`, `end` and `error` after
+ * the reader cancelled, and a controller that is closed throws on `enqueue`: from an event
+ * callback that ended the process. So every event is ignored once the stream is settled, the
+ * socket is paused while the reader is behind, and a connection that closes before `end`
+ * errors the stream instead of leaving its reader waiting.
+ */
+function webBody(response: IncomingMessage): ReadableStream<Uint8Array> {
+  let settled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        controller.error(error);
+      };
+      response.on("data", (chunk: Uint8Array) => {
+        if (settled) return;
+        controller.enqueue(new Uint8Array(chunk));
+        if ((controller.desiredSize ?? 0) <= 0) response.pause();
+      });
+      response.on("end", () => {
+        if (settled) return;
+        settled = true;
+        controller.close();
+      });
+      response.on("error", fail);
+      response.on("close", () => fail(new Error("the connection closed before the body ended")));
+    },
+    pull() {
+      response.resume();
+    },
+    cancel() {
+      settled = true;
+      response.destroy();
+    },
+  }, { highWaterMark: 1 });
 }
 
 /** A `lookup` that answers with the checked addresses instead of asking DNS again. */
