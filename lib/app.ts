@@ -65,6 +65,7 @@ export async function createGateway(
     tokenCacheSize: config.tokenCacheSize,
     fetch: fetcher,
   });
+  const checkKey = await createAuthenticator(config);
   const startedAt = Date.now();
   const stopping = new AbortController();
   const app: AppContext = {
@@ -82,7 +83,12 @@ export async function createGateway(
       ttlMs: config.uploadCacheTtlMs,
       maxEntries: config.tokenCacheSize * 10,
     }),
-    authenticate: await createAuthenticator(config),
+    authenticate: async (request, signal) => {
+      const credential = await checkKey(request);
+      // The key is proven before anything is fetched, uploaded or sent on its behalf.
+      await upstream.authorize(credential, signal);
+      return credential;
+    },
     startedAt,
     stopping: stopping.signal,
   };

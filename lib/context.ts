@@ -12,8 +12,11 @@ export interface AppContext {
   readonly upstream: UpstreamClient;
   readonly models: ModelCatalog;
   readonly attachments: AttachmentUploader;
-  /** Who is calling: the GigaChat credential to use, or a 401. */
-  readonly authenticate: (request: Request) => Promise<Credential>;
+  /**
+   * Who is calling: the GigaChat credential to use, with an access token already obtained for
+   * it, or a 401. `signal` stops the wait.
+   */
+  readonly authenticate: (request: Request, signal: AbortSignal) => Promise<Credential>;
   readonly startedAt: number;
   /** Aborts when the gateway gives up waiting for in-flight work during shutdown. */
   readonly stopping: AbortSignal;

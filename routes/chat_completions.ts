@@ -19,7 +19,7 @@ import type { OpenAIChatCompletion } from "../lib/openai/types.ts";
 /** `POST /v1/chat/completions`: OpenAI in, GigaChat v1 upstream, OpenAI out (stream or not). */
 export async function chatCompletions(request: Request, ctx: RequestContext): Promise<Response> {
   const { app } = ctx;
-  const credential = await app.authenticate(request);
+  const credential = await app.authenticate(request, ctx.signal);
   const chat = parseChatRequest(await readJsonBody(request, app.config.maxBodyBytes));
   ctx.trace.model = chat.model;
   const model = resolveModel(chat.model, app.config.modelAliases);

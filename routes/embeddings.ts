@@ -43,7 +43,7 @@ function tokenDecoder(): Promise<TokenDecoder> {
 /** `POST /v1/embeddings`: OpenAI's embeddings over GigaChat's, batched and re-assembled. */
 export async function embeddings(request: Request, ctx: RequestContext): Promise<Response> {
   const { app } = ctx;
-  const credential = await app.authenticate(request);
+  const credential = await app.authenticate(request, ctx.signal);
   const body = parseEmbeddingsRequest(await readJsonBody(request, app.config.maxBodyBytes));
   const requested = body.model || app.config.embeddingsModel;
   const model = resolveModel(requested, app.config.modelAliases);

@@ -210,3 +210,64 @@ Deno.test("server-side mode on loopback without PROXY_API_KEYS needs no client k
     await stack.close();
   }
 });
+
+Deno.test("pass-through: a refused key causes the OAuth call and nothing else", async (t) => {
+  let imageHits = 0;
+  const images = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    imageHits++;
+    return new Response(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+  const stack = await startStack({ env: { ALLOW_PRIVATE_IMAGE_URLS: "true" } });
+  const wrong = btoa("nobody:wrong");
+  const send = (path: string, body: BodyInit, type?: string) =>
+    fetch(`${stack.baseURL}${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${wrong}`, ...(type ? { "Content-Type": type } : {}) },
+      body,
+    });
+  const form = new FormData();
+  form.set("purpose", "general");
+  form.set("file", new File([new Uint8Array(100)], "a.png", { type: "image/png" }));
+  const rows: [string, () => Promise<Response>][] = [
+    ["chat with an image URL", () =>
+      send(
+        "/chat/completions",
+        JSON.stringify({
+          model: "GigaChat-2-Max",
+          messages: [{
+            role: "user",
+            content: [{
+              type: "image_url",
+              image_url: { url: `http://127.0.0.1:${images.addr.port}/cat.png` },
+            }],
+          }],
+        }),
+        "application/json",
+      )],
+    ["a file upload", () => send("/files", form)],
+    [
+      "embeddings",
+      () =>
+        send(
+          "/embeddings",
+          JSON.stringify({ model: "Embeddings", input: "hi" }),
+          "application/json",
+        ),
+    ],
+  ];
+  try {
+    for (const [name, call] of rows) {
+      await t.step(name, async () => {
+        stack.fake.requests.length = 0;
+        const response = await call();
+        assert.equal(response.status, 401);
+        assert.equal((await response.json()).error.code, "invalid_api_key");
+        assert.deepEqual(stack.fake.requests.map((r) => r.path), ["/api/v2/oauth"]);
+      });
+    }
+    assert.equal(imageHits, 0, "the image URL was never fetched");
+  } finally {
+    await stack.close();
+    await images.shutdown();
+  }
+});

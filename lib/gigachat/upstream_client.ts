@@ -94,6 +94,19 @@ export class UpstreamClient {
   }
 
   /**
+   * Makes sure `credential` has an access token, exchanging the key for one if needed, so a key
+   * GigaChat refuses is refused before anything is done on its behalf. @throws {GatewayError}
+   */
+  async authorize(credential: Credential, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#tokens.get(credential, signal);
+    } catch (error) {
+      if (signal?.aborted && !(error instanceof GatewayError)) throw clientClosed(signal.reason);
+      throw error;
+    }
+  }
+
+  /**
    * Sends `call` and returns GigaChat's successful response. The whole-call deadline covers
    * the wait for headers; a streamed body is then guarded by its reader (the chat route's idle
    * timeout), and ends when the client leaves because the body is cancelled with it.
