@@ -29,17 +29,45 @@ function ipv4Reason([a, b]: number[]): string | undefined {
 function ipv6Reason(words: number[]): string | undefined {
   if (words.every((w) => w === 0)) return "unspecified (::)";
   if (words.slice(0, 7).every((w) => w === 0) && words[7] === 1) return "loopback (::1)";
-  // ::ffff:a.b.c.d, ::a.b.c.d, 64:ff9b::a.b.c.d: IPv4 behind an IPv6 face.
-  if (words.slice(0, 5).every((w) => w === 0) && (words[5] === 0xffff || words[5] === 0)) {
-    return "IPv4-mapped or -compatible IPv6";
+  // IPv4 behind an IPv6 face reaches that IPv4 address: each form is refused outright, and the
+  // reason names the address inside when that one is itself refused.
+  const embedded = embeddedIPv4(words);
+  if (embedded !== undefined) {
+    const [form, v4] = embedded;
+    const inner = ipv4Reason(v4);
+    return inner === undefined ? form : `${form} embedding ${v4.join(".")} (${inner})`;
   }
-  if (words[0] === 0x64 && words[1] === 0xff9b) return "NAT64 (64:ff9b::/96)";
   if ((words[0] & 0xfe00) === 0xfc00) return "unique local (fc00::/7)";
   if ((words[0] & 0xffc0) === 0xfe80) return "link-local (fe80::/10)";
   if ((words[0] & 0xffc0) === 0xfec0) return "site-local (fec0::/10)";
   if ((words[0] & 0xff00) === 0xff00) return "multicast (ff00::/8)";
   if (words[0] === 0x2001 && words[1] === 0x0db8) return "documentation (2001:db8::/32)";
-  if (words[0] === 0x2002) return "6to4 (2002::/16)";
+  return undefined;
+}
+
+/** The IPv6 forms that carry an IPv4 address, with the address they carry. */
+function embeddedIPv4(words: number[]): [string, number[]] | undefined {
+  const v4 = (hi: number, lo: number) => [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff];
+  const zeros = (from: number, to: number) => words.slice(from, to).every((w) => w === 0);
+  if (zeros(0, 5) && words[5] === 0xffff) {
+    return ["IPv4-mapped (::ffff:0:0/96)", v4(words[6], words[7])];
+  }
+  if (zeros(0, 6)) return ["IPv4-compatible (::/96)", v4(words[6], words[7])];
+  if (zeros(0, 4) && words[4] === 0xffff && words[5] === 0) {
+    return ["IPv4-translated (::ffff:0:0:0/96)", v4(words[6], words[7])];
+  }
+  if (words[0] === 0x64 && words[1] === 0xff9b && zeros(2, 6)) {
+    return ["NAT64 (64:ff9b::/96)", v4(words[6], words[7])];
+  }
+  if (words[0] === 0x64 && words[1] === 0xff9b && words[2] === 1) {
+    // Local-use NAT64 (RFC 8215): the IPv4 address may sit at several offsets.
+    return ["local NAT64 (64:ff9b:1::/48)", v4(words[6], words[7])];
+  }
+  if (words[0] === 0x2002) return ["6to4 (2002::/16)", v4(words[1], words[2])];
+  if (words[0] === 0x2001 && words[1] === 0) {
+    // Teredo keeps the client's IPv4 address inverted in the last two words.
+    return ["Teredo (2001::/32)", v4(words[6] ^ 0xffff, words[7] ^ 0xffff)];
+  }
   return undefined;
 }
 
