@@ -1,5 +1,6 @@
 import { ROUTES } from "../routes/table.ts";
 import type { Config } from "./config.ts";
+import { Deadlines } from "./deadlines.ts";
 import type { AppContext, RequestContext, StreamOutcome } from "./context.ts";
 import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
 import { createUpstreamHttpClient, readExtraCaFile } from "./gigachat/http_client.ts";
@@ -89,6 +90,7 @@ export async function createGateway(
       await upstream.authorize(credential, signal);
       return credential;
     },
+    bodyDeadlines: new Deadlines(config.requestBodyTimeoutMs),
     startedAt,
     stopping: stopping.signal,
   };

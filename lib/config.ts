@@ -23,6 +23,7 @@ export interface Config {
   requestTimeoutMs: number;
   connectTimeoutMs: number;
   maxBodyBytes: number;
+  requestBodyTimeoutMs: number;
   logLevel: LogLevel;
   corsOrigins: readonly string[];
   upstreamMaxAttempts: number;
@@ -109,6 +110,7 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: int(1).default(600_000),
   CONNECT_TIMEOUT_MS: int(1).default(30_000),
   MAX_BODY_BYTES: int(1024).default(25 * MIB),
+  REQUEST_BODY_TIMEOUT_MS: int(10).default(60_000),
   LOG_LEVEL: z.string().trim().toLowerCase().pipe(
     z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }),
   ).default("info"),
@@ -171,6 +173,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     connectTimeoutMs: v.CONNECT_TIMEOUT_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    requestBodyTimeoutMs: v.REQUEST_BODY_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     corsOrigins: v.CORS_ORIGINS,
     upstreamMaxAttempts: v.UPSTREAM_MAX_ATTEMPTS,

@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import type { Deadlines } from "./deadlines.ts";
 import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamClient } from "./gigachat/upstream_client.ts";
 import type { Logger } from "./log.ts";
@@ -17,6 +18,8 @@ export interface AppContext {
    * it, or a 401. `signal` stops the wait.
    */
   readonly authenticate: (request: Request, signal: AbortSignal) => Promise<Credential>;
+  /** REQUEST_BODY_TIMEOUT_MS for every JSON request body, watched by one timer. */
+  readonly bodyDeadlines: Deadlines;
   readonly startedAt: number;
   /** Aborts when the gateway gives up waiting for in-flight work during shutdown. */
   readonly stopping: AbortSignal;

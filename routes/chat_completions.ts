@@ -20,7 +20,9 @@ import type { OpenAIChatCompletion } from "../lib/openai/types.ts";
 export async function chatCompletions(request: Request, ctx: RequestContext): Promise<Response> {
   const { app } = ctx;
   const credential = await app.authenticate(request, ctx.signal);
-  const chat = parseChatRequest(await readJsonBody(request, app.config.maxBodyBytes));
+  const chat = parseChatRequest(
+    await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
+  );
   ctx.trace.model = chat.model;
   const model = resolveModel(chat.model, app.config.modelAliases);
   const attachmentPlan = planAttachments(chat.messages, {

@@ -44,7 +44,9 @@ function tokenDecoder(): Promise<TokenDecoder> {
 export async function embeddings(request: Request, ctx: RequestContext): Promise<Response> {
   const { app } = ctx;
   const credential = await app.authenticate(request, ctx.signal);
-  const body = parseEmbeddingsRequest(await readJsonBody(request, app.config.maxBodyBytes));
+  const body = parseEmbeddingsRequest(
+    await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
+  );
   const requested = body.model || app.config.embeddingsModel;
   const model = resolveModel(requested, app.config.modelAliases);
   ctx.trace.model = requested;

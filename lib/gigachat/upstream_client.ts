@@ -4,7 +4,7 @@ import type { Credential } from "./credential.ts";
 import { type AccessToken, buildOAuthRequest, parseAccessToken } from "./oauth.ts";
 import { isRetryableStatus, parseRetryAfterMs, retryDelayMs } from "./retry_policy.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
-import { Deadlines } from "./deadlines.ts";
+import { Deadlines } from "../deadlines.ts";
 import { readLimited } from "../http/read_limited.ts";
 import { TokenManager } from "./token_manager.ts";
 import {

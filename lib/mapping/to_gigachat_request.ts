@@ -3,6 +3,7 @@ import type { GigaChatChatRequest, GigaChatFunction } from "../gigachat/types.ts
 import type { ChatRequest, FunctionTool } from "../openai/chat_request.ts";
 import type { JsonExpectation } from "../openai/check_json_answer.ts";
 import { resolveModel } from "../openai/resolve_model.ts";
+import { countJsonNodes, MAX_SCHEMA_VALUES } from "../http/json_limits.ts";
 import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
 import { type ResolvedAttachments, toGigaChatMessages } from "./to_gigachat_messages.ts";
 import { type ToolNames, toolNamesFor } from "./tool_names.ts";
@@ -113,6 +114,15 @@ export function toGigaChatRequest(
   const format = request.response_format;
   if (format?.type === "json_schema") {
     const schema = format.json_schema.schema ?? { type: "object", properties: {} };
+    // The schema itself is compiled to check the answer, so its size is bounded as a tool's is.
+    if (countJsonNodes(schema, MAX_SCHEMA_VALUES) > MAX_SCHEMA_VALUES) {
+      throw invalidRequest(
+        `response_format.json_schema.schema: the JSON schema is too large (more than ` +
+          `${MAX_SCHEMA_VALUES} values); simplify it.`,
+        "response_format.json_schema.schema",
+        "schema_too_complex",
+      );
+    }
     plan.jsonAnswer = { kind: "json_schema", schema };
     if (options.structuredOutput === "native") {
       body.response_format = {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { invalidRequest } from "../errors.ts";
+import { formatPath } from "../http/json_limits.ts";
 
 // OpenAI's chat completion request, as far as the gateway reads it. Unknown top-level fields
 // (store, metadata, seed, logprobs, user, ...) are dropped, not rejected: clients send many.
@@ -142,13 +143,4 @@ export function parseChatRequest(body: unknown): ChatRequest {
     `Invalid value for '${param || "body"}': ${issue.message}`,
     param || undefined,
   );
-}
-
-/** `["messages", 2, "tool_call_id"]` → `messages[2].tool_call_id`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
-  }
-  return out;
 }

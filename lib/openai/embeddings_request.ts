@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { invalidRequest } from "../errors.ts";
-import { formatPath } from "./chat_request.ts";
+import { formatPath } from "../http/json_limits.ts";
 
 const tokenIds = z.array(z.number().int().nonnegative());
 

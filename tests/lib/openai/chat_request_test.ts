@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import { GatewayError } from "../../../lib/errors.ts";
-import {
-  type ChatRequest,
-  formatPath,
-  parseChatRequest,
-} from "../../../lib/openai/chat_request.ts";
+import { type ChatRequest, parseChatRequest } from "../../../lib/openai/chat_request.ts";
 
 const HI = [{ role: "user" as const, content: "hi" }];
 
@@ -240,32 +236,4 @@ Deno.test({
       });
     }
   },
-});
-
-Deno.test("formatPath writes a zod path the way OpenAI names params", async (t) => {
-  const rows: { name: string; path: PropertyKey[]; expected: string }[] = [
-    { name: "empty", path: [], expected: "" },
-    { name: "one key", path: ["model"], expected: "model" },
-    {
-      name: "message field",
-      path: ["messages", 2, "tool_call_id"],
-      expected: "messages[2].tool_call_id",
-    },
-    {
-      name: "content part",
-      path: ["messages", 0, "content", 1],
-      expected: "messages[0].content[1]",
-    },
-    {
-      name: "deep",
-      path: ["messages", 1, "tool_calls", 0, "function", "arguments"],
-      expected: "messages[1].tool_calls[0].function.arguments",
-    },
-    { name: "two indexes", path: ["a", 0, 1], expected: "a[0][1]" },
-    { name: "leading index", path: [0, "a"], expected: "[0].a" },
-    { name: "symbol", path: ["a", Symbol("s")], expected: "a.Symbol(s)" },
-  ];
-  for (const row of rows) {
-    await t.step(row.name, () => assert.equal(formatPath(row.path), row.expected));
-  }
 });

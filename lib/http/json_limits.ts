@@ -1,0 +1,53 @@
+// Bounds on the shape of client JSON. JSON.parse copes with any nesting, but every recursive
+// walk after it (schema compilation, sanitising, serialising) overflows the stack on a value
+// nested some thousands deep: that was a 500 after the request had gone upstream. Checked
+// once, right after parsing, without recursion.
+
+/** Deeper than any real request (OpenAI itself allows 10 levels of schema nesting). */
+export const MAX_JSON_DEPTH = 64;
+
+/** The most values a response_format schema may hold; it is compiled to check each answer. */
+export const MAX_SCHEMA_VALUES = 20_000;
+
+/**
+ * The path to the first value nested deeper than `maxDepth` levels (the top-level value is
+ * level 0), or undefined when there is none.
+ */
+export function findTooDeep(value: unknown, maxDepth: number): (string | number)[] | undefined {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: node, path } = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    if (path.length >= maxDepth) return path;
+    if (Array.isArray(node)) {
+      for (let i = node.length - 1; i >= 0; i--) stack.push({ value: node[i], path: [...path, i] });
+    } else {
+      for (const key of Object.keys(node).reverse()) {
+        stack.push({ value: (node as Record<string, unknown>)[key], path: [...path, key] });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** How many values `value` holds (itself included), counting no further than `limit + 1`. */
+export function countJsonNodes(value: unknown, limit: number): number {
+  const stack: unknown[] = [value];
+  let count = 0;
+  while (stack.length > 0 && count <= limit) {
+    const node = stack.pop();
+    count++;
+    if (typeof node !== "object" || node === null) continue;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push(child);
+  }
+  return count;
+}
+
+/** `["messages", 2, "tool_call_id"]` → `messages[2].tool_call_id`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
+  }
+  return out;
+}
