@@ -23,6 +23,11 @@ export interface GatewayErrorOptions {
   param?: string | null;
   headers?: Record<string, string>;
   cause?: unknown;
+  /**
+   * Whether sending the same request again may succeed. By default: 408, 409, 429 and 5xx (the
+   * statuses OpenAI's SDKs retry). Set false for a 5xx that a retry would only repeat.
+   */
+  retryable?: boolean;
 }
 
 /** An error that knows its HTTP status and OpenAI body; every failure becomes one of these. */
@@ -33,6 +38,7 @@ export class GatewayError extends Error {
   readonly code: string | null;
   readonly param: string | null;
   readonly headers: Readonly<Record<string, string>>;
+  readonly retryable: boolean;
 
   constructor(status: number, message: string, options: GatewayErrorOptions) {
     super(message, { cause: options.cause });
@@ -41,6 +47,8 @@ export class GatewayError extends Error {
     this.code = options.code ?? null;
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
+    this.retryable = options.retryable ??
+      (status === 408 || status === 409 || status === 429 || status >= 500);
   }
 
   /** The OpenAI-shaped JSON body. */
@@ -50,9 +58,14 @@ export class GatewayError extends Error {
     };
   }
 
-  /** The HTTP response for this error. */
+  /**
+   * The HTTP response for this error. One that a retry cannot fix says so with
+   * `x-should-retry: false`, which OpenAI's SDKs obey: otherwise they send a failed structured
+   * answer twice more, each costing GigaChat completions.
+   */
   toResponse(): Response {
-    return Response.json(this.toBody(), { status: this.status, headers: this.headers });
+    const headers = this.retryable ? this.headers : { ...this.headers, "x-should-retry": "false" };
+    return Response.json(this.toBody(), { status: this.status, headers });
   }
 }
 
@@ -93,5 +106,6 @@ export function toErrorResponse(error: unknown, report: (error: unknown) => void
   return new GatewayError(500, "The gateway failed unexpectedly; see its log for details.", {
     type: "server_error",
     code: "internal_error",
+    retryable: false,
   }).toResponse();
 }

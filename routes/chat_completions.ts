@@ -162,7 +162,7 @@ async function completeCheckedJson(
     502,
     `GigaChat's answer does not fit the requested response_format, even after one repair ` +
       `attempt: ${stillFailed.problem}.`,
-    { type: "server_error", code: "invalid_structured_output" },
+    { type: "server_error", code: "invalid_structured_output", retryable: false },
   );
 }
 

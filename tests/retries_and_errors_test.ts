@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { DEMO_KEY, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
+import type { Fault } from "./fake_gigachat/server.ts";
+import { DEMO_KEY, postTo, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
 
 function openai(stack: Stack): OpenAI {
   return new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 });
@@ -236,8 +237,52 @@ Deno.test("an upstream certificate from an untrusted CA fails closed with a GIGA
     const body = await response.json();
     assert.equal(body.error.code, "upstream_tls_error");
     assert.match(body.error.message, /GIGACHAT_CA_FILE/);
+    assert.equal(response.headers.get("x-should-retry"), "false", "no client retry either");
     assert.equal(stack.fake.oauthCalls, 0, "the TLS handshake failed before any request");
     // A retry would have waited RETRY_BASE_DELAY_MS (2 s) first.
     assert.ok(performance.now() - started < 1500, "TLS failures are not retried");
+  });
+});
+
+Deno.test("x-should-retry: false marks only the errors a retry cannot fix", async (t) => {
+  await withStack({ env: { UPSTREAM_MAX_ATTEMPTS: "1" } }, async (stack) => {
+    const ask = () =>
+      postTo(stack, "/chat/completions", {
+        model: "GigaChat-2-Max",
+        messages: [{ role: "user", content: "hi" }],
+      });
+    const rows: {
+      name: string;
+      fault?: Fault;
+      body?: object;
+      status: number;
+      header: string | null;
+    }[] = [
+      { name: "GigaChat down (503)", fault: { status: 503 }, status: 502, header: null },
+      { name: "GigaChat rate limit (429)", fault: { status: 429 }, status: 429, header: null },
+      {
+        name: "a bad request (400)",
+        body: { model: "GigaChat-2-Max" },
+        status: 400,
+        header: "false",
+      },
+      {
+        name: "a model GigaChat does not know (404)",
+        fault: { status: 404, body: { status: 404, message: "No such model" } },
+        status: 404,
+        header: "false",
+      },
+    ];
+    for (const row of rows) {
+      await t.step(row.name, async () => {
+        if (row.fault) stack.fake.inject({ path: "/chat/completions", ...row.fault });
+        const response = row.body
+          ? await postTo(stack, "/chat/completions", row.body)
+          : await ask();
+        assert.equal(response.status, row.status);
+        assert.equal(response.headers.get("x-should-retry"), row.header);
+        await response.body?.cancel();
+      });
+    }
   });
 });

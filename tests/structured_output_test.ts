@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { zodFunction, zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
-import { withStack } from "./helpers/stack.ts";
+import { DEMO_KEY, withStack } from "./helpers/stack.ts";
 
 const Weather = z.object({
   city: z.string(),
@@ -221,5 +221,23 @@ Deno.test("STRUCTURED_OUTPUT_MODE=native sends GigaChat's response_format and ch
     assert.equal(format.type, "json_schema");
     assert.equal((format.schema as { type: string }).type, "object");
     assert.ok(!("functions" in sent));
+  });
+});
+
+Deno.test("a failed structured answer says x-should-retry: false, so the SDK does not send it again", async () => {
+  await withStack({}, async (stack) => {
+    const wrong = { functionCall: { name: "weather", arguments: { city: 5 } } };
+    stack.fake.scriptChat(wrong, wrong, wrong, wrong, wrong, wrong);
+    // The SDK's defaults: two retries of every 5xx unless the server says otherwise.
+    const ai = new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL });
+    await assert.rejects(
+      ai.chat.completions.parse({
+        model: "GigaChat-2-Max",
+        messages: [{ role: "user", content: "Погода?" }],
+        response_format: zodResponseFormat(Weather, "weather"),
+      }),
+      (error: unknown) => error instanceof OpenAI.APIError && error.status === 502,
+    );
+    assert.equal(stack.fake.chatBodies().length, 2, "one answer and one repair, no SDK retry");
   });
 });

@@ -258,7 +258,7 @@ export class UpstreamClient {
           ? timeoutError(host, connectTimeoutMs)
           : mapNetworkFailure(error, host, attempt);
         // A certificate that is not trusted now will not be trusted in a second either.
-        if (attempt >= retry.maxAttempts || failure.code === "upstream_tls_error") throw failure;
+        if (attempt >= retry.maxAttempts || !failure.retryable) throw failure;
         await this.#wait(retryDelayMs(attempt, retry) ?? 0, guard, host);
         continue;
       } finally {

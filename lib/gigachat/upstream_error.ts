@@ -136,6 +136,8 @@ export function mapNetworkFailure(error: unknown, host: string, attempts: number
     type: "server_error",
     code: tls ? "upstream_tls_error" : "upstream_unreachable",
     cause: error,
+    // An untrusted certificate stays untrusted: only a setting can change that.
+    retryable: !tls,
   });
 }
 
