@@ -431,3 +431,71 @@ Deno.test("an idle stream gets keep-alive comments (STREAM_KEEPALIVE_MS)", async
     },
   );
 });
+
+Deno.test("legacy functions/function_call: answered with message.function_call, streams too", async () => {
+  await withStack({}, async (stack) => {
+    const functions = [{
+      name: "weather_forecast",
+      description: "Weather",
+      parameters: { type: "object", properties: { location: { type: "string" } } },
+    }];
+    const call = { functionCall: { name: "weather_forecast", arguments: { location: "Москва" } } };
+    stack.fake.scriptChat(call, call);
+    const ask = (extra: object) =>
+      postTo(stack, "/chat/completions", {
+        model: "GigaChat-2-Max",
+        messages: [{ role: "user", content: "Погода в Москве?" }],
+        functions,
+        ...extra,
+      });
+
+    const plain = await (await ask({ function_call: { name: "weather_forecast" } })).json();
+    assert.deepEqual(plain.choices[0].message.function_call, {
+      name: "weather_forecast",
+      arguments: '{"location":"Москва"}',
+    });
+    assert.equal(plain.choices[0].message.tool_calls, undefined);
+    assert.equal(plain.choices[0].finish_reason, "function_call");
+    const sent = stack.fake.chatBodies()[0];
+    assert.deepEqual(sent.function_call, { name: "weather_forecast" });
+    assert.equal((sent.functions as unknown[]).length, 1);
+
+    const streamed = await (await ask({ stream: true })).text();
+    const chunks = streamed.split("\n\n").filter((event) => event.startsWith("data: {")).map(
+      (event) => JSON.parse(event.slice(6)),
+    );
+    const deltas = chunks.map((chunk) => chunk.choices[0]);
+    assert.deepEqual(deltas.find((d) => d.delta.function_call)?.delta.function_call, {
+      name: "weather_forecast",
+      arguments: '{"location":"Москва"}',
+    });
+    assert.ok(!deltas.some((d) => d.delta.tool_calls), "no tool_calls deltas");
+    assert.equal(deltas.at(-1).finish_reason, "function_call");
+
+    // The next turn sends the call and its result back in the legacy shape.
+    await postTo(stack, "/chat/completions", {
+      model: "GigaChat-2-Max",
+      messages: [
+        { role: "user", content: "Погода в Москве?" },
+        { role: "assistant", content: null, function_call: plain.choices[0].message.function_call },
+        { role: "function", name: "weather_forecast", content: "-5 °C" },
+      ],
+      functions,
+      function_call: "none",
+    });
+    const third = stack.fake.chatBodies()[2];
+    assert.equal(third.functions, undefined, "function_call none sends no functions");
+    assert.deepEqual((third.messages as unknown[]).slice(1), [
+      {
+        role: "assistant",
+        content: "",
+        function_call: { name: "weather_forecast", arguments: { location: "Москва" } },
+      },
+      { role: "function", name: "weather_forecast", content: '{"result":"-5 °C"}' },
+    ]);
+
+    const both = await ask({ tools: [{ type: "function", function: functions[0] }] });
+    assert.equal(both.status, 400);
+    assert.equal((await both.json()).error.param, "functions");
+  });
+});

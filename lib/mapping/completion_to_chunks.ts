@@ -23,6 +23,7 @@ export function completionToChunks(
       chunks.push({ ...base, choices: [{ index, delta: d, logprobs: null, finish_reason: null }] });
     delta({ role: "assistant", content: message.content ?? "" });
     (message.tool_calls ?? []).forEach((call, k) => delta({ tool_calls: [{ index: k, ...call }] }));
+    if (message.function_call) delta({ function_call: message.function_call });
     chunks.push({
       ...base,
       choices: [{ index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }],

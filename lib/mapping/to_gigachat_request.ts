@@ -22,6 +22,8 @@ export interface ChatPlan {
   jsonAnswer?: JsonExpectation;
   /** Tools the gateway cannot pass on (non-function types), for a log line. */
   ignoredTools: readonly string[];
+  /** The client declared legacy `functions`: answer with `function_call`. */
+  legacyFunctions: boolean;
 }
 
 export interface ChatMappingOptions {
@@ -64,6 +66,7 @@ export function toGigaChatRequest(
     stop: stopSequences(request.stop),
     names,
     ignoredTools,
+    legacyFunctions: request.legacyFunctions === true,
   };
   if (plan.stream) body.stream = true;
 

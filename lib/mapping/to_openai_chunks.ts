@@ -8,6 +8,7 @@ import { mapGigaChatFinishReason } from "./map_gigachat_finish_reason.ts";
 import { StopCutter } from "./stop_cutter.ts";
 import type { ChatPlan } from "./to_gigachat_request.ts";
 import type { ResponseIds } from "./to_openai_completion.ts";
+import { toLegacyFunctionChunkChoice } from "./to_legacy_function_call.ts";
 import { argumentsJson, toOpenAIToolCall } from "./to_openai_tool_call.ts";
 import { toOpenAIUsage } from "./to_openai_usage.ts";
 
@@ -87,7 +88,9 @@ export class ChatChunkMapper {
       }
     });
     // One choice entry per chunk, as OpenAI sends them: clients read `choices[0]`.
-    return out.map((entry) => this.#chunk([entry]));
+    return out.map((entry) =>
+      this.#chunk([this.#plan.legacyFunctions ? toLegacyFunctionChunkChoice(entry) : entry])
+    );
   }
 
   /** How many choices have had their finish_reason. */

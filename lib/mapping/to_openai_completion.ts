@@ -3,6 +3,7 @@ import type { OpenAIChatCompletion } from "../openai/types.ts";
 import { mapGigaChatFinishReason } from "./map_gigachat_finish_reason.ts";
 import { cutAtStop } from "./stop_cutter.ts";
 import type { ChatPlan } from "./to_gigachat_request.ts";
+import { toLegacyFunctionChoice } from "./to_legacy_function_call.ts";
 import { argumentsJson, toOpenAIToolCall } from "./to_openai_tool_call.ts";
 import { toOpenAIUsage } from "./to_openai_usage.ts";
 
@@ -48,7 +49,7 @@ export function toOpenAICompletion(
       }
       const toolCall = toOpenAIToolCall(message, plan.names);
       if (toolCall !== undefined) {
-        return {
+        const called: OpenAIChatCompletion["choices"][number] = {
           index,
           message: {
             role: "assistant",
@@ -59,6 +60,7 @@ export function toOpenAICompletion(
           logprobs: null,
           finish_reason: "tool_calls",
         };
+        return plan.legacyFunctions ? toLegacyFunctionChoice(called) : called;
       }
       const cut = cutAtStop(message.content ?? "", plan.stop);
       const reason = mapGigaChatFinishReason(choice.finish_reason);

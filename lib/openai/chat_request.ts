@@ -51,15 +51,13 @@ const message = z.discriminatedUnion("role", [
   z.object({ role: z.literal("function"), content: z.string().nullable(), name: z.string() }),
 ]);
 
-const functionTool = z.object({
-  type: z.literal("function"),
-  function: z.object({
-    name: z.string().min(1).max(64),
-    description: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    strict: z.boolean().nullish(),
-  }),
+const functionDefinition = z.object({
+  name: z.string().min(1).max(64),
+  description: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  strict: z.boolean().nullish(),
 });
+const functionTool = z.object({ type: z.literal("function"), function: functionDefinition });
 
 // A function tool is held to its schema (a nameless one must not reach GigaChat); other kinds
 // (web_search_preview, ...) are kept loosely for the mapper to skip with a log line.
@@ -110,12 +108,22 @@ const schema = z.object({
   stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
   tools: z.array(tool).nullish(),
   tool_choice: toolChoice.nullish(),
+  // The legacy spelling of tools (still sent by older LangChain agents).
+  functions: z.array(functionDefinition).min(1).max(128).nullish(),
+  function_call: z.union([
+    z.enum(["none", "auto"]),
+    z.object({ name: z.string().min(1) }),
+  ]).nullish(),
   response_format: responseFormat.nullish(),
   extra_body: z.object(gigaChatExtras).nullish(),
   ...gigaChatExtras,
 });
 
-export type ChatRequest = z.infer<typeof schema>;
+/** A validated request; the legacy `functions` arrive as `tools`, flagged `legacyFunctions`. */
+export type ChatRequest = Omit<z.infer<typeof schema>, "functions" | "function_call"> & {
+  /** The client sent `functions`: answers carry `function_call`, not `tool_calls`. */
+  legacyFunctions?: boolean;
+};
 export type ImagePart = z.infer<typeof imagePart>;
 export type FilePart = z.infer<typeof filePart>;
 
@@ -136,7 +144,21 @@ export type ResponseFormat = z.infer<typeof responseFormat>;
 /** Validates an OpenAI chat request. @throws {GatewayError} 400 naming the bad field. */
 export function parseChatRequest(body: unknown): ChatRequest {
   const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { functions, function_call, ...request } = parsed.data;
+    if (functions === undefined || functions === null) return request;
+    if (request.tools) {
+      throw invalidRequest("Send either 'tools' or the legacy 'functions', not both.", "functions");
+    }
+    return {
+      ...request,
+      tools: functions.map((definition) => ({ type: "function" as const, function: definition })),
+      tool_choice: typeof function_call === "object" && function_call !== null
+        ? { type: "function", function: { name: function_call.name } }
+        : function_call ?? undefined,
+      legacyFunctions: true,
+    };
+  }
   const issue = parsed.error.issues[0];
   const param = formatPath(issue.path);
   throw invalidRequest(

@@ -1,7 +1,19 @@
 // OpenAI chat completion wire types, as the gateway produces them.
 
 /** Finish reasons OpenAI defines for chat completions; the gateway emits no other. */
-export type OpenAIFinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+export type OpenAIFinishReason =
+  | "stop"
+  | "length"
+  | "tool_calls"
+  | "content_filter"
+  // Only for requests that use the legacy `functions` field.
+  | "function_call";
+
+/** The legacy (pre-tools) function call: no id, one call per message. */
+export interface OpenAIFunctionCall {
+  name: string;
+  arguments: string;
+}
 
 export interface OpenAIUsage {
   prompt_tokens: number;
@@ -29,6 +41,7 @@ export interface OpenAIChatCompletion {
       content: string | null;
       refusal: null;
       tool_calls?: OpenAIToolCall[];
+      function_call?: OpenAIFunctionCall;
     };
     logprobs: null;
     finish_reason: OpenAIFinishReason;
@@ -46,7 +59,12 @@ export interface OpenAIToolCallDelta {
 
 export interface OpenAIChunkChoice {
   index: number;
-  delta: { role?: "assistant"; content?: string; tool_calls?: OpenAIToolCallDelta[] };
+  delta: {
+    role?: "assistant";
+    content?: string;
+    tool_calls?: OpenAIToolCallDelta[];
+    function_call?: OpenAIFunctionCall;
+  };
   logprobs: null;
   finish_reason: OpenAIFinishReason | null;
 }

@@ -442,6 +442,7 @@ Deno.test("toGigaChatRequest plans the response mapping", async (t) => {
     includeUsage: false,
     stop: [],
     ignoredTools: [],
+    legacyFunctions: false,
   };
   const rows: { name: string; request: ChatRequest; expected: PlanFields }[] = [
     { name: "defaults", request: request(), expected: DEFAULT_PLAN },

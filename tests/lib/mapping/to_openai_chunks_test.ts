@@ -25,6 +25,7 @@ function plan(fields: Partial<ChatPlan> = {}): ChatPlan {
     stop: [],
     names: toolNamesFor([]),
     ignoredTools: [],
+    legacyFunctions: false,
     ...fields,
   };
 }

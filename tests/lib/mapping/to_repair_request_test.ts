@@ -35,6 +35,7 @@ function plan(extra: Partial<ChatPlan>): ChatPlan {
     stop: [],
     names: toolNamesFor([]),
     ignoredTools: [],
+    legacyFunctions: false,
     ...extra,
   };
 }
