@@ -1,11 +1,12 @@
 import type { RequestContext } from "../lib/context.ts";
-import { GatewayError } from "../lib/errors.ts";
+import { GatewayError, invalidRequest } from "../lib/errors.ts";
 import type { UpstreamCall } from "../lib/gigachat/upstream_client.ts";
 import { ACCEPTED_TYPES, FILE_KINDS, fileTypeOf } from "../lib/gigachat/file_types.ts";
 import { multipartForm } from "../lib/gigachat/file_form.ts";
 import { guardedBody } from "../lib/http/guarded_body.ts";
 import { rewriteUpload } from "../lib/http/multipart_upload.ts";
 import { type OpenAIFile, toOpenAIFile } from "../lib/openai/to_openai_file.ts";
+import { parseFileListQuery, toFileListPage } from "../lib/openai/file_list_page.ts";
 
 type Call = Omit<UpstreamCall, "method" | "path">;
 
@@ -30,9 +31,31 @@ function fileOrFail(entry: unknown): OpenAIFile {
   return file;
 }
 
+/** The purposes OpenAI takes on upload; GigaChat itself gets `general` for all of them. */
+export const FILE_PURPOSES = ["assistants", "batch", "fine-tune", "vision", "user_data", "evals"];
+
+/** Refuses a missing or unknown `purpose`, as OpenAI does. */
+function checkPurpose(fields: Readonly<Record<string, string>>, complete: boolean): void {
+  const purpose = Object.hasOwn(fields, "purpose") ? fields.purpose : undefined;
+  if (purpose === undefined) {
+    if (!complete) return;
+    throw invalidRequest(
+      `Missing required parameter: 'purpose' (one of ${FILE_PURPOSES.join(", ")}).`,
+      "purpose",
+    );
+  }
+  if (!FILE_PURPOSES.includes(purpose)) {
+    throw invalidRequest(
+      `Invalid 'purpose': '${purpose.slice(0, 50)}'; expected one of ${FILE_PURPOSES.join(", ")}.`,
+      "purpose",
+    );
+  }
+}
+
 /**
  * `POST /v1/files`: the upload is re-encoded for GigaChat as it streams in (never held whole),
- * with `purpose` always `general`, the one GigaChat takes for every kind of file (§4).
+ * with `purpose` always `general`, the one GigaChat takes for every kind of file (§4). The
+ * answer echoes the purpose the client gave.
  */
 export async function createFile(request: Request, ctx: RequestContext): Promise<Response> {
   const call = await callFor(request, ctx);
@@ -50,6 +73,7 @@ export async function createFile(request: Request, ctx: RequestContext): Promise
   let failure: GatewayError | undefined;
   const upload = await rewriteUpload(request, {
     fields: { purpose: "general" },
+    checkFields: checkPurpose,
     accept(file) {
       const type = fileTypeOf(file.filename, file.contentType);
       if (type === undefined) {
@@ -85,21 +109,26 @@ export async function createFile(request: Request, ctx: RequestContext): Promise
       path: "/files",
       upload: { body: watched, contentType: upload.contentType },
     });
-    return Response.json(fileOrFail(entry));
+    if (failure !== undefined) throw failure;
+    return Response.json({ ...fileOrFail(entry), purpose: upload.file.fields.purpose });
   } catch (error) {
     throw failure ?? error;
   }
 }
 
-/** `GET /v1/files`: OpenAI's list shape over GigaChat's `{"data": [...]}`. */
+/**
+ * `GET /v1/files`: OpenAI's list shape over GigaChat's `{"data": [...]}`, which has no paging
+ * of its own: `limit`, `after` and `order` page through the whole list here.
+ */
 export async function listFiles(request: Request, ctx: RequestContext): Promise<Response> {
+  const query = parseFileListQuery(new URL(request.url).searchParams);
   const body = await ctx.app.upstream.requestJson<{ data?: unknown }>({
     ...await callFor(request, ctx),
     method: "GET",
     path: "/files",
   });
-  const data = Array.isArray(body?.data) ? body.data.map(fileOrFail) : [];
-  return Response.json({ object: "list", data, has_more: false });
+  const files = Array.isArray(body?.data) ? body.data.map(fileOrFail) : [];
+  return Response.json(toFileListPage(files, query));
 }
 
 /** `GET /v1/files/{id}`. */

@@ -3,7 +3,7 @@ import OpenAI, { toFile } from "openai";
 import { DEMO_KEY, withStack } from "./helpers/stack.ts";
 
 /** Bytes that are not valid UTF-8 and contain CRLF and dashes, to catch any text handling. */
-function binary(size: number): Uint8Array {
+function binary(size: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = (i * 31 + 7) % 256;
   bytes.set(new TextEncoder().encode("\r\n--not-a-boundary\r\n"), 100);
@@ -20,7 +20,7 @@ Deno.test("files: create, list, retrieve, content and delete through the openai 
     assert.equal(created.object, "file");
     assert.equal(created.filename, "photo.png");
     assert.equal(created.bytes, 300_000);
-    assert.equal(created.purpose, "general");
+    assert.equal(created.purpose, "assistants", "the client's purpose is echoed");
     assert.deepEqual(stack.fake.files.uploads, [
       { purpose: "general", mime: "image/png", filename: "photo.png", size: 300_000 },
     ]);
@@ -103,5 +103,90 @@ Deno.test("files: a body that is not multipart is a 400", async () => {
     });
     assert.equal(response.status, 400);
     assert.equal((await response.json()).error.param, "file");
+  });
+});
+
+/** A multipart upload with `purpose` before or after the file part, or none. */
+function uploadForm(purpose: string | undefined, where: "before" | "after"): FormData {
+  const form = new FormData();
+  if (purpose !== undefined && where === "before") form.set("purpose", purpose);
+  form.set("file", new File([binary(2000)], "a.png", { type: "image/png" }));
+  if (purpose !== undefined && where === "after") form.set("purpose", purpose);
+  return form;
+}
+
+Deno.test("files: a missing or unknown purpose is a 400, wherever the field stands", async (t) => {
+  await withStack({}, async (stack) => {
+    const rows: { purpose: string | undefined; where: "before" | "after"; status: number }[] = [
+      { purpose: undefined, where: "after", status: 400 },
+      { purpose: "general", where: "before", status: 400 },
+      { purpose: "general", where: "after", status: 400 },
+      { purpose: "vision", where: "before", status: 200 },
+      { purpose: "user_data", where: "after", status: 200 },
+    ];
+    for (const row of rows) {
+      await t.step(`${row.purpose ?? "no purpose"} ${row.where} the file`, async () => {
+        const before = stack.fake.files.uploads.length;
+        const response = await fetch(`${stack.baseURL}/files`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${DEMO_KEY}` },
+          body: uploadForm(row.purpose, row.where),
+        });
+        const body = await response.json();
+        assert.equal(response.status, row.status, JSON.stringify(body));
+        if (row.status === 200) {
+          assert.equal(body.purpose, row.purpose);
+          assert.equal(stack.fake.files.uploads.length, before + 1);
+        } else {
+          assert.equal(body.error.param, "purpose");
+          assert.match(
+            body.error.message,
+            /assistants, batch, fine-tune, vision, user_data, evals/,
+          );
+          assert.equal(stack.fake.files.uploads.length, before, "GigaChat stored nothing");
+        }
+      });
+    }
+  });
+});
+
+Deno.test("files: list honours limit, after and order, and the SDK pages through it", async () => {
+  await withStack({}, async (stack, ai) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const file = await ai.files.create({
+        file: await toFile(binary(200 + i), `f${i}.png`, { type: "image/png" }),
+        purpose: "vision",
+      });
+      ids.push(file.id);
+    }
+    const all = (await ai.files.list({ order: "asc" })).data;
+    assert.equal(all.length, 5);
+    const asc = all.map((file) => file.id);
+    assert.deepEqual([...asc].sort(), [...ids].sort());
+
+    const first = await fetch(`${stack.baseURL}/files?limit=2&order=asc`, {
+      headers: { Authorization: `Bearer ${DEMO_KEY}` },
+    }).then((response) => response.json());
+    assert.deepEqual(first.data.map((file: { id: string }) => file.id), asc.slice(0, 2));
+    assert.equal(first.has_more, true);
+    assert.equal(first.last_id, asc[1]);
+
+    const paged: string[] = [];
+    for await (const file of ai.files.list({ limit: 2, order: "asc" })) paged.push(file.id);
+    assert.deepEqual(paged, asc, "auto-pagination sees every file once, in order");
+
+    const desc = (await ai.files.list({ order: "desc" })).data.map((file) => file.id);
+    assert.deepEqual(desc, [...asc].reverse());
+
+    for (
+      const [query, param] of [["limit=0", "limit"], ["order=up", "order"], ["after=nope", "after"]]
+    ) {
+      const response = await fetch(`${stack.baseURL}/files?${query}`, {
+        headers: { Authorization: `Bearer ${DEMO_KEY}` },
+      });
+      assert.equal(response.status, 400, query);
+      assert.equal((await response.json()).error.param, param);
+    }
   });
 });

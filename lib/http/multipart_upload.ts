@@ -5,7 +5,10 @@ export interface UploadedFile {
   filename: string;
   /** The part's Content-Type, or undefined when the client sent none. */
   contentType: string | undefined;
-  /** Text fields that came before the file part (e.g. `purpose`). */
+  /**
+   * The form's text fields (e.g. `purpose`): those before the file part when this is returned,
+   * and those after it too once the body has been read to its end.
+   */
   fields: Record<string, string>;
 }
 
@@ -21,6 +24,12 @@ export interface RewriteOptions {
   accept(file: UploadedFile): { mime: string; maxBytes: number };
   /** Text fields of GigaChat's form, written after the file (e.g. `purpose: general`). */
   fields: Record<string, string>;
+  /**
+   * Judges the client's text fields, or throws a GatewayError: with `complete` false on those
+   * before the file (before anything goes upstream), then true on all of them once the form has
+   * ended (a throw then fails the body, so GigaChat never gets a complete form).
+   */
+  checkFields?(fields: Readonly<Record<string, string>>, complete: boolean): void;
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -79,6 +88,7 @@ export async function rewriteUpload(
     if (part.name !== undefined) fields[part.name] = decoder.decode(value);
   }
   const { mime, maxBytes } = options.accept(file);
+  options.checkFields?.(fields, false);
   const outBoundary = `gigachat-gateway-${crypto.randomUUID()}`;
   const head = encoder.encode(
     `--${outBoundary}\r\nContent-Disposition: form-data; name="file"; filename="${
@@ -114,8 +124,17 @@ export async function rewriteUpload(
       }
       if (piece.bytes.byteLength > 0) controller.enqueue(piece.bytes);
       if (piece.found) {
-        // Whatever follows the file part (fields after it) is not needed upstream.
+        // Fields after the file part (the OpenAI SDKs put `purpose` there) are read and
+        // judged before GigaChat's form is closed; they are not sent upstream.
         stage = "done";
+        try {
+          await readFieldsAfterFile(input, end, fields);
+          options.checkFields?.(fields, true);
+        } catch (error) {
+          controller.error(error);
+          await input.cancel();
+          return;
+        }
         controller.enqueue(tail);
         controller.close();
         await input.cancel();
@@ -126,6 +145,33 @@ export async function rewriteUpload(
     },
   });
   return { file, body, contentType: `multipart/form-data; boundary=${outBoundary}` };
+}
+
+/** Reads the parts after the file up to the closing boundary, keeping the text fields. */
+async function readFieldsAfterFile(
+  input: ByteScanner,
+  end: Uint8Array,
+  fields: Record<string, string>,
+): Promise<void> {
+  let size = 0;
+  while (!await input.startsWith(encoder.encode("--"))) {
+    await input.skip(CRLF);
+    const headers = await input.readUntil(encoder.encode("\r\n\r\n"), MAX_HEADER_BYTES);
+    if (headers === undefined) throw malformed();
+    const value = await input.readUntil(end, MAX_FIELD_BYTES);
+    if (value === undefined) throw malformed();
+    size += headers.byteLength + value.byteLength;
+    if (size > MAX_FIELD_BYTES) {
+      throw invalidRequest(
+        `More than ${MAX_FIELD_BYTES / 1024} KiB of form fields come after the 'file' part.`,
+        "file",
+      );
+    }
+    const part = parsePartHeaders(decoder.decode(headers));
+    if (part.name !== undefined && part.filename === undefined) {
+      fields[part.name] = decoder.decode(value);
+    }
+  }
 }
 
 function parsePartHeaders(text: string): {
