@@ -84,10 +84,10 @@ export async function createGateway(
       ttlMs: config.uploadCacheTtlMs,
       maxEntries: config.tokenCacheSize * 10,
     }),
-    authenticate: async (request, signal) => {
+    authenticate: async (request, { signal, trace }) => {
       const credential = await checkKey(request);
       // The key is proven before anything is fetched, uploaded or sent on its behalf.
-      await upstream.authorize(credential, signal);
+      await upstream.authorize(credential, signal, trace);
       return credential;
     },
     bodyDeadlines: new Deadlines(config.requestBodyTimeoutMs),

@@ -15,9 +15,12 @@ export interface AppContext {
   readonly attachments: AttachmentUploader;
   /**
    * Who is calling: the GigaChat credential to use, with an access token already obtained for
-   * it, or a 401. `signal` stops the wait.
+   * it, or a 401. `signal` stops the wait; OAuth attempts are counted in `trace`.
    */
-  readonly authenticate: (request: Request, signal: AbortSignal) => Promise<Credential>;
+  readonly authenticate: (
+    request: Request,
+    call: Pick<RequestContext, "signal" | "trace">,
+  ) => Promise<Credential>;
   /** REQUEST_BODY_TIMEOUT_MS for every JSON request body, watched by one timer. */
   readonly bodyDeadlines: Deadlines;
   readonly startedAt: number;

@@ -62,11 +62,13 @@ export class ModelCatalog {
   async get(id: string, credential: Credential, call: ModelCall): Promise<OpenAIModel> {
     const listed = (await this.list(credential, call)).find((model) => model.id === id);
     if (listed !== undefined) return listed;
+    const upstream = resolveModel(id, this.#o.aliases);
     const body = await this.#o.upstream.requestJson<unknown>({
       ...call,
       method: "GET",
-      path: `/models/${encodeURIComponent(resolveModel(id, this.#o.aliases))}`,
+      path: `/models/${encodeURIComponent(upstream)}`,
       credential,
+      model: { requested: id, upstream },
     });
     const model = toOpenAIModel(body, this.#o.created);
     if (model === undefined) throw unreadable("/models/{id}");

@@ -19,7 +19,7 @@ import type { OpenAIChatCompletion } from "../lib/openai/types.ts";
 /** `POST /v1/chat/completions`: OpenAI in, GigaChat v1 upstream, OpenAI out (stream or not). */
 export async function chatCompletions(request: Request, ctx: RequestContext): Promise<Response> {
   const { app } = ctx;
-  const credential = await app.authenticate(request, ctx.signal);
+  const credential = await app.authenticate(request, ctx);
   const chat = parseChatRequest(
     await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
   );
@@ -69,6 +69,7 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
     signal: ctx.signal,
     stream: plan.stream,
     trace: ctx.trace,
+    model: { requested: chat.model, upstream: model },
   };
   const ids = newResponseIds();
   const complete = async ({ stream: _stream, ...json }: GigaChatChatRequest) => {

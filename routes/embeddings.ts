@@ -43,7 +43,7 @@ function tokenDecoder(): Promise<TokenDecoder> {
 /** `POST /v1/embeddings`: OpenAI's embeddings over GigaChat's, batched and re-assembled. */
 export async function embeddings(request: Request, ctx: RequestContext): Promise<Response> {
   const { app } = ctx;
-  const credential = await app.authenticate(request, ctx.signal);
+  const credential = await app.authenticate(request, ctx);
   const body = parseEmbeddingsRequest(
     await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
   );
@@ -75,6 +75,7 @@ export async function embeddings(request: Request, ctx: RequestContext): Promise
         forwardHeaders: ctx.forwardHeaders,
         signal: ctx.signal,
         trace: ctx.trace,
+        model: { requested, upstream: model },
       });
       if (!Array.isArray(answer?.data) || answer.data.length !== batches[i].length) {
         throw new GatewayError(502, "GigaChat sent an unexpected embeddings response", {

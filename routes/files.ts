@@ -12,7 +12,7 @@ type Call = Omit<UpstreamCall, "method" | "path">;
 
 async function callFor(request: Request, ctx: RequestContext): Promise<Call> {
   return {
-    credential: await ctx.app.authenticate(request, ctx.signal),
+    credential: await ctx.app.authenticate(request, ctx),
     requestId: ctx.requestId,
     forwardHeaders: ctx.forwardHeaders,
     signal: ctx.signal,

@@ -12,14 +12,14 @@ function modelCall(ctx: RequestContext): ModelCall {
 
 /** `GET /v1/models`: GigaChat's models in OpenAI's list shape. */
 export async function listModels(request: Request, ctx: RequestContext): Promise<Response> {
-  const credential = await ctx.app.authenticate(request, ctx.signal);
+  const credential = await ctx.app.authenticate(request, ctx);
   const data = await ctx.app.models.list(credential, modelCall(ctx));
   return Response.json({ object: "list", data });
 }
 
 /** `GET /v1/models/{id}`: one model, by GigaChat id or MODEL_ALIASES name. */
 export async function getModel(request: Request, ctx: RequestContext): Promise<Response> {
-  const credential = await ctx.app.authenticate(request, ctx.signal);
+  const credential = await ctx.app.authenticate(request, ctx);
   const id = ctx.params.id;
   ctx.trace.model = id;
   return Response.json(await ctx.app.models.get(id, credential, modelCall(ctx)));

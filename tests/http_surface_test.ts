@@ -149,9 +149,11 @@ Deno.test("one JSON log line per request, with no key, token or Basic header any
     }
     assert.equal(first.path, "/v1/models");
     assert.equal(first.status, 200);
-    assert.equal(first.upstream_attempts, 1);
+    // Every attempt counts, OAuth's too: the token exchange, then the list.
+    assert.equal(first.upstream_attempts, 2);
     assert.equal(requests[1].model, "GigaChat-2");
-    assert.equal(requests[1].upstream_attempts, 2);
+    // The revoked token's 401, the fresh token's exchange, the second try.
+    assert.equal(requests[1].upstream_attempts, 3);
 
     const tokens = stack.fake.requests.map((r) => r.headers.authorization?.split(" ")[1] ?? "");
     const all = stack.logs.join("\n");

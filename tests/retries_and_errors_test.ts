@@ -39,8 +39,40 @@ Deno.test("429 with Retry-After is retried after the asked wait, then succeeds",
     assert.ok(list.data.length > 0);
     assert.equal(stack.fake.requestsTo("/models").length, 3);
     assert.ok(elapsed >= 400, `waited ${elapsed} ms, Retry-After asked for 2 × 200 ms`);
-    assert.equal(lastRequestLog(stack).upstream_attempts, 3);
+    // The token exchange, then the three tries.
+    assert.equal(lastRequestLog(stack).upstream_attempts, 4);
   });
+});
+
+Deno.test("the request log counts every attempt, also when every one of them failed", async (t) => {
+  const rows: { name: string; fault: Fault; attempts: number; message: RegExp }[] = [
+    {
+      name: "OAuth down",
+      fault: { path: "/oauth", times: 3, status: 503 },
+      attempts: 3,
+      message: /after 3 attempt/,
+    },
+    {
+      name: "chat down",
+      fault: { path: "/chat/completions", times: 3, status: 503 },
+      attempts: 4,
+      message: /after 3 attempt/,
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, async () => {
+      await withStack({}, async (stack) => {
+        stack.fake.inject(row.fault);
+        const response = await postTo(stack, "/chat/completions", {
+          model: "GigaChat-2-Max",
+          messages: [{ role: "user", content: "hi" }],
+        });
+        assert.equal(response.status, 502);
+        assert.match((await response.json()).error.message, row.message);
+        assert.equal(lastRequestLog(stack).upstream_attempts, row.attempts);
+      });
+    });
+  }
 });
 
 Deno.test("429 after every attempt reaches the client as RateLimitError with Retry-After", async () => {
@@ -165,8 +197,20 @@ Deno.test("an unknown model is a 404 model_not_found (recorded sample models_get
       assert.ok(error instanceof OpenAI.NotFoundError);
       assert.equal(error.code, "model_not_found");
       assert.equal(error.param, "model");
+      assert.match(error.message, /'NonExistentModel'.*GET \/v1\/models.*MODEL_ALIASES/);
       return true;
     });
+    stack.fake.inject({
+      path: "/chat/completions",
+      status: 404,
+      body: { status: 404, message: "No such model" },
+    });
+    const response = await postTo(stack, "/chat/completions", {
+      model: "GigaChat-Old",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(response.status, 404);
+    assert.match((await response.json()).error.message, /^The model 'GigaChat-Old' does not exist/);
   });
 });
 

@@ -3,13 +3,26 @@ import { LruCache } from "../lru_cache.ts";
 import type { Credential } from "./credential.ts";
 import type { AccessToken } from "./oauth.ts";
 
+/** How many upstream attempts a piece of work took. */
+export interface AttemptCount {
+  upstreamAttempts: number;
+}
+
+interface Exchange {
+  token: Promise<string>;
+  attempts: AttemptCount;
+}
+
 export interface TokenManagerOptions {
   /** Refresh this long before a token expires. */
   refreshBufferMs: number;
   /** Most credentials whose tokens are kept. */
   maxEntries: number;
-  /** Performs the OAuth exchange (retries and error mapping included). */
-  requestToken: (credential: Credential) => Promise<AccessToken>;
+  /**
+   * Performs the OAuth exchange (retries and error mapping included), counting its attempts
+   * in `trace`.
+   */
+  requestToken: (credential: Credential, trace: AttemptCount) => Promise<AccessToken>;
   now?: () => number;
 }
 
@@ -21,7 +34,7 @@ export class TokenManager {
   readonly #options: TokenManagerOptions;
   readonly #now: () => number;
   readonly #cache: LruCache<string, string>;
-  readonly #pending = new Map<string, Promise<string>>();
+  readonly #pending = new Map<string, Exchange>();
 
   constructor(options: TokenManagerOptions) {
     this.#options = options;
@@ -29,16 +42,24 @@ export class TokenManager {
     this.#cache = new LruCache(options.maxEntries, this.#now);
   }
 
-  /** A usable access token for `credential`; `signal` stops this caller waiting, not the exchange. */
-  get(credential: Credential, signal?: AbortSignal): Promise<string> {
+  /**
+   * A usable access token for `credential`; `signal` stops this caller waiting, not the
+   * exchange. The attempts of an exchange this caller waited for are added to `trace`.
+   */
+  get(credential: Credential, signal?: AbortSignal, trace?: AttemptCount): Promise<string> {
     const cached = this.#cache.get(credential.id);
     if (cached !== undefined) return Promise.resolve(cached);
     let pending = this.#pending.get(credential.id);
     if (pending === undefined) {
-      pending = this.#exchange(credential);
+      const attempts = { upstreamAttempts: 0 };
+      pending = { token: this.#exchange(credential, attempts), attempts };
       this.#pending.set(credential.id, pending);
     }
-    return abortable(pending, signal);
+    const { token, attempts } = pending;
+    const counted = trace === undefined
+      ? token
+      : token.finally(() => trace.upstreamAttempts += attempts.upstreamAttempts);
+    return abortable(counted, signal);
   }
 
   /** Forgets `token` after GigaChat refused it, unless a newer token already replaced it. */
@@ -46,9 +67,9 @@ export class TokenManager {
     if (this.#cache.get(credential.id) === token) this.#cache.delete(credential.id);
   }
 
-  async #exchange(credential: Credential): Promise<string> {
+  async #exchange(credential: Credential, attempts: AttemptCount): Promise<string> {
     try {
-      const { token, expiresAt } = await this.#options.requestToken(credential);
+      const { token, expiresAt } = await this.#options.requestToken(credential, attempts);
       const now = this.#now();
       // A token shorter-lived than the buffer is still used for half its life, not refetched
       // on every request.

@@ -8,6 +8,7 @@ import { Deadlines } from "../deadlines.ts";
 import { readLimited } from "../http/read_limited.ts";
 import { TokenManager } from "./token_manager.ts";
 import {
+  type CalledModel,
   mapNetworkFailure,
   mapUpstreamFailure,
   readUpstreamFailure,
@@ -57,6 +58,8 @@ export interface UpstreamCall {
   /** Ask for SSE; GigaChat then answers headers at once, so the connect timeout applies. */
   stream?: boolean;
   trace?: UpstreamTrace;
+  /** The model the call is for, named in a "No such model" error. */
+  model?: CalledModel;
 }
 
 interface SendOptions {
@@ -89,7 +92,7 @@ export class UpstreamClient {
     this.#tokens = new TokenManager({
       refreshBufferMs: options.tokenRefreshBufferMs,
       maxEntries: options.tokenCacheSize,
-      requestToken: (credential) => this.#requestToken(credential),
+      requestToken: (credential, trace) => this.#requestToken(credential, trace),
     });
   }
 
@@ -97,9 +100,13 @@ export class UpstreamClient {
    * Makes sure `credential` has an access token, exchanging the key for one if needed, so a key
    * GigaChat refuses is refused before anything is done on its behalf. @throws {GatewayError}
    */
-  async authorize(credential: Credential, signal?: AbortSignal): Promise<void> {
+  async authorize(
+    credential: Credential,
+    signal?: AbortSignal,
+    trace?: UpstreamTrace,
+  ): Promise<void> {
     try {
-      await this.#tokens.get(credential, signal);
+      await this.#tokens.get(credential, signal, trace);
     } catch (error) {
       if (signal?.aborted && !(error instanceof GatewayError)) throw clientClosed(signal.reason);
       throw error;
@@ -142,17 +149,20 @@ export class UpstreamClient {
   }
 
   async #request(call: UpstreamCall, guard: CallGuard): Promise<Response> {
+    // The request's count (its log line) takes every attempt, OAuth's included; this call's
+    // own count is the one its error message reports.
     const trace = call.trace ?? { upstreamAttempts: 0 };
+    const attempts = { upstreamAttempts: 0 };
     const body = call.upload?.body ??
       (call.json === undefined ? undefined : JSON.stringify(call.json));
     const options: SendOptions = {
       source: "api",
       promptHeaders: call.stream === true || call.method === "GET",
-      trace,
+      trace: attempts,
       once: call.upload?.body instanceof ReadableStream,
     };
     try {
-      let token = await this.#tokens.get(call.credential, call.signal);
+      let token = await this.#tokens.get(call.credential, call.signal, trace);
       const send = () => this.#send(() => this.#apiRequest(call, body, token), options, guard);
       let response = await send();
       if (response.status === 401) {
@@ -161,14 +171,15 @@ export class UpstreamClient {
         this.#tokens.invalidate(call.credential, token);
         if (!options.once) {
           await response.body?.cancel();
-          token = await this.#tokens.get(call.credential, call.signal);
+          token = await this.#tokens.get(call.credential, call.signal, trace);
           response = await send();
         }
       }
       if (!response.ok) {
         throw mapUpstreamFailure(
-          await readUpstreamFailure(response, trace.upstreamAttempts),
+          await readUpstreamFailure(response, attempts.upstreamAttempts),
           "api",
+          call.model,
         );
       }
       return response;
@@ -177,11 +188,12 @@ export class UpstreamClient {
         throw clientClosed(call.signal.reason);
       }
       throw error;
+    } finally {
+      trace.upstreamAttempts += attempts.upstreamAttempts;
     }
   }
 
-  async #requestToken(credential: Credential): Promise<AccessToken> {
-    const trace = { upstreamAttempts: 0 };
+  async #requestToken(credential: Credential, trace: UpstreamTrace): Promise<AccessToken> {
     // The exchange is shared by every waiting request, so no single client's signal may stop it.
     const guard = new CallGuard(undefined, this.#deadlines);
     try {

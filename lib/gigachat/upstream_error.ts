@@ -49,8 +49,21 @@ export async function readUpstreamFailure(
   };
 }
 
-/** The one place GigaChat failures become OpenAI errors (issue #2's mapping table). */
-export function mapUpstreamFailure(failure: UpstreamFailure, source: UpstreamSource): GatewayError {
+/** The model a call was for: the client's name and the one GigaChat got (after aliases). */
+export interface CalledModel {
+  requested: string;
+  upstream: string;
+}
+
+/**
+ * The one place GigaChat failures become OpenAI errors (issue #2's mapping table). `model`
+ * names the model in a "No such model" answer, which GigaChat does not.
+ */
+export function mapUpstreamFailure(
+  failure: UpstreamFailure,
+  source: UpstreamSource,
+  model?: CalledModel,
+): GatewayError {
   const said = failure.message ? `: ${failure.message}` : "";
   const { status } = failure;
   if (source === "oauth" && status >= 400 && status < 500 && status !== 429) {
@@ -84,7 +97,7 @@ export function mapUpstreamFailure(failure: UpstreamFailure, source: UpstreamSou
       });
     case 404:
       if (/no such model/i.test(failure.message ?? "")) {
-        return new GatewayError(404, `The model does not exist or is not available${said}`, {
+        return new GatewayError(404, unknownModelMessage(model, failure.message), {
           type: "invalid_request_error",
           code: "model_not_found",
           param: "model",
@@ -121,6 +134,16 @@ export function mapUpstreamFailure(failure: UpstreamFailure, source: UpstreamSou
         { type: "server_error", code: "upstream_error" },
       );
   }
+}
+
+function unknownModelMessage(model: CalledModel | undefined, said: string | undefined): string {
+  const gigachat = said ? ` (GigaChat: ${said})` : "";
+  if (model === undefined) return `The model does not exist or is not available${gigachat}.`;
+  const name = model.requested === model.upstream
+    ? `'${model.requested}'`
+    : `'${model.requested}' (sent to GigaChat as '${model.upstream}')`;
+  return `The model ${name} does not exist or is not available to this key${gigachat}. ` +
+    "GET /v1/models lists the models it can use; MODEL_ALIASES maps other names to them.";
 }
 
 /** 502 for a request that never got an answer: refused, reset, DNS or TLS failure. */

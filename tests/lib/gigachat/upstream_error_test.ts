@@ -76,7 +76,7 @@ Deno.test("mapUpstreamFailure maps GigaChat API statuses to OpenAI errors", asyn
         type: "invalid_request_error",
         code: "model_not_found",
         param: "model",
-        message: "The model does not exist or is not available: No such model",
+        message: "The model does not exist or is not available (GigaChat: No such model).",
       },
     },
     {
@@ -198,7 +198,7 @@ Deno.test("mapUpstreamFailure result renders the OpenAI error body", () => {
   const error = mapUpstreamFailure(failure(404, { message: "No such model" }), "api");
   assert.deepEqual(error.toBody(), {
     error: {
-      message: "The model does not exist or is not available: No such model",
+      message: "The model does not exist or is not available (GigaChat: No such model).",
       type: "invalid_request_error",
       param: "model",
       code: "model_not_found",
@@ -313,4 +313,35 @@ Deno.test("mapNetworkFailure tells TLS failures from unreachable hosts", async (
         "(socket hang up)",
     });
   });
+});
+
+Deno.test("mapUpstreamFailure names the model in No such model, alias and all", async (t) => {
+  const rows: { name: string; model: { requested: string; upstream: string }; message: string }[] =
+    [
+      {
+        name: "a plain name",
+        model: { requested: "GigaChat-Ultra", upstream: "GigaChat-Ultra" },
+        message: "The model 'GigaChat-Ultra' does not exist or is not available to this key " +
+          "(GigaChat: No such model). GET /v1/models lists the models it can use; MODEL_ALIASES " +
+          "maps other names to them.",
+      },
+      {
+        name: "an alias",
+        model: { requested: "gpt-4o", upstream: "GigaChat-9" },
+        message: "The model 'gpt-4o' (sent to GigaChat as 'GigaChat-9') does not exist or is not " +
+          "available to this key (GigaChat: No such model). GET /v1/models lists the models it " +
+          "can use; MODEL_ALIASES maps other names to them.",
+      },
+    ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      const error = mapUpstreamFailure(
+        failure(404, { message: "No such model" }),
+        "api",
+        row.model,
+      );
+      assert.equal(error.message, row.message);
+      assert.equal(error.code, "model_not_found");
+    });
+  }
 });
