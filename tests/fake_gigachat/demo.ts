@@ -1,51 +1,97 @@
 // `deno task demo`: the real gateway in front of the fake GigaChat, both on loopback, so a
 // newcomer can see it answer without a GigaChat key or internet. Every answer is simulated.
-import { createGateway } from "../../lib/app.ts";
-import { ConfigError, loadConfig } from "../../lib/config.ts";
+import { createGateway, type Gateway } from "../../lib/app.ts";
+import { type Config, ConfigError, loadConfig } from "../../lib/config.ts";
+import { installProcessGuard } from "../../lib/process_guard.ts";
 import { DEMO_KEY, FakeGigaChat } from "./server.ts";
 
-// A short pause between stream events makes the streaming visible in a terminal.
-const fake = await FakeGigaChat.start({ chunkDelayMs: 120 });
-const caFile = await Deno.makeTempFile({ prefix: "fake-gigachat-ca-", suffix: ".pem" });
-await Deno.writeTextFile(caFile, fake.caPem);
-
-let config;
-try {
-  config = loadConfig({
-    PORT: Deno.env.get("PORT"),
-    HOST: "127.0.0.1",
-    LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warn",
-    GIGACHAT_API_URL: fake.apiUrl,
-    GIGACHAT_AUTH_URL: fake.authUrl,
-    GIGACHAT_CA_FILE: caFile,
-    // Server-side mode on loopback: clients need no key of their own.
-    GIGACHAT_CREDENTIALS: DEMO_KEY,
-  });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  say(`demo: ${error.message}`);
-  Deno.exit(1);
+/** Runs the demo until Ctrl+C; every way out removes the temporary CA file first. */
+async function demo(): Promise<number> {
+  // A short pause between stream events makes the streaming visible in a terminal.
+  const fake = await FakeGigaChat.start({ chunkDelayMs: 120 });
+  const caFile = await Deno.makeTempFile({ prefix: "fake-gigachat-ca-", suffix: ".pem" });
+  let gateway: Gateway | undefined;
+  try {
+    await Deno.writeTextFile(caFile, fake.caPem);
+    let config: Config;
+    try {
+      config = loadConfig({
+        PORT: Deno.env.get("PORT"),
+        HOST: "127.0.0.1",
+        // info: a newcomer sees one line per request, showing what the gateway did.
+        LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
+        GIGACHAT_API_URL: fake.apiUrl,
+        GIGACHAT_AUTH_URL: fake.authUrl,
+        GIGACHAT_CA_FILE: caFile,
+        // Server-side mode on loopback: clients need no key of their own.
+        GIGACHAT_CREDENTIALS: DEMO_KEY,
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      fail(`demo: configuration error: ${error.message}`);
+      return 1;
+    }
+    gateway = await createGateway(config);
+    installProcessGuard(gateway.log);
+    let server: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      server = Deno.serve({
+        hostname: config.host,
+        port: config.port,
+        onListen: ({ port }) => say(banner(`http://127.0.0.1:${port}/v1`, fake.apiUrl)),
+      }, gateway.handler);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      fail(
+        `demo: cannot listen: the address is already in use (set PORT, e.g. PORT=8090 deno task demo)`,
+      );
+      return 1;
+    }
+    const stop = () => server.shutdown();
+    Deno.addSignalListener("SIGINT", stop);
+    try {
+      Deno.addSignalListener("SIGTERM", stop);
+    } catch {
+      // Windows: Ctrl+C (SIGINT) is enough.
+    }
+    await server.finished;
+    return 0;
+  } finally {
+    gateway?.close();
+    await fake.close();
+    await Deno.remove(caFile).catch(() => {});
+  }
 }
-const gateway = await createGateway(config);
-const server = Deno.serve({
-  hostname: config.host,
-  port: config.port,
-  onListen: ({ port }) => {
-    const base = `http://127.0.0.1:${port}/v1`;
-    say(`
-  gigachat-gateway demo: SIMULATED answers from a fake GigaChat on ${fake.apiUrl}
+
+function banner(base: string, fakeUrl: string): string {
+  return `
+  gigachat-gateway demo: SIMULATED answers from a fake GigaChat on ${fakeUrl}
   (no key, no internet; the gateway, its OAuth, TLS and retries are the real ones)
 
-  Gateway: ${base}    (Ctrl+C stops it)
+  Gateway: ${base}    (Ctrl+C stops it; each request logs one line below)
 
-  Try it:
+  Try it from another terminal:
     curl ${base}/chat/completions -H 'Content-Type: application/json' \\
       -d '{"model":"GigaChat-2-Max","messages":[{"role":"user","content":"Привет!"}]}'
     curl -N ${base}/chat/completions -H 'Content-Type: application/json' \\
       -d '{"model":"GigaChat-2-Max","stream":true,"messages":[{"role":"user","content":"Привет!"}]}'
     curl ${base}/models
 
-  From the OpenAI SDK (any apiKey works in the demo):
+  A tool call: the fake calls a tool when the request forces it (tool_choice names it, or
+  "required" with one tool), with example arguments that fit the tool's schema:
+    curl ${base}/chat/completions -H 'Content-Type: application/json' -d '{"model":"GigaChat-2-Max",
+      "messages":[{"role":"user","content":"Weather in Moscow?"}],
+      "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object",
+        "properties":{"city":{"type":"string"}},"required":["city"]}}}],"tool_choice":"required"}'
+
+  Python (pip install openai; any api_key works in the demo):
+    from openai import OpenAI
+    client = OpenAI(base_url="${base}", api_key="demo")
+    reply = client.chat.completions.create(
+        model="GigaChat-2-Max", messages=[{"role": "user", "content": "Привет!"}])
+    print(reply.choices[0].message.content)
+
+  JavaScript (npm install openai):
     import OpenAI from "openai";
     const client = new OpenAI({ baseURL: "${base}", apiKey: "demo" });
     const reply = await client.chat.completions.create({
@@ -53,25 +99,17 @@ const server = Deno.serve({
       messages: [{ role: "user", content: "Привет!" }],
     });
     console.log(reply.choices[0].message.content);
-`);
-  },
-}, gateway.handler);
-
-const stop = async () => {
-  await server.shutdown();
-  gateway.close();
-  await fake.close();
-  await Deno.remove(caFile).catch(() => {});
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", stop);
-try {
-  Deno.addSignalListener("SIGTERM", stop);
-} catch {
-  // Windows: Ctrl+C (SIGINT) is enough.
+`;
 }
 
 function say(text: string): void {
   // deno-lint-ignore no-console
   console.log(text);
 }
+
+function fail(line: string): void {
+  // deno-lint-ignore no-console
+  console.error(line);
+}
+
+if (import.meta.main) Deno.exit(await demo());
