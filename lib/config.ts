@@ -99,7 +99,9 @@ const MIB = 1024 * 1024;
 const schema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
-  GIGACHAT_API_URL: url.default("https://gigachat.devices.sberbank.ru/api/v1"),
+  // Sber's public API since 2026-07-17 (HOSTS-AND-MODELS.md); keys created before then may use
+  // https://gigachat.devices.sberbank.ru/api/v1 until that host is switched off.
+  GIGACHAT_API_URL: url.default("https://api.giga.chat/v1"),
   GIGACHAT_AUTH_URL: url.default("https://ngw.devices.sberbank.ru:9443/api/v2/oauth"),
   GIGACHAT_DEFAULT_SCOPE: scope.default("GIGACHAT_API_PERS"),
   TOKEN_REFRESH_BUFFER_MS: int(0, 25 * 60_000).default(300_000),

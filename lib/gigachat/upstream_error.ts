@@ -143,7 +143,17 @@ function unknownModelMessage(model: CalledModel | undefined, said: string | unde
     ? `'${model.requested}'`
     : `'${model.requested}' (sent to GigaChat as '${model.upstream}')`;
   return `The model ${name} does not exist or is not available to this key${gigachat}. ` +
-    "GET /v1/models lists the models it can use; MODEL_ALIASES maps other names to them.";
+    "GET /v1/models lists the models it can use; MODEL_ALIASES maps other names to them." +
+    (isOlderName(model.upstream)
+      ? ` '${model.upstream}' is one of the older names served only by the old host ` +
+        "(https://gigachat.devices.sberbank.ru/api/v1, for keys created before 2026-07-17); on " +
+        "api.giga.chat use a GigaChat-2 or GigaChat-3 name, e.g. GigaChat-2-Max."
+      : "");
+}
+
+/** Names reported to exist only on the old host (HOSTS-AND-MODELS.md §Models). */
+function isOlderName(model: string): boolean {
+  return /^GigaChat(-Pro|-Max|-Plus)?$/.test(model) || /-preview$/.test(model);
 }
 
 /** 502 for a request that never got an answer: refused, reset, DNS or TLS failure. */

@@ -3,7 +3,7 @@
 // temperature > 0, forced functions listed; read strictly, so mapping mistakes show) and
 // answers in GigaChat's own shape (API-chat.md §2–§5): no `id`, a versioned `model`, function
 // arguments as an object, stream chunks with object "chat.completion" and usage only in the last.
-import modelsList from "./samples/models_list.json" with { type: "json" };
+import { type FakeHost, OLD_HOST, versionedName } from "./hosts.ts";
 
 /** A scripted answer for the next chat request. */
 export interface ChatScript {
@@ -21,9 +21,7 @@ export type ChatOutcome =
   | { kind: "json"; body: unknown }
   | { kind: "stream"; events: string[] };
 
-const CHAT_MODELS = new Set(modelsList.data.filter((m) => m.type === "chat").map((m) => m.id));
 const ROLES = new Set(["system", "user", "assistant", "function"]);
-const VERSION = "2.0.28.2";
 
 interface Message {
   role?: unknown;
@@ -37,8 +35,9 @@ export function answerChat(
   body: unknown,
   script: ChatScript | undefined,
   fileExists: (id: string) => boolean = () => false,
+  host: FakeHost = OLD_HOST,
 ): ChatOutcome {
-  const problem = validate(body, fileExists);
+  const problem = validate(body, fileExists, host);
   if (problem !== undefined) return problem;
   const request = body as {
     model: string;
@@ -49,7 +48,7 @@ export function answerChat(
   };
   const answer = script ?? defaultScript(request);
   const created = Math.floor(Date.now() / 1000);
-  const model = `${request.model}:${VERSION}`;
+  const model = versionedName(request.model);
   const usage = {
     prompt_tokens: answer.usage?.prompt_tokens ?? 17,
     completion_tokens: answer.usage?.completion_tokens ?? 3,
@@ -102,7 +101,11 @@ export function answerChat(
   return { kind: "stream", events };
 }
 
-function validate(body: unknown, fileExists: (id: string) => boolean): ChatOutcome | undefined {
+function validate(
+  body: unknown,
+  fileExists: (id: string) => boolean,
+  host: FakeHost,
+): ChatOutcome | undefined {
   const fail = (status: number, message: string): ChatOutcome => ({
     kind: "error",
     status,
@@ -110,7 +113,7 @@ function validate(body: unknown, fileExists: (id: string) => boolean): ChatOutco
   });
   if (typeof body !== "object" || body === null) return fail(400, "Invalid JSON");
   const request = body as Record<string, unknown>;
-  if (typeof request.model !== "string" || !CHAT_MODELS.has(request.model)) {
+  if (typeof request.model !== "string" || !host.chatModels.has(request.model)) {
     return fail(404, "No such model");
   }
   if (!Array.isArray(request.messages) || request.messages.length === 0) {

@@ -1,19 +1,21 @@
 // The fake's /embeddings, shaped like the recorded answers (API-more.md §2): `input` is an array
 // of strings, one vector per input in order, usage per item and none at the top level.
-import modelsList from "./samples/models_list.json" with { type: "json" };
+import { type FakeHost, OLD_HOST } from "./hosts.ts";
 
-const EMBEDDERS = new Set(modelsList.data.filter((m) => m.type === "embedder").map((m) => m.id));
 const DIMENSIONS: Record<string, number> = { EmbeddingsGigaR: 2560 };
 
 /** Answers one embeddings request body (JSON text). */
-export function answerEmbeddings(text: string): { status: number; body: unknown } {
+export function answerEmbeddings(
+  text: string,
+  host: FakeHost = OLD_HOST,
+): { status: number; body: unknown } {
   let body: { model?: unknown; input?: unknown };
   try {
     body = JSON.parse(text);
   } catch {
     return { status: 400, body: { status: 400, message: "Invalid JSON" } };
   }
-  if (typeof body.model !== "string" || !EMBEDDERS.has(body.model)) {
+  if (typeof body.model !== "string" || !host.embedders.has(body.model)) {
     return { status: 404, body: { status: 404, message: "No such model" } };
   }
   const input = body.input;

@@ -8,7 +8,7 @@ import { answerChat, type ChatScript } from "./chat.ts";
 import { answerEmbeddings } from "./embeddings.ts";
 import { FakeFiles } from "./files.ts";
 import { createTestTls, type TestTls } from "./test_tls.ts";
-import modelsList from "./samples/models_list.json" with { type: "json" };
+import { type FakeHost, NEW_HOST, OLD_HOST } from "./hosts.ts";
 import modelsGet404 from "./samples/models_get_404.json" with { type: "json" };
 import noSuchModel from "./samples/error_404_no_such_model.json" with { type: "json" };
 import scopeEmpty from "./samples/oauth_error_400_scope_empty.json" with { type: "json" };
@@ -63,7 +63,10 @@ const RQUID = /^[0-9a-fA-F-]{36}$/;
 /** The fake server; `start` it, point the gateway at `apiUrl`/`authUrl`, trust `caPem`. */
 export class FakeGigaChat {
   readonly caPem: string;
+  /** The old host's API base (`/api/v1`, the recorded model list). */
   readonly apiUrl: string;
+  /** The new host's API base, as on api.giga.chat (`/v1`, GigaChat-2 and -3, no old names). */
+  readonly newApiUrl: string;
   readonly authUrl: string;
   readonly requests: RecordedRequest[] = [];
   /** Requests that reached the OAuth endpoint, injected failures included. */
@@ -88,6 +91,7 @@ export class FakeGigaChat {
     this.#chunkDelayMs = options.chunkDelayMs ?? 0;
     const { port } = server.address() as AddressInfo;
     this.apiUrl = `https://127.0.0.1:${port}/api/v1`;
+    this.newApiUrl = `https://127.0.0.1:${port}/v1`;
     this.authUrl = `https://127.0.0.1:${port}/api/v2/oauth`;
   }
 
@@ -164,14 +168,15 @@ export class FakeGigaChat {
       return;
     }
     if (path === "/api/v2/oauth") return this.#oauth(req, headers, body, res);
-    if (!path.startsWith("/api/v1/")) return send(res, 404, { status: 404, message: "Not found" });
+    const host = [OLD_HOST, NEW_HOST].find((candidate) => path.startsWith(`${candidate.prefix}/`));
+    if (host === undefined) return send(res, 404, { status: 404, message: "Not found" });
     const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
     const expiresAt = token === undefined ? undefined : this.#tokens.get(token);
     if (expiresAt === undefined || expiresAt <= Date.now()) {
       // The real API says this for expired tokens (API-chat.md §6).
       return send(res, 401, { status: 401, message: "Token has expired" });
     }
-    const apiPath = path.slice("/api/v1".length);
+    const apiPath = path.slice(host.prefix.length);
     const file = await this.files.answer(
       req.method ?? "GET",
       apiPath,
@@ -184,7 +189,7 @@ export class FakeGigaChat {
       return;
     }
     if (file !== undefined) return send(res, file.status, file.json);
-    await this.#api(req.method ?? "GET", apiPath, body, res, fault);
+    await this.#api(host, req.method ?? "GET", apiPath, body, res, fault);
   }
 
   /** SSE with GigaChat's framing: `data: <json>` and a blank line, no event names (§5). */
@@ -256,6 +261,7 @@ export class FakeGigaChat {
   }
 
   async #api(
+    host: FakeHost,
     method: string,
     path: string,
     body: string,
@@ -269,19 +275,24 @@ export class FakeGigaChat {
       } catch {
         return send(res, 400, { status: 400, message: "Invalid JSON" });
       }
-      const outcome = answerChat(parsed, this.#scripts.shift(), (id) => this.files.has(id));
+      const outcome = answerChat(
+        parsed,
+        this.#scripts.shift(),
+        (id) => this.files.has(id),
+        host,
+      );
       if (outcome.kind === "error") return send(res, outcome.status, outcome.body);
       if (outcome.kind === "json") return send(res, 200, outcome.body);
       return await this.#stream(res, outcome.events, fault);
     }
     if (method === "POST" && path === "/embeddings") {
-      const outcome = answerEmbeddings(body);
+      const outcome = answerEmbeddings(body, host);
       return send(res, outcome.status, outcome.body);
     }
-    if (method === "GET" && path === "/models") return send(res, 200, modelsList);
+    if (method === "GET" && path === "/models") return send(res, 200, host.models);
     if (method === "GET" && path.startsWith("/models/")) {
       const id = decodeURIComponent(path.slice("/models/".length));
-      const model = modelsList.data.find((entry) => entry.id === id);
+      const model = host.models.data.find((entry) => entry.id === id);
       return model ? send(res, 200, model) : send(res, 404, modelsGet404);
     }
     send(res, 404, noSuchModel);

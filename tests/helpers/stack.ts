@@ -21,6 +21,8 @@ export interface Stack {
 export interface StackOptions {
   env?: Record<string, string>;
   fake?: FakeGigaChatOptions;
+  /** Point the gateway at the fake's api.giga.chat (`/v1`) instead of its old host. */
+  newHost?: boolean;
 }
 
 /** Starts the fake and the gateway in this process; `close` stops both. */
@@ -29,7 +31,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const caFile = await Deno.makeTempFile({ suffix: ".pem" });
   await Deno.writeTextFile(caFile, fake.caPem);
   const config = loadConfig({
-    GIGACHAT_API_URL: fake.apiUrl,
+    GIGACHAT_API_URL: options.newHost ? fake.newApiUrl : fake.apiUrl,
     GIGACHAT_AUTH_URL: fake.authUrl,
     GIGACHAT_CA_FILE: caFile,
     RETRY_BASE_DELAY_MS: "5",

@@ -4,7 +4,7 @@ import { type Config, CONFIG_VARIABLES, ConfigError, loadConfig } from "../../li
 const DEFAULTS: Config = {
   port: 8080,
   host: "127.0.0.1",
-  apiUrl: "https://gigachat.devices.sberbank.ru/api/v1",
+  apiUrl: "https://api.giga.chat/v1",
   authUrl: "https://ngw.devices.sberbank.ru:9443/api/v2/oauth",
   scope: "GIGACHAT_API_PERS",
   tokenRefreshBufferMs: 300_000,

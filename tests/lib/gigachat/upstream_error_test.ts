@@ -345,3 +345,21 @@ Deno.test("mapUpstreamFailure names the model in No such model, alias and all", 
     });
   }
 });
+
+Deno.test("mapUpstreamFailure tells an older model name where it still lives", async (t) => {
+  for (const name of ["GigaChat", "GigaChat-Max", "GigaChat-2-Max-preview"]) {
+    await t.step(name, () => {
+      const error = mapUpstreamFailure(failure(404, { message: "No such model" }), "api", {
+        requested: name,
+        upstream: name,
+      });
+      assert.match(error.message, /older names served only by the old host/);
+      assert.match(error.message, /gigachat\.devices\.sberbank\.ru\/api\/v1/);
+    });
+  }
+  const current = mapUpstreamFailure(failure(404, { message: "No such model" }), "api", {
+    requested: "GigaChat-3-Mega",
+    upstream: "GigaChat-3-Mega",
+  });
+  assert.doesNotMatch(current.message, /old host/);
+});
