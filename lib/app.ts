@@ -79,6 +79,7 @@ export async function createGateway(
       ttlMs: config.modelsCacheTtlMs,
       maxEntries: config.tokenCacheSize,
       created: Math.floor(startedAt / 1000),
+      capabilities: config.capabilities,
     }),
     attachments: new AttachmentUploader(upstream, {
       ttlMs: config.uploadCacheTtlMs,

@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { isLoopbackHost } from "./http/loopback.ts";
+import {
+  BUILT_IN_CAPABILITIES,
+  type CapabilityTable,
+  mergeCapabilities,
+  type ModelCapabilities,
+} from "./model_capabilities.ts";
 
 /** GigaChat OAuth scopes (API-chat.md §1.1). */
 export const SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
@@ -39,7 +45,8 @@ export interface Config {
   embeddingsModel: string;
   embeddingsBatchSize: number;
   allowPrivateImageUrls: boolean;
-  visionModels: readonly string[];
+  /** What each model can do: the built-in table, MODEL_CAPABILITIES and VISION_MODELS. */
+  capabilities: CapabilityTable;
   imageFetchTimeoutMs: number;
   uploadCacheTtlMs: number;
 }
@@ -91,6 +98,44 @@ const aliases = z.string().transform((value, ctx) => {
   }),
 );
 
+const capabilityEntry = z.strictObject({
+  context_window: z.number().int().positive().optional(),
+  max_output_tokens: z.number().int().positive().optional(),
+  vision: z.boolean().optional(),
+  reasoning: z.boolean().optional(),
+  tools: z.boolean().optional(),
+});
+
+// MODEL_CAPABILITIES: a JSON object, or the path of a file holding one.
+const capabilities = z.string().transform((value, ctx) => {
+  const text = value.trim();
+  let json = text;
+  if (!text.startsWith("{")) {
+    try {
+      json = Deno.readTextFileSync(text);
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a JSON object or a readable JSON file (${
+          error instanceof Error ? error.message : String(error)
+        })`,
+      });
+      return z.NEVER;
+    }
+  }
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: 'must be JSON, e.g. {"GigaChat-3-Ultra":{"vision":true}}',
+    });
+    return z.NEVER;
+  }
+}).pipe(z.record(z.string().min(1), capabilityEntry, {
+  message: "must map model names to {context_window, max_output_tokens, vision, reasoning, tools}",
+}));
+
 const optionalText = z.string().trim().transform((value) => value === "" ? undefined : value)
   .optional();
 
@@ -134,7 +179,8 @@ const schema = z.object({
   ALLOW_PRIVATE_IMAGE_URLS: z.string().trim().toLowerCase().pipe(
     z.enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" }),
   ).transform((value) => ["true", "1", "yes"].includes(value)).default(false),
-  VISION_MODELS: list.default(["GigaChat-2-Pro", "GigaChat-Pro", "GigaChat-Max", "GigaChat-2-Max"]),
+  MODEL_CAPABILITIES: capabilities.default({}),
+  VISION_MODELS: list.optional(),
   IMAGE_FETCH_TIMEOUT_MS: int(100).default(10_000),
   UPLOAD_CACHE_TTL_MS: int(0).default(3_600_000),
 });
@@ -191,7 +237,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     embeddingsModel: v.EMBEDDINGS_MODEL,
     embeddingsBatchSize: v.EMBEDDINGS_BATCH_SIZE,
     allowPrivateImageUrls: v.ALLOW_PRIVATE_IMAGE_URLS,
-    visionModels: v.VISION_MODELS,
+    capabilities: withVisionModels(
+      mergeCapabilities(BUILT_IN_CAPABILITIES, v.MODEL_CAPABILITIES),
+      v.VISION_MODELS,
+    ),
     imageFetchTimeoutMs: v.IMAGE_FETCH_TIMEOUT_MS,
     uploadCacheTtlMs: v.UPLOAD_CACHE_TTL_MS,
   };
@@ -202,6 +251,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
   return config;
+}
+
+/**
+ * VISION_MODELS, where set, decides which models take images, as before the capability table:
+ * the listed ones (and their -preview variants) do, every other model in the table does not.
+ */
+function withVisionModels(
+  table: CapabilityTable,
+  visionModels: readonly string[] | undefined,
+): CapabilityTable {
+  if (visionModels === undefined) return table;
+  const listed: CapabilityTable = Object.fromEntries(
+    visionModels.map((name): [string, ModelCapabilities] => [name, { vision: true }]),
+  );
+  const unlisted = Object.fromEntries(
+    Object.keys(table).filter((name) => !visionModels.includes(name)).map((
+      name,
+    ): [string, ModelCapabilities] => [name, { vision: false }]),
+  );
+  return mergeCapabilities(mergeCapabilities(table, unlisted), listed);
 }
 
 function isSecret(name: string): boolean {

@@ -4,7 +4,13 @@ import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamCall, UpstreamClient } from "./gigachat/upstream_client.ts";
 import { LruCache } from "./lru_cache.ts";
 import { resolveModel } from "./openai/resolve_model.ts";
-import { type OpenAIModel, toOpenAIModel, toOpenAIModels } from "./openai/to_openai_models.ts";
+import {
+  type OpenAIModel,
+  toOpenAIModel,
+  toOpenAIModels,
+  withCapabilities,
+} from "./openai/to_openai_models.ts";
+import type { CapabilityTable } from "./model_capabilities.ts";
 
 export interface ModelCatalogOptions {
   upstream: UpstreamClient;
@@ -13,6 +19,8 @@ export interface ModelCatalogOptions {
   maxEntries: number;
   /** The `created` every model reports (GigaChat sends none): the gateway's start, in seconds. */
   created: number;
+  /** What each model can do, added to its entry. */
+  capabilities: CapabilityTable;
 }
 
 /** What a model look-up needs from the request besides the credential. */
@@ -52,7 +60,7 @@ export class ModelCatalog {
       path: "/models",
       credential,
     });
-    const models = toOpenAIModels(body, this.#o.aliases, this.#o.created);
+    const models = toOpenAIModels(body, this.#o.aliases, this.#o.created, this.#o.capabilities);
     if (models === undefined) throw unreadable("/models");
     if (this.#o.ttlMs > 0) this.#cache.set(credential.id, models, Date.now() + this.#o.ttlMs);
     return models;
@@ -72,7 +80,7 @@ export class ModelCatalog {
     });
     const model = toOpenAIModel(body, this.#o.created);
     if (model === undefined) throw unreadable("/models/{id}");
-    return { ...model, id };
+    return { ...withCapabilities(model, this.#o.capabilities), id };
   }
 }
 

@@ -12,6 +12,7 @@ import { toRepairRequest } from "../lib/mapping/to_repair_request.ts";
 import { parseChatRequest } from "../lib/openai/chat_request.ts";
 import { resolveModel } from "../lib/openai/resolve_model.ts";
 import { planAttachments } from "../lib/vision/plan_attachments.ts";
+import { capabilitiesOf, suggestedVisionModel } from "../lib/model_capabilities.ts";
 import { resolveAttachments } from "../lib/vision/resolve_attachments.ts";
 import { checkJsonAnswer } from "../lib/openai/check_json_answer.ts";
 import type { OpenAIChatCompletion } from "../lib/openai/types.ts";
@@ -25,10 +26,11 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
   );
   ctx.trace.model = chat.model;
   const model = resolveModel(chat.model, app.config.modelAliases);
+  const capabilities = capabilitiesOf(app.config.capabilities, model);
   const attachmentPlan = planAttachments(chat.messages, {
-    model,
     requestedModel: chat.model,
-    visionModels: app.config.visionModels,
+    vision: capabilities?.vision,
+    visionModel: suggestedVisionModel(app.config.capabilities),
   });
   const upload = {
     requestId: ctx.requestId,
@@ -49,7 +51,10 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
     });
   const { body, plan } = toGigaChatRequest(chat, {
     aliases: app.config.modelAliases,
-    maxOutputTokens: app.config.maxOutputTokens,
+    maxOutputTokens: Math.min(
+      capabilities?.max_output_tokens ?? app.config.maxOutputTokens,
+      app.config.maxOutputTokens,
+    ),
     structuredOutput: app.config.structuredOutputMode,
   }, attachments);
   // Long conversations keep working by sending only the newest images; say so to the client.

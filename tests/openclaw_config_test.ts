@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
+import { capabilitiesOf } from "../lib/model_capabilities.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -298,12 +299,12 @@ Deno.test("openclaw.config.example.json passes OpenClaw 2026.9.6's own checks, w
         models.some(({ id }) => `gigachat/${id}` === example.agents.defaults.model.primary),
       );
       // OpenClaw sends images only to models whose input lists "image"; the gateway refuses them
-      // for models outside VISION_MODELS, so the two lists must agree.
-      const vision = loadConfig({}).visionModels;
+      // for models its capability table says cannot see, so the two must agree.
+      const table = loadConfig({}).capabilities;
       for (const model of models) {
         assert.deepEqual(
           model.input,
-          vision.includes(model.id) ? ["text", "image"] : ["text"],
+          capabilitiesOf(table, model.id)?.vision === true ? ["text", "image"] : ["text"],
           model.id,
         );
       }

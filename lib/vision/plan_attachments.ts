@@ -30,7 +30,13 @@ export const DROPPED_IMAGE_TEXT =
  */
 export function planAttachments(
   messages: readonly ChatMessage[],
-  options: { model: string; requestedModel: string; visionModels: readonly string[] },
+  options: {
+    requestedModel: string;
+    /** Whether the model takes images; undefined (not known) lets GigaChat decide. */
+    vision: boolean | undefined;
+    /** A model to suggest instead when this one does not. */
+    visionModel: string;
+  },
 ): AttachmentPlan {
   const attach: PlannedAttachment[] = [];
   const images: PlannedAttachment[] = [];
@@ -69,12 +75,12 @@ export function planAttachments(
       }
     });
   });
-  if (images.length > 0 && !canSee(options.model, options.visionModels)) {
+  if (images.length > 0 && options.vision === false) {
     const first = images[0];
     throw invalidRequest(
-      `Model ${options.requestedModel} cannot see images; use ${
-        options.visionModels.at(-1) ?? "GigaChat-2-Max"
-      } (VISION_MODELS lists the models that can).`,
+      `Model ${options.requestedModel} cannot see images; use ${options.visionModel} ` +
+        "(GET /v1/models shows which models take images; MODEL_CAPABILITIES or VISION_MODELS " +
+        "change it).",
       `messages[${first.message}].content[${first.part}]`,
       "model_not_vision_capable",
     );
@@ -87,8 +93,4 @@ export function planAttachments(
     attach: attach.filter((a) => !dropped.has(`${a.message}:${a.part}`)),
     dropped,
   };
-}
-
-function canSee(model: string, visionModels: readonly string[]): boolean {
-  return visionModels.some((name) => model === name || model === `${name}-preview`);
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type Config, CONFIG_VARIABLES, ConfigError, loadConfig } from "../../lib/config.ts";
+import { BUILT_IN_CAPABILITIES, capabilitiesOf } from "../../lib/model_capabilities.ts";
 
 const DEFAULTS: Config = {
   port: 8080,
@@ -31,7 +32,7 @@ const DEFAULTS: Config = {
   embeddingsModel: "Embeddings",
   embeddingsBatchSize: 90,
   allowPrivateImageUrls: false,
-  visionModels: ["GigaChat-2-Pro", "GigaChat-Pro", "GigaChat-Max", "GigaChat-2-Max"],
+  capabilities: BUILT_IN_CAPABILITIES,
   imageFetchTimeoutMs: 10000,
   uploadCacheTtlMs: 3600000,
 };
@@ -81,6 +82,7 @@ const VARIABLES = [
   "EMBEDDINGS_MODEL",
   "EMBEDDINGS_BATCH_SIZE",
   "ALLOW_PRIVATE_IMAGE_URLS",
+  "MODEL_CAPABILITIES",
   "VISION_MODELS",
   "IMAGE_FETCH_TIMEOUT_MS",
   "UPLOAD_CACHE_TTL_MS",
@@ -314,4 +316,56 @@ Deno.test("loadConfig refuses server-side credentials open to the network withou
   await t.step("pass-through on 0.0.0.0 needs no keys", () => {
     assert.equal(loadConfig({ HOST: "0.0.0.0" }).host, "0.0.0.0");
   });
+});
+
+Deno.test("MODEL_CAPABILITIES extends the table from JSON or a file; VISION_MODELS overrides vision", async (t) => {
+  await t.step("a JSON object merges field by field", () => {
+    const { capabilities } = loadConfig({
+      MODEL_CAPABILITIES: '{"GigaChat-3-Ultra":{"vision":true},"My-Model":{"context_window":4096}}',
+    });
+    assert.deepEqual(capabilitiesOf(capabilities, "GigaChat-3-Ultra"), {
+      context_window: 128_000,
+      max_output_tokens: 8192,
+      tools: true,
+      vision: true,
+    });
+    assert.deepEqual(capabilitiesOf(capabilities, "My-Model"), { context_window: 4096 });
+    assert.deepEqual(
+      capabilitiesOf(capabilities, "GigaChat-2"),
+      BUILT_IN_CAPABILITIES["GigaChat-2"],
+    );
+  });
+  await t.step("a file", async () => {
+    const file = await Deno.makeTempFile({ suffix: ".json" });
+    try {
+      await Deno.writeTextFile(file, '{"GigaChat-2":{"max_output_tokens":4000}}');
+      const { capabilities } = loadConfig({ MODEL_CAPABILITIES: file });
+      assert.equal(capabilitiesOf(capabilities, "GigaChat-2")?.max_output_tokens, 4000);
+    } finally {
+      await Deno.remove(file);
+    }
+  });
+  await t.step("VISION_MODELS: the listed see, the rest of the table does not", () => {
+    const { capabilities } = loadConfig({ VISION_MODELS: "GigaChat-2,Custom" });
+    assert.equal(capabilitiesOf(capabilities, "GigaChat-2")?.vision, true);
+    assert.equal(capabilitiesOf(capabilities, "GigaChat-2-preview")?.vision, true);
+    assert.equal(capabilitiesOf(capabilities, "Custom")?.vision, true);
+    assert.equal(capabilitiesOf(capabilities, "GigaChat-2-Max")?.vision, false);
+    assert.equal(capabilitiesOf(capabilities, "GigaChat-3-Ultra")?.vision, false);
+  });
+  const bad: [string, RegExp][] = [
+    ["{not json", /MODEL_CAPABILITIES must be JSON/],
+    ['{"GigaChat-2":{"vision":"yes"}}', /MODEL_CAPABILITIES/],
+    ['{"GigaChat-2":{"context":1}}', /MODEL_CAPABILITIES/],
+    ["/no/such/file.json", /MODEL_CAPABILITIES must be a JSON object or a readable JSON file/],
+  ];
+  for (const [value, message] of bad) {
+    await t.step(`refused: ${value}`, () => {
+      assert.throws(() => loadConfig({ MODEL_CAPABILITIES: value }), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
 });

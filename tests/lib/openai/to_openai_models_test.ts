@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { toOpenAIModel, toOpenAIModels } from "../../../lib/openai/to_openai_models.ts";
+import { BUILT_IN_CAPABILITIES } from "../../../lib/model_capabilities.ts";
+import {
+  type OpenAIModel,
+  toOpenAIModel,
+  toOpenAIModels,
+  withCapabilities,
+} from "../../../lib/openai/to_openai_models.ts";
 
 const CREATED = 1_700_000_000;
 
@@ -136,5 +142,73 @@ Deno.test("toOpenAIModels skips bad entries and rejects non-lists", async (t) =>
   ];
   for (const row of rows) {
     await t.step(row.name, () => assert.equal(toOpenAIModels(row.body, {}, CREATED), undefined));
+  }
+});
+
+Deno.test("withCapabilities adds what the table knows in the shape model lists use", async (t) => {
+  const base = { object: "model" as const, created: 1, owned_by: "salutedevices" };
+  const rows: { name: string; model: OpenAIModel; expected: OpenAIModel }[] = [
+    {
+      name: "a vision model",
+      model: { ...base, id: "GigaChat-2-Max", type: "chat" },
+      expected: {
+        ...base,
+        id: "GigaChat-2-Max",
+        type: "chat",
+        context_length: 128_000,
+        max_completion_tokens: 8192,
+        architecture: { input_modalities: ["text", "image"], output_modalities: ["text"] },
+        supported_parameters: [
+          "max_tokens",
+          "temperature",
+          "top_p",
+          "stop",
+          "response_format",
+          "structured_outputs",
+          "tools",
+          "tool_choice",
+        ],
+        top_provider: { context_length: 128_000, max_completion_tokens: 8192 },
+      },
+    },
+    {
+      name: "the reasoning model",
+      model: { ...base, id: "GigaChat-2-Reasoning", type: "chat" },
+      expected: {
+        ...base,
+        id: "GigaChat-2-Reasoning",
+        type: "chat",
+        context_length: 128_000,
+        max_completion_tokens: 8192,
+        architecture: { input_modalities: ["text"], output_modalities: ["text"] },
+        supported_parameters: [
+          "max_tokens",
+          "temperature",
+          "top_p",
+          "stop",
+          "response_format",
+          "structured_outputs",
+          "reasoning",
+          "reasoning_effort",
+        ],
+        top_provider: { context_length: 128_000, max_completion_tokens: 8192 },
+      },
+    },
+    {
+      name: "an embedder is left as it is",
+      model: { ...base, id: "Embeddings", type: "embedder" },
+      expected: { ...base, id: "Embeddings", type: "embedder" },
+    },
+    {
+      name: "a model the table does not know is left as it is",
+      model: { ...base, id: "GigaChat-9", type: "chat" },
+      expected: { ...base, id: "GigaChat-9", type: "chat" },
+    },
+  ];
+  for (const row of rows) {
+    await t.step(
+      row.name,
+      () => assert.deepEqual(withCapabilities(row.model, BUILT_IN_CAPABILITIES), row.expected),
+    );
   }
 });
