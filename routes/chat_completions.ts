@@ -56,6 +56,7 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
       app.config.maxOutputTokens,
     ),
     structuredOutput: app.config.structuredOutputMode,
+    reasoning: capabilities?.reasoning,
   }, attachments);
   // Long conversations keep working by sending only the newest images; say so to the client.
   const extraHeaders: Record<string, string> = attachmentPlan.dropped.size > 0

@@ -10,6 +10,8 @@ export interface GigaChatMessage {
   function_call?: { name: string; arguments: Record<string, unknown> };
   functions_state_id?: string;
   attachments?: string[];
+  /** An assistant turn's reasoning, sent back in history (reasoning models, §2). */
+  reasoning_content?: string;
 }
 
 /** A function the model may call (§4). */
@@ -36,7 +38,11 @@ export interface GigaChatChatRequest {
   functions?: GigaChatFunction[];
   function_call?: GigaChatFunctionCallMode;
   response_format?: Record<string, unknown>;
+  /** Reasoning models (§2); "none" turns reasoning off (HOSTS-AND-MODELS.md §Reasoning). */
+  reasoning_effort?: GigaChatReasoningEffort;
 }
+
+export type GigaChatReasoningEffort = "none" | "low" | "medium" | "high";
 
 /** `finish_reason` values GigaChat documents (§3). */
 export type GigaChatFinishReason = "stop" | "length" | "function_call" | "blacklist" | "error";
@@ -46,6 +52,8 @@ export interface GigaChatUsage {
   completion_tokens?: number;
   total_tokens?: number;
   precached_prompt_tokens?: number;
+  /** Not in the reference; read in case GigaChat sends it in OpenAI's place. */
+  completion_tokens_details?: { reasoning_tokens?: number };
 }
 
 /** An assistant message or a stream delta: the same fields, all optional in deltas. */
@@ -54,6 +62,8 @@ export interface GigaChatAssistantPart {
   content?: string;
   function_call?: { name?: string; arguments?: unknown };
   functions_state_id?: string;
+  /** Reasoning text of reasoning models; in streams, pieces before the content's (§3, §5). */
+  reasoning_content?: string;
 }
 
 /** A non-stream answer: no `id`, `model` carries the version (§3). */

@@ -21,7 +21,12 @@ export function completionToChunks(
     const { index, message } = choice;
     const delta = (d: OpenAIChatCompletionChunk["choices"][number]["delta"]) =>
       chunks.push({ ...base, choices: [{ index, delta: d, logprobs: null, finish_reason: null }] });
-    delta({ role: "assistant", content: message.content ?? "" });
+    if (message.reasoning_content) {
+      delta({ role: "assistant", reasoning_content: message.reasoning_content });
+      delta({ content: message.content ?? "" });
+    } else {
+      delta({ role: "assistant", content: message.content ?? "" });
+    }
     (message.tool_calls ?? []).forEach((call, k) => delta({ tool_calls: [{ index: k, ...call }] }));
     if (message.function_call) delta({ function_call: message.function_call });
     chunks.push({

@@ -52,10 +52,16 @@ export function toGigaChatMessages(
       case "assistant": {
         const text = textOf(message.content ?? "", `${at}.content`);
         const calls = message.tool_calls ?? [];
+        // GigaChat v1 takes an assistant turn's reasoning back (§2): it goes with the turn's
+        // first message.
+        const reasoning = message.reasoning_content
+          ? { reasoning_content: message.reasoning_content }
+          : {};
         if (calls.length === 0 && message.function_call) {
           out.push({
             role: "assistant",
             content: text,
+            ...reasoning,
             function_call: {
               name: names.toUpstream(message.function_call.name),
               arguments: parseArguments(
@@ -67,7 +73,7 @@ export function toGigaChatMessages(
           return;
         }
         if (calls.length === 0) {
-          out.push({ role: "assistant", content: text });
+          out.push({ role: "assistant", content: text, ...reasoning });
           return;
         }
         calls.forEach((call, k) => {
@@ -75,6 +81,7 @@ export function toGigaChatMessages(
           out.push({
             role: "assistant",
             content: k === 0 ? text : "",
+            ...(k === 0 ? reasoning : {}),
             function_call: {
               name: names.toUpstream(call.function.name),
               arguments: parseArguments(
@@ -220,7 +227,7 @@ function mergeSameRole(messages: GigaChatMessage[]): GigaChatMessage[] {
     // A message with attachments keeps them to itself: GigaChat takes one image per message.
     const plain = (m: GigaChatMessage) =>
       (m.role === "user" || m.role === "assistant") && m.function_call === undefined &&
-      m.attachments === undefined;
+      m.attachments === undefined && m.reasoning_content === undefined;
     if (last && last.role === message.role && plain(last) && plain(message)) {
       last.content = last.content === "" ? message.content : `${last.content}\n${message.content}`;
     } else {

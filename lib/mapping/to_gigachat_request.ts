@@ -1,6 +1,10 @@
 import { invalidRequest } from "../errors.ts";
-import type { GigaChatChatRequest, GigaChatFunction } from "../gigachat/types.ts";
-import type { ChatRequest, FunctionTool } from "../openai/chat_request.ts";
+import type {
+  GigaChatChatRequest,
+  GigaChatFunction,
+  GigaChatReasoningEffort,
+} from "../gigachat/types.ts";
+import type { ChatRequest, FunctionTool, ReasoningEffort } from "../openai/chat_request.ts";
 import type { JsonExpectation } from "../openai/check_json_answer.ts";
 import { resolveModel } from "../openai/resolve_model.ts";
 import { countJsonNodes, MAX_SCHEMA_VALUES } from "../http/json_limits.ts";
@@ -31,6 +35,8 @@ export interface ChatMappingOptions {
   /** max_tokens above this are lowered to it rather than failing upstream. */
   maxOutputTokens: number;
   structuredOutput: "function" | "native";
+  /** Whether the model reasons (capability table); false drops reasoning_effort. */
+  reasoning?: boolean;
 }
 
 /** The instruction that turns on JSON mode, GigaChat having no `json_object` format. */
@@ -77,6 +83,9 @@ export function toGigaChatRequest(
   if (typeof request.n === "number") body.n = request.n;
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (typeof maxTokens === "number") body.max_tokens = Math.min(maxTokens, options.maxOutputTokens);
+  const effort = toGigaChatEffort(request.reasoning_effort ?? request.reasoning?.effort);
+  // A model known not to reason is spared a field it does not take.
+  if (effort !== undefined && options.reasoning !== false) body.reasoning_effort = effort;
   const extras = request.extra_body ?? {};
   const repetition = request.repetition_penalty ?? extras.repetition_penalty;
   if (repetition !== undefined) body.repetition_penalty = repetition;
@@ -157,6 +166,30 @@ export function toGigaChatRequest(
   }
   if (functions.length > 0) body.functions = functions;
   return { body, plan };
+}
+
+/**
+ * OpenAI's reasoning effort → GigaChat's (API-chat.md §2 has low, medium, high; gpt2giga sends
+ * "none" to turn reasoning off): the finer OpenAI steps go to the nearest GigaChat one.
+ */
+export function toGigaChatEffort(
+  effort: ReasoningEffort | null | undefined,
+): GigaChatReasoningEffort | undefined {
+  switch (effort) {
+    case "none":
+      return "none";
+    case "minimal":
+    case "low":
+      return "low";
+    case "medium":
+      return "medium";
+    case "high":
+    case "xhigh":
+      return "high";
+    default:
+      // null or undefined: the client left it to the model.
+      return undefined;
+  }
 }
 
 function stopSequences(stop: string | readonly string[] | null | undefined): string[] {

@@ -6,6 +6,7 @@ import type {
 } from "../openai/types.ts";
 import { mapGigaChatFinishReason } from "./map_gigachat_finish_reason.ts";
 import { StopCutter } from "./stop_cutter.ts";
+import { ThinkSplitter } from "./think_splitter.ts";
 import type { ChatPlan } from "./to_gigachat_request.ts";
 import type { ResponseIds } from "./to_openai_completion.ts";
 import { toLegacyFunctionChunkChoice } from "./to_legacy_function_call.ts";
@@ -17,6 +18,7 @@ interface ChoiceState {
   finished: boolean;
   toolCalls: number;
   cutter: StopCutter;
+  think: ThinkSplitter;
 }
 
 /**
@@ -54,30 +56,46 @@ export class ChatChunkMapper {
       const state = this.#state(index);
       if (state.finished) return;
       const delta = c.delta ?? {};
-      const role = state.started ? {} : { role: "assistant" as const };
+      // The role goes on the first chunk this choice sends.
+      let role: { role?: "assistant" } = state.started ? {} : { role: "assistant" };
       state.started = true;
+      const takeRole = () => {
+        const taken = role;
+        role = {};
+        return taken;
+      };
       const call = delta.function_call;
       let reason: OpenAIFinishReason | undefined;
+      // Reasoning goes out as it comes, ahead of the content and never inside it: GigaChat's
+      // own field, or a leading <think> block split off the content.
+      const split = delta.content ? state.think.push(delta.content) : NO_TEXT;
+      const reasoning = (delta.reasoning_content ?? "") + split.reasoning;
+      if (reasoning) out.push(choice(index, { ...takeRole(), reasoning_content: reasoning }));
       if (
         call !== undefined && this.#plan.answerFunction !== undefined &&
         call.name === this.#plan.answerFunction
       ) {
-        out.push(choice(index, { ...role, content: argumentsJson(call.arguments) }));
+        out.push(choice(index, { ...takeRole(), content: argumentsJson(call.arguments) }));
         reason = "stop";
       } else if (call !== undefined) {
         const toolCall = toOpenAIToolCall(delta, this.#plan.names);
         if (toolCall !== undefined) {
           out.push(
-            choice(index, { ...role, tool_calls: [{ index: state.toolCalls++, ...toolCall }] }),
+            choice(index, {
+              ...takeRole(),
+              tool_calls: [{ index: state.toolCalls++, ...toolCall }],
+            }),
           );
         }
-      } else if (delta.content) {
-        const cut = state.cutter.push(delta.content);
-        if (cut.text || role.role) out.push(choice(index, { ...role, content: cut.text }));
+      } else if (split.content) {
+        const cut = state.cutter.push(split.content);
+        if (cut.text || role.role) out.push(choice(index, { ...takeRole(), content: cut.text }));
         if (cut.stopped) reason = "stop";
       }
       if (reason === undefined && c.finish_reason !== undefined) {
-        const rest = state.cutter.flush();
+        const held = state.think.flush();
+        if (held.reasoning) out.push(choice(index, { reasoning_content: held.reasoning }));
+        const rest = state.cutter.push(held.content).text + state.cutter.flush();
         if (rest) out.push(choice(index, { content: rest }));
         reason = mapGigaChatFinishReason(c.finish_reason);
         if (reason === "tool_calls" && state.toolCalls === 0) reason = "stop";
@@ -117,6 +135,7 @@ export class ChatChunkMapper {
         finished: false,
         toolCalls: 0,
         cutter: new StopCutter(this.#plan.stop),
+        think: new ThinkSplitter(),
       };
       this.#choices.set(index, state);
     }
@@ -136,6 +155,8 @@ export class ChatChunkMapper {
     return chunk;
   }
 }
+
+const NO_TEXT = { reasoning: "", content: "" };
 
 function choice(index: number, delta: OpenAIChunkChoice["delta"]): OpenAIChunkChoice {
   return { index, delta, logprobs: null, finish_reason: null };

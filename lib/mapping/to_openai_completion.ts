@@ -2,6 +2,7 @@ import type { GigaChatCompletion } from "../gigachat/types.ts";
 import type { OpenAIChatCompletion } from "../openai/types.ts";
 import { mapGigaChatFinishReason } from "./map_gigachat_finish_reason.ts";
 import { cutAtStop } from "./stop_cutter.ts";
+import { splitThink } from "./think_splitter.ts";
 import type { ChatPlan } from "./to_gigachat_request.ts";
 import { toLegacyFunctionChoice } from "./to_legacy_function_call.ts";
 import { argumentsJson, toOpenAIToolCall } from "./to_openai_tool_call.ts";
@@ -36,13 +37,22 @@ export function toOpenAICompletion(
       const message = choice.message ?? {};
       const index = choice.index ?? position;
       const call = message.function_call;
+      // Reasoning never reaches `content`: GigaChat's own field, or a leading <think> block.
+      const split = splitThink(message.content ?? "");
+      const reasoningText = (message.reasoning_content ?? "") + split.reasoning;
+      const reasoning = reasoningText === "" ? {} : { reasoning_content: reasoningText };
       if (
         call !== undefined && plan.answerFunction !== undefined && call.name === plan.answerFunction
       ) {
         // json_schema emulation: the forced function's arguments are the answer.
         return {
           index,
-          message: { role: "assistant", content: argumentsJson(call.arguments), refusal: null },
+          message: {
+            role: "assistant",
+            content: argumentsJson(call.arguments),
+            refusal: null,
+            ...reasoning,
+          },
           logprobs: null,
           finish_reason: "stop",
         };
@@ -53,8 +63,9 @@ export function toOpenAICompletion(
           index,
           message: {
             role: "assistant",
-            content: message.content ? message.content : null,
+            content: split.content ? split.content : null,
             refusal: null,
+            ...reasoning,
             tool_calls: [toolCall],
           },
           logprobs: null,
@@ -62,11 +73,11 @@ export function toOpenAICompletion(
         };
         return plan.legacyFunctions ? toLegacyFunctionChoice(called) : called;
       }
-      const cut = cutAtStop(message.content ?? "", plan.stop);
+      const cut = cutAtStop(split.content, plan.stop);
       const reason = mapGigaChatFinishReason(choice.finish_reason);
       return {
         index,
-        message: { role: "assistant", content: cut.text, refusal: null },
+        message: { role: "assistant", content: cut.text, refusal: null, ...reasoning },
         logprobs: null,
         // "tool_calls" without a call would send clients looking for one that is not there.
         finish_reason: cut.stopped || reason === "tool_calls" ? "stop" : reason,

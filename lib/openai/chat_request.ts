@@ -46,6 +46,8 @@ const message = z.discriminatedUnion("role", [
     tool_calls: z.array(toolCall).nullish(),
     function_call: z.object({ name: z.string(), arguments: z.string() }).nullish(),
     name: z.string().optional(),
+    // Reasoning of an earlier turn, sent back as the answer gave it.
+    reasoning_content: z.string().nullish(),
   }),
   z.object({ role: z.literal("tool"), content: textContent, tool_call_id: z.string().min(1) }),
   z.object({ role: z.literal("function"), content: z.string().nullable(), name: z.string() }),
@@ -88,6 +90,11 @@ const responseFormat = z.discriminatedUnion("type", [
   }),
 ]);
 
+/** OpenAI's reasoning efforts. */
+export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"] as const;
+export type ReasoningEffort = typeof REASONING_EFFORTS[number];
+const reasoningEffort = z.enum(REASONING_EFFORTS);
+
 /** GigaChat-only sampling fields, accepted at the top level or inside `extra_body`. */
 const gigaChatExtras = {
   repetition_penalty: z.number().positive().optional(),
@@ -115,6 +122,9 @@ const schema = z.object({
     z.object({ name: z.string().min(1) }),
   ]).nullish(),
   response_format: responseFormat.nullish(),
+  reasoning_effort: reasoningEffort.nullish(),
+  // The newer spelling (`reasoning: {effort, summary}`); only the effort is read.
+  reasoning: z.looseObject({ effort: reasoningEffort.nullish() }).nullish(),
   extra_body: z.object(gigaChatExtras).nullish(),
   ...gigaChatExtras,
 });

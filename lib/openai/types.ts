@@ -20,6 +20,7 @@ export interface OpenAIUsage {
   completion_tokens: number;
   total_tokens: number;
   prompt_tokens_details: { cached_tokens: number };
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 export interface OpenAIToolCall {
@@ -42,6 +43,8 @@ export interface OpenAIChatCompletion {
       refusal: null;
       tool_calls?: OpenAIToolCall[];
       function_call?: OpenAIFunctionCall;
+      /** The reasoning, apart from the answer (the field OpenClaw, LangChain, the AI SDK read). */
+      reasoning_content?: string;
     };
     logprobs: null;
     finish_reason: OpenAIFinishReason;
@@ -62,6 +65,7 @@ export interface OpenAIChunkChoice {
   delta: {
     role?: "assistant";
     content?: string;
+    reasoning_content?: string;
     tool_calls?: OpenAIToolCallDelta[];
     function_call?: OpenAIFunctionCall;
   };

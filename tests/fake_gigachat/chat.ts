@@ -3,7 +3,7 @@
 // temperature > 0, forced functions listed; read strictly, so mapping mistakes show) and
 // answers in GigaChat's own shape (API-chat.md §2–§5): no `id`, a versioned `model`, function
 // arguments as an object, stream chunks with object "chat.completion" and usage only in the last.
-import { type FakeHost, OLD_HOST, versionedName } from "./hosts.ts";
+import { type FakeHost, OLD_HOST, REASONING_MODELS, versionedName } from "./hosts.ts";
 
 /** A scripted answer for the next chat request. */
 export interface ChatScript {
@@ -13,6 +13,10 @@ export interface ChatScript {
   finishReason?: string;
   /** Stream only: the content split into these pieces (default: a few words each). */
   pieces?: string[];
+  /** Reasoning text, sent as `reasoning_content` before the content (reasoning models). */
+  reasoning?: string;
+  /** Send the reasoning inline, as `<think>…</think>` at the start of the content, instead. */
+  reasoningInline?: boolean;
   usage?: { prompt_tokens: number; completion_tokens: number; precached_prompt_tokens?: number };
 }
 
@@ -45,8 +49,21 @@ export function answerChat(
     stream?: boolean;
     functions?: { name: string; parameters?: Record<string, unknown> }[];
     function_call?: unknown;
+    reasoning_effort?: string;
   };
-  const answer = script ?? defaultScript(request);
+  const scripted = script ?? defaultScript(request);
+  // A reasoning model reasons unless told "none" (HOSTS-AND-MODELS.md §Reasoning).
+  const reasons = REASONING_MODELS.has(request.model) && request.reasoning_effort !== "none";
+  const answer: ChatScript = reasons && scripted.reasoning === undefined
+    ? { ...scripted, reasoning: "The user wrote to me; a short, friendly answer fits." }
+    : scripted;
+  const inline = answer.reasoning !== undefined && answer.reasoningInline === true;
+  const content = inline
+    ? `<think>${answer.reasoning}</think>\n${answer.content ?? ""}`
+    : answer.content ?? "";
+  const reasoning = answer.reasoning !== undefined && !inline
+    ? { reasoning_content: answer.reasoning }
+    : {};
   const created = Math.floor(Date.now() / 1000);
   const model = versionedName(request.model);
   const usage = {
@@ -67,7 +84,7 @@ export function answerChat(
       kind: "json",
       body: {
         choices: [{
-          message: { content: answer.content ?? "", role: "assistant", ...call },
+          message: { content, role: "assistant", ...reasoning, ...call },
           index: 0,
           finish_reason: finish,
         }],
@@ -93,9 +110,14 @@ export function answerChat(
       events: [chunk({ content: "", role: "assistant", ...call }, true), "[DONE]"],
     };
   }
-  const pieces = answer.pieces ?? splitWords(answer.content ?? "");
-  const events = pieces.map((piece, i) =>
-    chunk(i === 0 ? { content: piece, role: "assistant" } : { content: piece }, false)
+  // Reasoning pieces come before the content's (§5); inline, the tags are cut across pieces.
+  const thinking = answer.reasoning !== undefined && !inline
+    ? splitWords(answer.reasoning).map((piece) => ({ reasoning_content: piece }))
+    : [];
+  const pieces = answer.pieces ?? (inline ? splitEvery(content, 5) : splitWords(content));
+  const deltas = [...thinking, ...pieces.map((piece) => ({ content: piece }))];
+  const events = deltas.map((delta, i) =>
+    chunk(i === 0 ? { ...delta, role: "assistant" } : delta, false)
   );
   events.push(chunk({ content: "" }, true), "[DONE]");
   return { kind: "stream", events };
@@ -152,6 +174,10 @@ function validate(
   for (const [i, m] of (request.messages as Message[]).entries()) {
     if (m.role === "system" && i !== 0) return fail(422, "system message must be first");
   }
+  const effort = request.reasoning_effort;
+  if (effort !== undefined && !["none", "low", "medium", "high"].includes(String(effort))) {
+    return fail(422, "reasoning_effort: must be low, medium or high");
+  }
   if (typeof request.temperature === "number" && request.temperature <= 0) {
     return fail(422, "temperature: must be greater than 0");
   }
@@ -207,6 +233,12 @@ export function exampleOf(schema: Record<string, unknown> | undefined): unknown 
       return out;
     }
   }
+}
+
+function splitEvery(text: string, size: number): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  return pieces.length > 0 ? pieces : [""];
 }
 
 function splitWords(text: string): string[] {

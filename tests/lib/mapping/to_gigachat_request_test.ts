@@ -4,9 +4,14 @@ import type { GigaChatChatRequest } from "../../../lib/gigachat/types.ts";
 import {
   type ChatMappingOptions,
   type ChatPlan,
+  toGigaChatEffort,
   toGigaChatRequest,
 } from "../../../lib/mapping/to_gigachat_request.ts";
-import type { ChatRequest, FunctionTool } from "../../../lib/openai/chat_request.ts";
+import type {
+  ChatRequest,
+  FunctionTool,
+  ReasoningEffort,
+} from "../../../lib/openai/chat_request.ts";
 
 const OPTIONS: ChatMappingOptions = {
   aliases: { "gpt-4o": "GigaChat-2-Max" },
@@ -606,4 +611,37 @@ Deno.test({
     );
     assert.deepEqual(body.function_call, { name: "lookup" });
   },
+});
+
+Deno.test("toGigaChatEffort maps OpenAI's efforts to GigaChat's three and none", async (t) => {
+  const rows: [ReasoningEffort | null | undefined, string | undefined][] = [
+    ["none", "none"],
+    ["minimal", "low"],
+    ["low", "low"],
+    ["medium", "medium"],
+    ["high", "high"],
+    ["xhigh", "high"],
+    [null, undefined],
+    [undefined, undefined],
+  ];
+  for (const [effort, expected] of rows) {
+    await t.step(String(effort), () => assert.equal(toGigaChatEffort(effort), expected));
+  }
+});
+
+Deno.test("toGigaChatRequest sends reasoning_effort unless the model is known not to reason", async (t) => {
+  const request: ChatRequest = {
+    model: "m",
+    messages: [{ role: "user", content: "hi" }],
+    reasoning: { effort: "xhigh" },
+  };
+  const options = { aliases: {}, maxOutputTokens: 100, structuredOutput: "function" as const };
+  for (
+    const [reasoning, sent] of [[true, "high"], [undefined, "high"], [false, undefined]] as const
+  ) {
+    await t.step(`reasoning: ${reasoning}`, () => {
+      const { body } = toGigaChatRequest(request, { ...options, reasoning });
+      assert.equal(body.reasoning_effort, sent);
+    });
+  }
 });

@@ -244,6 +244,57 @@ Deno.test("ChatChunkMapper maps chunk sequences", async (t) => {
       complete: [false, true],
     },
     {
+      name: "reasoning_content pieces come first, apart from the content (HOSTS-AND-MODELS.md)",
+      plan: plan(),
+      start: false,
+      input: [
+        upstream({ reasoning_content: "Think", role: "assistant" }),
+        upstream({ reasoning_content: "ing." }),
+        upstream({ content: "Answer." }, "stop"),
+      ],
+      expected: [
+        [{ delta: { role: "assistant", reasoning_content: "Think" }, finish_reason: null }],
+        [{ delta: { reasoning_content: "ing." }, finish_reason: null }],
+        [{ delta: { content: "Answer." }, finish_reason: null }, {
+          delta: {},
+          finish_reason: "stop",
+        }],
+      ],
+      complete: [false, false, true],
+    },
+    {
+      name: "an inline <think> cut across chunks, then a stop sequence in the answer",
+      plan: plan({ stop: ["END"] }),
+      start: true,
+      input: [
+        upstream({ content: "<thi" }),
+        upstream({ content: "nk>a E" }),
+        upstream({ content: "ND b</th" }),
+        upstream({ content: "ink>\nx END y" }),
+      ],
+      expected: [
+        [],
+        [{ delta: { reasoning_content: "a E" }, finish_reason: null }],
+        [{ delta: { reasoning_content: "ND b" }, finish_reason: null }],
+        [{ delta: { content: "x " }, finish_reason: null }, { delta: {}, finish_reason: "stop" }],
+      ],
+      complete: [false, false, false, true],
+    },
+    {
+      name: "an unclosed <think> is reasoning when the answer ends",
+      plan: plan(),
+      start: true,
+      input: [upstream({ content: "<think>cut </" }), upstream({ content: "" }, "length")],
+      expected: [
+        [{ delta: { reasoning_content: "cut " }, finish_reason: null }],
+        [{ delta: { reasoning_content: "</" }, finish_reason: null }, {
+          delta: {},
+          finish_reason: "length",
+        }],
+      ],
+      complete: [false, true],
+    },
+    {
       name: "content and finish_reason in one chunk",
       plan: plan(),
       start: true,

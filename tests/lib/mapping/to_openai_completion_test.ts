@@ -327,3 +327,41 @@ Deno.test("newResponseIds gives a chatcmpl- id and the time in seconds", () => {
   assert.ok(ids.created >= before && ids.created <= before + 1, `created ${ids.created}`);
   assert.notEqual(newResponseIds().id, ids.id);
 });
+
+Deno.test("toOpenAICompletion puts reasoning in reasoning_content, never in content", async (t) => {
+  const rows: {
+    name: string;
+    message: GigaChatCompletion["choices"][number]["message"];
+    expected: { content: string | null; reasoning_content?: string };
+  }[] = [
+    {
+      name: "GigaChat's reasoning_content field (API-chat.md §3)",
+      message: { role: "assistant", content: "4", reasoning_content: "2+2" },
+      expected: { content: "4", reasoning_content: "2+2" },
+    },
+    {
+      name: "an inline <think> block",
+      message: { role: "assistant", content: "<think>2+2</think>\n4" },
+      expected: { content: "4", reasoning_content: "2+2" },
+    },
+    {
+      name: "no reasoning, no field",
+      message: { role: "assistant", content: "4" },
+      expected: { content: "4" },
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      const completion = toOpenAICompletion(
+        { choices: [{ message: row.message, index: 0, finish_reason: "stop" }] },
+        plan(),
+        IDS,
+      );
+      const { content, reasoning_content } = completion.choices[0].message;
+      assert.deepEqual(
+        reasoning_content === undefined ? { content } : { content, reasoning_content },
+        row.expected,
+      );
+    });
+  }
+});

@@ -21,6 +21,22 @@ Deno.test("toOpenAIUsage maps GigaChat usage (API-chat.md §3)", async (t) => {
       },
     },
     {
+      name: "reasoning tokens only where GigaChat counts them",
+      usage: {
+        prompt_tokens: 5,
+        completion_tokens: 9,
+        total_tokens: 14,
+        completion_tokens_details: { reasoning_tokens: 6 },
+      },
+      expected: {
+        prompt_tokens: 5,
+        completion_tokens: 9,
+        total_tokens: 14,
+        prompt_tokens_details: { cached_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 6 },
+      },
+    },
+    {
       name: "total_tokens kept as GigaChat counts it",
       usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 5 },
       expected: {
