@@ -1,116 +1,14 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
 import { capabilitiesOf } from "../lib/model_capabilities.ts";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ConfigCheckResult, ConfigCheckRow } from "./openclaw/check_configs.ts";
+import { installOpenClaw, runCommand } from "./helpers/openclaw_install.ts";
 
-/** The OpenClaw release whose checks the example must pass (/work/shared/clients/openclaw.md). */
-const OPENCLAW_VERSION = "2026.9.6";
 const EXAMPLE_FILE = new URL("../openclaw.config.example.json", import.meta.url);
 const CHECKER = fileURLToPath(new URL("./openclaw/check_configs.ts", import.meta.url));
-/** A cold install downloads ~95 MB and unpacks ~600 MB (about 45 s here). */
-const NPM_INSTALL_TIMEOUT_MS = 5 * 60_000;
 const CHECK_TIMEOUT_MS = 2 * 60_000;
-const INSTALL_COMPLETE_MARKER = ".install-complete";
-
-interface CommandResult {
-  code: number;
-  stderr: string;
-  timedOut: boolean;
-}
-
-async function runCommand(
-  command: string,
-  args: string[],
-  options: { timeoutMs: number; cwd?: string; env?: Record<string, string> },
-): Promise<CommandResult> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), options.timeoutMs);
-  try {
-    const output = await new Deno.Command(command, {
-      args,
-      cwd: options.cwd,
-      env: options.env,
-      clearEnv: options.env !== undefined,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      signal: abort.signal,
-    }).output();
-    return {
-      code: output.code,
-      stderr: new TextDecoder().decode(output.stderr),
-      timedOut: abort.signal.aborted,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function isCompleteInstall(dir: string): Promise<boolean> {
-  try {
-    const marker = await Deno.readTextFile(join(dir, INSTALL_COMPLETE_MARKER));
-    const manifest = await Deno.readTextFile(join(dir, "node_modules/openclaw/package.json"));
-    return marker === OPENCLAW_VERSION && JSON.parse(manifest).version === OPENCLAW_VERSION;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-/**
- * `npm install openclaw@<version>` into a temporary folder, kept in the system temp dir under a
- * name with the version so later runs reuse it. The install goes to a fresh folder first and is
- * renamed into place once complete, so an interrupted run never leaves a half install behind.
- */
-async function installOpenClaw(): Promise<string> {
-  const cached = join(tmpdir(), `gigachat-gateway-openclaw-${OPENCLAW_VERSION}`);
-  if (await isCompleteInstall(cached)) return cached;
-
-  const staging = await Deno.makeTempDir({
-    prefix: `gigachat-gateway-openclaw-${OPENCLAW_VERSION}-`,
-  });
-  // --ignore-scripts: OpenClaw's preinstall enforces its Node range (>=24.16) and would refuse
-  // Node 20; its postinstall tidies old dist files and a native prebuild. The config code this
-  // test loads needs neither.
-  const npm = await runCommand(Deno.build.os === "windows" ? "npm.cmd" : "npm", [
-    "install",
-    "--prefix",
-    staging,
-    "--no-audit",
-    "--no-fund",
-    "--ignore-scripts",
-    "--loglevel=error",
-    `openclaw@${OPENCLAW_VERSION}`,
-  ], { timeoutMs: NPM_INSTALL_TIMEOUT_MS });
-  if (npm.code !== 0) {
-    await Deno.remove(staging, { recursive: true });
-    const why = npm.timedOut ? `did not finish in ${NPM_INSTALL_TIMEOUT_MS / 1000} s` : "failed";
-    throw new Error(
-      `npm install openclaw@${OPENCLAW_VERSION} ${why}; it needs the npm registry.\n${npm.stderr}`,
-    );
-  }
-  await Deno.writeTextFile(join(staging, INSTALL_COMPLETE_MARKER), OPENCLAW_VERSION);
-  assert.ok(await isCompleteInstall(staging), `npm installed openclaw@${OPENCLAW_VERSION}`);
-  try {
-    await Deno.rename(staging, cached);
-    return cached;
-  } catch (e) {
-    // Another run got there first, or an old folder of that name is in the way.
-    if (await isCompleteInstall(cached)) {
-      await Deno.remove(staging, { recursive: true });
-      return cached;
-    }
-    if (e instanceof Error) {
-      throw new Error(`cannot move the OpenClaw install to ${cached}; delete that folder`, {
-        cause: e,
-      });
-    }
-    throw e;
-  }
-}
 
 /**
  * Runs tests/openclaw/check_configs.ts on the rows in a Deno child whose Node compatibility
@@ -287,13 +185,16 @@ Deno.test("openclaw.config.example.json passes OpenClaw 2026.9.6's own checks, w
   }
 
   await t.step(
-    "the default model is listed; exactly the gateway's vision models take images",
+    "the default model is listed; images, reasoning and sizes follow the capability table",
     () => {
       const models = example.models.providers.gigachat.models;
       assert.deepEqual(models.map(({ id }) => `gigachat/${id}`), [
         "gigachat/GigaChat-2",
         "gigachat/GigaChat-2-Pro",
         "gigachat/GigaChat-2-Max",
+        "gigachat/GigaChat-2-Reasoning",
+        "gigachat/GigaChat-3-Ultra",
+        "gigachat/GigaChat-3-Lightning",
       ]);
       assert.ok(
         models.some(({ id }) => `gigachat/${id}` === example.agents.defaults.model.primary),
@@ -302,11 +203,16 @@ Deno.test("openclaw.config.example.json passes OpenClaw 2026.9.6's own checks, w
       // for models its capability table says cannot see, so the two must agree.
       const table = loadConfig({}).capabilities;
       for (const model of models) {
+        const known = capabilitiesOf(table, model.id);
         assert.deepEqual(
           model.input,
-          capabilitiesOf(table, model.id)?.vision === true ? ["text", "image"] : ["text"],
+          known?.vision === true ? ["text", "image"] : ["text"],
           model.id,
         );
+        // OpenClaw sends reasoning_effort and shows thinking only for models marked reasoning.
+        assert.equal(model.reasoning, known?.reasoning === true, `${model.id} reasoning`);
+        assert.equal(model.contextWindow, known?.context_window, `${model.id} contextWindow`);
+        assert.equal(model.maxTokens, known?.max_output_tokens, `${model.id} maxTokens`);
       }
     },
   );

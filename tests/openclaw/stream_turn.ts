@@ -1,0 +1,71 @@
+/**
+ * Sends one chat turn through OpenClaw's own OpenAI-completions transport (`@openclaw/ai`,
+ * `createOpenAICompletionsTransportStreamFn`): OpenClaw builds the request, sends it with its
+ * openai client, and parses the stream into its content blocks (thinking, text, tool calls).
+ * Run by ../openclaw_stream_test.ts as
+ * `deno run --node-modules-dir=manual ... stream_turn.ts <package dir> <turn.json> <result.json>`
+ * with the install folder as working folder.
+ */
+import { pathToFileURL } from "node:url";
+
+/** What to send: a model entry as in openclaw.json, the gateway's URL and key, the prompt. */
+export interface StreamTurn {
+  baseUrl: string;
+  apiKey: string;
+  model: Record<string, unknown> & { id: string };
+  prompt: string;
+  /** OpenClaw's thinking level (`low`, `medium`, `high`, ...). */
+  reasoning?: string;
+}
+
+/** What OpenClaw made of the answer. */
+export interface StreamTurnResult {
+  /** The final message's content blocks, as OpenClaw keeps them. */
+  content: { type: string; text?: string; thinking?: string }[];
+  stopReason: string | undefined;
+  errorMessage: string | undefined;
+  /** The event types, in order. */
+  events: string[];
+}
+
+type StreamFn = (
+  model: Record<string, unknown>,
+  context: Record<string, unknown>,
+  options: Record<string, unknown>,
+) => AsyncIterable<Record<string, unknown>> | Promise<AsyncIterable<Record<string, unknown>>>;
+
+const [aiDir, turnFile, resultFile] = Deno.args;
+const transports = await import(pathToFileURL(`${aiDir}/dist/transports.mjs`).href);
+const create = transports.createOpenAICompletionsTransportStreamFn as () => StreamFn;
+if (typeof create !== "function") {
+  throw new Error(
+    "@openclaw/ai has no createOpenAICompletionsTransportStreamFn: its layout changed",
+  );
+}
+const turn: StreamTurn = JSON.parse(await Deno.readTextFile(turnFile));
+const model = {
+  provider: "gigachat",
+  api: "openai-completions",
+  cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+  ...turn.model,
+  baseUrl: turn.baseUrl,
+};
+const stream = await create()(
+  model,
+  { messages: [{ role: "user", content: turn.prompt, timestamp: Date.now() }] },
+  { apiKey: turn.apiKey, ...(turn.reasoning ? { reasoning: turn.reasoning } : {}) },
+);
+const events: string[] = [];
+let final: Record<string, unknown> | undefined;
+for await (const event of stream) {
+  events.push(String(event.type));
+  if (event.type === "done") final = event.message as Record<string, unknown>;
+  if (event.type === "error") final = event.error as Record<string, unknown>;
+}
+const result: StreamTurnResult = {
+  content: (final?.content ?? []) as StreamTurnResult["content"],
+  stopReason: final?.stopReason as string | undefined,
+  errorMessage: final?.errorMessage as string | undefined,
+  events,
+};
+await Deno.writeTextFile(resultFile, JSON.stringify(result));
