@@ -20,7 +20,8 @@ async function demo(): Promise<number> {
         HOST: "127.0.0.1",
         // info: a newcomer sees one line per request, showing what the gateway did.
         LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
-        GIGACHAT_API_URL: fake.apiUrl,
+        // The fake's api.giga.chat, like the default address: GigaChat-3 answers there too.
+        GIGACHAT_API_URL: fake.newApiUrl,
         GIGACHAT_AUTH_URL: fake.authUrl,
         GIGACHAT_CA_FILE: caFile,
         // Server-side mode on loopback: clients need no key of their own.
