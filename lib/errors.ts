@@ -5,6 +5,7 @@ export type OpenAIErrorType =
   | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
+  | "insufficient_quota"
   | "server_error";
 
 /** The body OpenAI clients parse: `{"error":{"message","type","param","code"}}`. */

@@ -166,7 +166,7 @@ Deno.test("400/404/413 are not retried and map to OpenAI errors", async (t) => {
   const rows = [
     { status: 400, message: "Invalid params", expect: 400, code: null },
     { status: 422, message: "Unprocessable", expect: 400, code: "unprocessable_entity" },
-    { status: 402, message: "Payment required", expect: 403, code: "insufficient_quota" },
+    { status: 402, message: "Payment required", expect: 429, code: "insufficient_quota" },
     { status: 403, message: "Forbidden", expect: 403, code: "permission_denied" },
     { status: 413, message: "Too large", expect: 413, code: "request_too_large" },
   ];
@@ -186,6 +186,8 @@ Deno.test("400/404/413 are not retried and map to OpenAI errors", async (t) => {
         assert.equal(body.error.code, row.code);
         assert.match(body.error.message, new RegExp(row.message));
         assert.equal(stack.fake.requestsTo("/models").length, 1);
+        // None of these gets better by itself: the SDKs must not send it again either.
+        assert.equal(response.headers.get("x-should-retry"), "false");
       });
     });
   }

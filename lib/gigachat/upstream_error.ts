@@ -90,10 +90,18 @@ export function mapUpstreamFailure(
         code: "invalid_api_key",
       });
     case 402:
+      // OpenAI's answer for an exhausted balance, which its clients show as such; waiting
+      // does not refill it, so no retry either.
+      return new GatewayError(
+        429,
+        `The GigaChat balance of this key is used up${said}. Top it up in the Sber developer ` +
+          "cabinet.",
+        { type: "insufficient_quota", code: "insufficient_quota", retryable: false },
+      );
     case 403:
       return new GatewayError(403, `GigaChat refused access${said}`, {
         type: "permission_error",
-        code: status === 402 ? "insufficient_quota" : "permission_denied",
+        code: "permission_denied",
       });
     case 404:
       if (/no such model/i.test(failure.message ?? "")) {

@@ -61,7 +61,7 @@ Deno.test("mapUpstreamFailure maps GigaChat API statuses to OpenAI errors", asyn
     {
       name: "402",
       failure: failure(402),
-      expected: { status: 403, type: "permission_error", code: "insufficient_quota" },
+      expected: { status: 429, type: "insufficient_quota", code: "insufficient_quota" },
     },
     {
       name: "403",
