@@ -54,7 +54,8 @@ export async function embeddings(request: Request, ctx: RequestContext): Promise
   const hasTokenIds = Array.isArray(input) &&
     input.some((item) => typeof item === "number" || Array.isArray(item));
   const texts = toEmbeddingTexts(input, hasTokenIds ? await tokenDecoder() : unusedDecoder);
-  const known = KNOWN_DIMENSIONS[model];
+  // An own-property look-up: a model named "constructor" must not find Object.prototype's.
+  const known = Object.hasOwn(KNOWN_DIMENSIONS, model) ? KNOWN_DIMENSIONS[model] : undefined;
   if (body.dimensions && known !== undefined && body.dimensions !== known) {
     throw wrongDimensions(model, body.dimensions, known);
   }

@@ -110,3 +110,17 @@ Deno.test("embeddings: OpenAI model names through MODEL_ALIASES; the model's own
     },
   );
 });
+
+Deno.test("embeddings: a model named like an Object.prototype member is just an unknown model", async (t) => {
+  await withStack({}, async (stack) => {
+    for (const model of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      await t.step(model, async () => {
+        const response = await postTo(stack, "/embeddings", { model, input: "hi", dimensions: 7 });
+        const { error } = await response.json();
+        assert.equal(response.status, 404, JSON.stringify(error));
+        assert.equal(error.code, "model_not_found");
+        assert.doesNotMatch(error.message, /function|native code|\[object/);
+      });
+    }
+  });
+});

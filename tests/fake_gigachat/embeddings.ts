@@ -22,7 +22,7 @@ export function answerEmbeddings(
   if (!Array.isArray(input) || input.length === 0 || !input.every((s) => typeof s === "string")) {
     return { status: 422, body: { status: 422, message: "input: must be an array of strings" } };
   }
-  const size = DIMENSIONS[body.model] ?? 1024;
+  const size = Object.hasOwn(DIMENSIONS, body.model) ? DIMENSIONS[body.model] : 1024;
   return {
     status: 200,
     body: {
