@@ -241,3 +241,30 @@ Deno.test("a failed structured answer says x-should-retry: false, so the SDK doe
     assert.equal(stack.fake.chatBodies().length, 2, "one answer and one repair, no SDK retry");
   });
 });
+
+Deno.test("a json_schema named like a GigaChat built-in travels renamed, and answers as content", async () => {
+  await withStack({}, async (stack, ai) => {
+    stack.fake.scriptChat({
+      functionCall: {
+        name: "user_text2image",
+        arguments: {
+          city: "Москва",
+          temperature: -5,
+          conditions: "snow",
+          wind: { speed: 3, direction: null },
+        },
+      },
+    });
+    const completion = await ai.chat.completions.parse({
+      model: "GigaChat-2-Max",
+      messages: [{ role: "user", content: "Погода?" }],
+      response_format: zodResponseFormat(Weather, "text2image"),
+    });
+    assert.equal(completion.choices[0].message.parsed?.city, "Москва");
+    const sent = stack.fake.chatBodies()[0];
+    assert.deepEqual(sent.function_call, { name: "user_text2image" });
+    assert.deepEqual((sent.functions as { name: string }[]).map((fn) => fn.name), [
+      "user_text2image",
+    ]);
+  });
+});

@@ -10,7 +10,7 @@ import { resolveModel } from "../openai/resolve_model.ts";
 import { countJsonNodes, MAX_SCHEMA_VALUES } from "../http/json_limits.ts";
 import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
 import { type ResolvedAttachments, toGigaChatMessages } from "./to_gigachat_messages.ts";
-import { type ToolNames, toolNamesFor } from "./tool_names.ts";
+import { isBuiltInFunctionName, type ToolNames, toolNamesFor } from "./tool_names.ts";
 
 /** How the structured-output emulation and the response mapping must treat this request. */
 export interface ChatPlan {
@@ -143,7 +143,10 @@ export function toGigaChatRequest(
         ...(format.json_schema.strict ? { strict: true } : {}),
       };
     } else {
-      let name = format.json_schema.name;
+      // Renamed like a client tool when it is a built-in's name, which GigaChat would run.
+      let name = isBuiltInFunctionName(format.json_schema.name)
+        ? `user_${format.json_schema.name}`
+        : format.json_schema.name;
       while (functions.some((fn) => fn.name === name)) name = `${name}_answer`;
       functions.push({
         name,

@@ -11,6 +11,11 @@ const BUILT_IN = new Set([
   "url_content_extraction",
 ]);
 
+/** True for a name GigaChat keeps for one of its own functions. */
+export function isBuiltInFunctionName(name: string): boolean {
+  return BUILT_IN.has(name);
+}
+
 /** Client tool names ↔ the names GigaChat sees, for one request. */
 export interface ToolNames {
   toUpstream(name: string): string;
