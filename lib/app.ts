@@ -2,7 +2,13 @@ import { ROUTES } from "../routes/table.ts";
 import type { Config } from "./config.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { AppContext, RequestContext, StreamOutcome } from "./context.ts";
-import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
+import {
+  clientClosed,
+  GatewayError,
+  gatewayKeyRefused,
+  shuttingDown,
+  toErrorResponse,
+} from "./errors.ts";
 import { createUpstreamHttpClient, readExtraCaFile } from "./gigachat/http_client.ts";
 import { type Fetcher, UpstreamClient } from "./gigachat/upstream_client.ts";
 import { createAuthenticator } from "./http/client_auth.ts";
@@ -88,7 +94,15 @@ export async function createGateway(
     authenticate: async (request, { signal, trace }) => {
       const credential = await checkKey(request);
       // The key is proven before anything is fetched, uploaded or sent on its behalf.
-      await upstream.authorize(credential, signal, trace);
+      try {
+        await upstream.authorize(credential, signal, trace);
+      } catch (error) {
+        if (config.credentials === undefined || !(error instanceof GatewayError)) throw error;
+        if (error.status !== 401) throw error;
+        // The gateway's own key was refused: the client's key is fine, the operator must act.
+        log.error("GIGACHAT_CREDENTIALS refused", { error: error.message });
+        throw gatewayKeyRefused(error);
+      }
       return credential;
     },
     bodyDeadlines: new Deadlines(config.requestBodyTimeoutMs),

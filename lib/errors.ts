@@ -89,6 +89,19 @@ export function clientClosed(reason?: unknown): GatewayError {
   });
 }
 
+/**
+ * 500 for a gateway whose own GigaChat key (server-side mode) GigaChat refuses: a 401 would
+ * send clients to check a key that is fine.
+ */
+export function gatewayKeyRefused(cause: unknown): GatewayError {
+  return new GatewayError(
+    500,
+    "The gateway's own GigaChat key (GIGACHAT_CREDENTIALS) was refused by GigaChat; your key is " +
+      "fine. The gateway's operator must fix its configuration (see its log).",
+    { type: "server_error", code: "gateway_misconfigured", retryable: false, cause },
+  );
+}
+
 /** 503 for work the gateway ended because it is shutting down. */
 export function shuttingDown(): GatewayError {
   return new GatewayError(503, "The gateway is shutting down; send the request again.", {

@@ -271,3 +271,22 @@ Deno.test("pass-through: a refused key causes the OAuth call and nothing else", 
     await images.shutdown();
   }
 });
+
+Deno.test("server-side mode with a GIGACHAT_CREDENTIALS GigaChat refuses: a 500 that says whose key, logged", async () => {
+  const stack = await startStack({
+    env: { GIGACHAT_CREDENTIALS: btoa("nobody:wrong"), PROXY_API_KEYS: "team-key-1" },
+  });
+  try {
+    await assert.rejects(client(stack.baseURL, "team-key-1").models.list(), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.InternalServerError, String(error));
+      assert.equal(error.code, "gateway_misconfigured");
+      assert.match(error.message, /GIGACHAT_CREDENTIALS.*your key is fine/);
+      return true;
+    });
+    const errors = stack.logRecords().filter((line) => line.level === "error");
+    assert.deepEqual(errors.map((line) => line.msg), ["GIGACHAT_CREDENTIALS refused"]);
+    assert.ok(!stack.logs.join("\n").includes(btoa("nobody:wrong")), "the key is not logged");
+  } finally {
+    await stack.close();
+  }
+});
