@@ -268,3 +268,71 @@ Deno.test("vision: an image upload that meets a 503 is retried; one that meets a
     assert.equal(stack.fake.files.uploads.length, 2);
   });
 });
+
+Deno.test("vision: an image sent as a file part meets the same rules as an image_url", async (t) => {
+  const imageFile = (seed: number, named = true) => ({
+    type: "file" as const,
+    file: { file_data: dataUrl(png(seed)), ...(named ? { filename: `photo${seed}.png` } : {}) },
+  });
+  const rawFile = (seed: number) => ({
+    type: "file" as const,
+    // No type, no name: only the bytes say it is a PNG.
+    file: { file_data: dataUrl(png(seed)).replace(/^data:image\/png;base64,/, "") },
+  });
+  await withStack({}, async (stack) => {
+    await t.step("two in one message", async () => {
+      const response = await postTo(stack, "/chat/completions", {
+        model: "GigaChat-2-Max",
+        messages: [{ role: "user", content: [imageFile(1), rawFile(2)] }],
+      });
+      assert.equal(response.status, 400);
+      const { error } = await response.json();
+      assert.equal(error.code, "too_many_images");
+      assert.equal(error.param, "messages[0].content[1]");
+    });
+    await t.step("to a model that cannot see", async () => {
+      const response = await postTo(stack, "/chat/completions", {
+        model: "GigaChat-2",
+        messages: [{ role: "user", content: [imageFile(1, false)] }],
+      });
+      assert.equal(response.status, 400);
+      assert.equal((await response.json()).error.code, "model_not_vision_capable");
+    });
+    await t.step("beyond ten, the newest ten", async () => {
+      const messages = [];
+      for (let i = 0; i < 12; i++) {
+        messages.push({ role: "user", content: [{ type: "text", text: `#${i}` }, rawFile(i)] });
+        messages.push({ role: "assistant", content: "ok" });
+      }
+      messages.push({ role: "user", content: "which?" });
+      const response = await postTo(stack, "/chat/completions", {
+        model: "GigaChat-2-Max",
+        messages,
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-gateway-images-dropped"), "2");
+      await response.body?.cancel();
+    });
+    const pdf = await postTo(stack, "/chat/completions", {
+      model: "GigaChat-2",
+      messages: [{
+        role: "user",
+        content: [{
+          type: "file",
+          file: {
+            filename: "a.pdf",
+            file_data: `data:application/pdf;base64,${btoa("%PDF-1.4 x")}`,
+          },
+        }, {
+          type: "file",
+          file: {
+            filename: "b.pdf",
+            file_data: `data:application/pdf;base64,${btoa("%PDF-1.4 y")}`,
+          },
+        }],
+      }],
+    });
+    assert.equal(pdf.status, 200, "documents are not images: two in one message to any model");
+    await pdf.body?.cancel();
+  });
+});

@@ -1,5 +1,11 @@
 import { invalidRequest } from "../errors.ts";
-import { type ChatMessage, isFilePart, isImagePart } from "../openai/chat_request.ts";
+import {
+  type ChatMessage,
+  type FilePart,
+  isFilePart,
+  isImagePart,
+} from "../openai/chat_request.ts";
+import { sniffImageType } from "./image_data.ts";
 
 /** GigaChat's limits for images in one request (API-more.md §4b). */
 export const MAX_IMAGES_PER_REQUEST = 10;
@@ -44,25 +50,11 @@ export function planAttachments(
     if (message.role !== "user" || typeof message.content === "string") return;
     let imagesHere = 0;
     message.content.forEach((part, k) => {
+      let planned: PlannedAttachment;
       if (isImagePart(part)) {
-        imagesHere++;
-        if (imagesHere > 1) {
-          throw invalidRequest(
-            `messages[${i}] has more than one image; GigaChat takes one image per message. ` +
-              "Send each image in its own user message.",
-            `messages[${i}].content[${k}]`,
-            "too_many_images",
-          );
-        }
-        const planned: PlannedAttachment = {
-          message: i,
-          part: k,
-          source: { kind: "image", url: part.image_url.url },
-        };
-        images.push(planned);
-        attach.push(planned);
+        planned = { message: i, part: k, source: { kind: "image", url: part.image_url.url } };
       } else if (isFilePart(part)) {
-        attach.push({
+        planned = {
           message: i,
           part: k,
           source: {
@@ -71,8 +63,23 @@ export function planAttachments(
             fileData: part.file.file_data,
             filename: part.file.filename,
           },
-        });
+        };
+      } else {
+        return;
       }
+      attach.push(planned);
+      // An image sent as a file part is an image all the same: the same rules apply.
+      if (planned.source.kind === "file" && !isImageFile(part as FilePart)) return;
+      imagesHere++;
+      if (imagesHere > 1) {
+        throw invalidRequest(
+          `messages[${i}] has more than one image; GigaChat takes one image per message. ` +
+            "Send each image in its own user message.",
+          `messages[${i}].content[${k}]`,
+          "too_many_images",
+        );
+      }
+      images.push(planned);
     });
   });
   if (images.length > 0 && options.vision === false) {
@@ -93,4 +100,28 @@ export function planAttachments(
     attach: attach.filter((a) => !dropped.has(`${a.message}:${a.part}`)),
     dropped,
   };
+}
+
+const IMAGE_EXTENSIONS = new Set(["jpg", "jpeg", "png", "tif", "tiff", "bmp", "gif", "webp"]);
+
+/**
+ * Whether a file part carries an image: by its data URL's type, its file name, or its first
+ * bytes. A `file_id` part's type is not known here (GigaChat has the file), so it counts as a
+ * document.
+ */
+function isImageFile({ file }: FilePart): boolean {
+  const data = file.file_data;
+  if (!data) return false;
+  const declared = /^data:([^;,]*)/.exec(data)?.[1]?.toLowerCase();
+  if (declared?.startsWith("image/")) return true;
+  const extension = /\.([A-Za-z0-9]+)$/.exec(file.filename ?? "")?.[1]?.toLowerCase();
+  if (extension !== undefined && IMAGE_EXTENSIONS.has(extension)) return true;
+  // 16 bytes are enough for every signature sniffImageType knows but SVG's.
+  const base64 = data.slice(data.indexOf(",") + 1, data.indexOf(",") + 1 + 24).replace(/\s/g, "");
+  try {
+    const binary = atob(base64.slice(0, base64.length - (base64.length % 4)));
+    return sniffImageType(Uint8Array.from(binary, (c) => c.charCodeAt(0))) !== undefined;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,7 @@ import { FILE_KINDS, fileTypeOf } from "../gigachat/file_types.ts";
 import type { ResolvedAttachments } from "../mapping/to_gigachat_messages.ts";
 import type { AttachmentUploader, UploadCall } from "./attachment_uploader.ts";
 import { fetchImage, type ImageFetchOptions } from "./fetch_image.ts";
-import { checkImage, parseDataUrl } from "./image_data.ts";
+import { ACCEPTED_IMAGE_TYPES, checkImage, parseDataUrl, sniffImageType } from "./image_data.ts";
 import type { AttachmentPlan, PlannedAttachment } from "./plan_attachments.ts";
 
 export interface ResolveDeps {
@@ -62,7 +62,12 @@ async function resolveOne(
     const { bytes, declared } = source.fileData.startsWith("data:")
       ? parseDataUrl(source.fileData, param, largest)
       : parseDataUrl(`data:;base64,${source.fileData}`, param, largest);
-    const type = fileTypeOf(filename, declared);
+    // A part with neither a telling name nor a type may still be an image by its bytes.
+    const sniffed = sniffImageType(bytes);
+    const type = fileTypeOf(filename, declared) ??
+      (sniffed !== undefined && (ACCEPTED_IMAGE_TYPES as readonly string[]).includes(sniffed)
+        ? { mime: sniffed, maxBytes: FILE_KINDS.image.maxBytes }
+        : undefined);
     if (type === undefined) {
       throw invalidRequest(
         `${param}: GigaChat does not accept ${filename} (${declared ?? "no type given"}).`,
