@@ -4,18 +4,15 @@ import type { GigaChatChatRequest, GigaChatCompletion } from "../lib/gigachat/ty
 import { readJsonBody } from "../lib/http/read_json_body.ts";
 import { SSE_DONE, SSE_HEADERS, sseData } from "../lib/http/sse.ts";
 import { streamChatAnswer } from "../lib/openai/chat_stream.ts";
-import { type ChatPlan, toGigaChatRequest } from "../lib/mapping/to_gigachat_request.ts";
+import { toGigaChatRequest } from "../lib/mapping/to_gigachat_request.ts";
 import { ChatChunkMapper } from "../lib/mapping/to_openai_chunks.ts";
 import { newResponseIds, toOpenAICompletion } from "../lib/mapping/to_openai_completion.ts";
-import { completionToChunks } from "../lib/mapping/completion_to_chunks.ts";
-import { toRepairRequest } from "../lib/mapping/to_repair_request.ts";
+import { completeCheckedJson, completionToChunks } from "../lib/mapping/structured_output.ts";
 import { parseChatRequest } from "../lib/openai/chat_request.ts";
 import { resolveModel } from "../lib/openai/resolve_model.ts";
 import { planAttachments } from "../lib/vision/plan_attachments.ts";
 import { capabilitiesOf, suggestedVisionModel } from "../lib/model_capabilities.ts";
 import { resolveAttachments } from "../lib/vision/resolve_attachments.ts";
-import { checkJsonAnswer } from "../lib/openai/check_json_answer.ts";
-import type { OpenAIChatCompletion } from "../lib/openai/types.ts";
 
 /** `POST /v1/chat/completions`: OpenAI in, GigaChat v1 upstream, OpenAI out (stream or not). */
 export async function chatCompletions(request: Request, ctx: RequestContext): Promise<Response> {
@@ -89,7 +86,11 @@ export async function chatCompletions(request: Request, ctx: RequestContext): Pr
   };
   if (plan.jsonAnswer !== undefined) {
     // A JSON answer is checked whole before any of it is sent, so even a stream gets it at once.
-    const completion = await completeCheckedJson(body, plan, complete, ctx);
+    const completion = await completeCheckedJson(body, plan, {
+      complete,
+      onRepair: (problem) =>
+        app.log.info("repairing structured output", { request_id: ctx.requestId, problem }),
+    });
     if (!plan.stream) return Response.json(completion, { headers: extraHeaders });
     const chunks = completionToChunks(completion, plan.includeUsage);
     return new Response(
@@ -135,42 +136,6 @@ function relayStream(
       app.log.warn("stream failed", { request_id: requestId, error: error.message }),
     onEnd: reportEnd,
   });
-}
-
-/**
- * The answer to a request with a JSON response_format, checked against it (schema or plain
- * JSON object), with one repair round trip when it fails. A turn that calls a tool is not the
- * final answer and is passed on unchecked.
- */
-async function completeCheckedJson(
-  body: GigaChatChatRequest,
-  plan: ChatPlan,
-  complete: (json: GigaChatChatRequest) => Promise<OpenAIChatCompletion>,
-  ctx: RequestContext,
-): Promise<OpenAIChatCompletion> {
-  const expectation = plan.jsonAnswer!;
-  const problemOf = async (completion: OpenAIChatCompletion) => {
-    const choice = completion.choices[0];
-    if (choice === undefined || choice.finish_reason === "tool_calls") return undefined;
-    const check = await checkJsonAnswer(choice.message.content ?? "", expectation);
-    return check.ok ? undefined : { content: choice.message.content ?? "", problem: check.problem };
-  };
-  const first = await complete(body);
-  const failed = await problemOf(first);
-  if (failed === undefined) return first;
-  ctx.app.log.info("repairing structured output", {
-    request_id: ctx.requestId,
-    problem: failed.problem,
-  });
-  const second = await complete(toRepairRequest(body, plan, failed.content, failed.problem));
-  const stillFailed = await problemOf(second);
-  if (stillFailed === undefined) return second;
-  throw new GatewayError(
-    502,
-    `GigaChat's answer does not fit the requested response_format, even after one repair ` +
-      `attempt: ${stillFailed.problem}.`,
-    { type: "server_error", code: "invalid_structured_output", retryable: false },
-  );
 }
 
 function unexpectedAnswer(): GatewayError {

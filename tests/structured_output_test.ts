@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { zodFunction, zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
-import { DEMO_KEY, withStack } from "./helpers/stack.ts";
+import { DEMO_KEY, postTo, withStack } from "./helpers/stack.ts";
 
 const Weather = z.object({
   city: z.string(),
@@ -266,5 +266,38 @@ Deno.test("a json_schema named like a GigaChat built-in travels renamed, and ans
     assert.deepEqual((sent.functions as { name: string }[]).map((fn) => fn.name), [
       "user_text2image",
     ]);
+  });
+});
+
+Deno.test("n > 1 with a JSON response_format: each choice is checked, and each bad one repaired", async () => {
+  await withStack({}, async (stack) => {
+    // Choice 0 is JSON, choice 1 is not; then the repair of choice 1.
+    stack.fake.scriptChat({ content: '{"a": 0}' }, { content: "not JSON" }, {
+      content: '{"a": 1}',
+    });
+    const response = await postTo(stack, "/chat/completions", {
+      model: "GigaChat-2-Max",
+      n: 2,
+      messages: [{ role: "user", content: "JSON please" }],
+      response_format: { type: "json_object" },
+    });
+    const body = await response.json();
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.deepEqual(
+      body.choices.map((choice: { index: number; message: { content: string } }) => [
+        choice.index,
+        choice.message.content,
+      ]),
+      [[0, '{"a": 0}'], [1, '{"a": 1}']],
+    );
+    const bodies = stack.fake.chatBodies();
+    assert.equal(bodies.length, 2, "one answer, one repair");
+    assert.equal(bodies[1].n, undefined, "the repair asks for one choice");
+    assert.equal(
+      (bodies[1].messages as { content: string }[]).at(-2)?.content,
+      "not JSON",
+      "the repair is about choice 1",
+    );
+    assert.equal(body.usage.total_tokens, 40, "usage adds up both calls");
   });
 });

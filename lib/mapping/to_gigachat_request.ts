@@ -5,25 +5,20 @@ import type {
   GigaChatReasoningEffort,
 } from "../gigachat/types.ts";
 import type { ChatRequest, FunctionTool, ReasoningEffort } from "../openai/chat_request.ts";
-import type { JsonExpectation } from "../openai/check_json_answer.ts";
 import { resolveModel } from "../openai/resolve_model.ts";
-import { countJsonNodes, MAX_SCHEMA_VALUES } from "../http/json_limits.ts";
 import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
 import { type ResolvedAttachments, toGigaChatMessages } from "./to_gigachat_messages.ts";
-import { isBuiltInFunctionName, type ToolNames, toolNamesFor } from "./tool_names.ts";
+import { type ToolNames, toolNamesFor } from "./tool_names.ts";
+import { planStructuredOutput, type StructuredPlan } from "./structured_output.ts";
 
 /** How the structured-output emulation and the response mapping must treat this request. */
-export interface ChatPlan {
+export interface ChatPlan extends StructuredPlan {
   /** The model name the client asked for; responses report it. */
   requestedModel: string;
   stream: boolean;
   includeUsage: boolean;
   stop: readonly string[];
   names: ToolNames;
-  /** Upstream function whose arguments are the answer (json_schema emulation). */
-  answerFunction?: string;
-  /** What the final answer must be, when the client set a JSON response_format. */
-  jsonAnswer?: JsonExpectation;
   /** Tools the gateway cannot pass on (non-function types), for a log line. */
   ignoredTools: readonly string[];
   /** The client declared legacy `functions`: answer with `function_call`. */
@@ -38,10 +33,6 @@ export interface ChatMappingOptions {
   /** Whether the model reasons (capability table); false drops reasoning_effort. */
   reasoning?: boolean;
 }
-
-/** The instruction that turns on JSON mode, GigaChat having no `json_object` format. */
-export const JSON_OBJECT_INSTRUCTION =
-  "Answer with one valid JSON object only: no prose, no Markdown code fences.";
 
 /**
  * An OpenAI chat request → GigaChat's body plus a {@linkcode ChatPlan} (API-chat.md §2, §4).
@@ -123,50 +114,10 @@ export function toGigaChatRequest(
     }
   }
 
-  const format = request.response_format;
-  if (format?.type === "json_schema") {
-    const schema = format.json_schema.schema ?? { type: "object", properties: {} };
-    // The schema itself is compiled to check the answer, so its size is bounded as a tool's is.
-    if (countJsonNodes(schema, MAX_SCHEMA_VALUES) > MAX_SCHEMA_VALUES) {
-      throw invalidRequest(
-        `response_format.json_schema.schema: the JSON schema is too large (more than ` +
-          `${MAX_SCHEMA_VALUES} values); simplify it.`,
-        "response_format.json_schema.schema",
-        "schema_too_complex",
-      );
-    }
-    plan.jsonAnswer = { kind: "json_schema", schema };
-    if (options.structuredOutput === "native") {
-      body.response_format = {
-        type: "json_schema",
-        schema,
-        ...(format.json_schema.strict ? { strict: true } : {}),
-      };
-    } else {
-      // Renamed like a client tool when it is a built-in's name, which GigaChat would run.
-      let name = isBuiltInFunctionName(format.json_schema.name)
-        ? `user_${format.json_schema.name}`
-        : format.json_schema.name;
-      while (functions.some((fn) => fn.name === name)) name = `${name}_answer`;
-      functions.push({
-        name,
-        description: format.json_schema.description ??
-          "Give the final answer to the user in this structure.",
-        parameters: sanitizeJsonSchema(schema, "response_format.json_schema.schema"),
-      });
-      plan.answerFunction = name;
-      // A call the client forced stays forced; otherwise, with tools present, the model may
-      // still call them first, and the schema shapes the final answer.
-      if (typeof body.function_call !== "object") {
-        body.function_call = functions.length === 1 ? { name } : "auto";
-      }
-    }
-  } else if (format?.type === "json_object") {
-    plan.jsonAnswer = { kind: "json_object" };
-    const first = body.messages[0];
-    if (first?.role === "system") first.content = `${first.content}\n\n${JSON_OBJECT_INSTRUCTION}`;
-    else body.messages.unshift({ role: "system", content: JSON_OBJECT_INSTRUCTION });
-  }
+  Object.assign(
+    plan,
+    planStructuredOutput(request.response_format, body, functions, options.structuredOutput),
+  );
   if (functions.length > 0) body.functions = functions;
   return { body, plan };
 }

@@ -10,7 +10,7 @@ import { ThinkSplitter } from "./think_splitter.ts";
 import type { ChatPlan } from "./to_gigachat_request.ts";
 import type { ResponseIds } from "./to_openai_completion.ts";
 import { toLegacyFunctionChunkChoice } from "./to_legacy_function_call.ts";
-import { argumentsJson, toOpenAIToolCall } from "./to_openai_tool_call.ts";
+import { toOpenAIToolCall } from "./to_openai_tool_call.ts";
 import { toOpenAIUsage } from "./to_openai_usage.ts";
 
 interface ChoiceState {
@@ -71,13 +71,9 @@ export class ChatChunkMapper {
       const split = delta.content ? state.think.push(delta.content) : NO_TEXT;
       const reasoning = (delta.reasoning_content ?? "") + split.reasoning;
       if (reasoning) out.push(choice(index, { ...takeRole(), reasoning_content: reasoning }));
-      if (
-        call !== undefined && this.#plan.answerFunction !== undefined &&
-        call.name === this.#plan.answerFunction
-      ) {
-        out.push(choice(index, { ...takeRole(), content: argumentsJson(call.arguments) }));
-        reason = "stop";
-      } else if (call !== undefined) {
+      // No answer-function branch here: a JSON answer is checked whole before it is sent, so
+      // it never reaches the client through this mapper (structured_output.ts replays it).
+      if (call !== undefined) {
         const toolCall = toOpenAIToolCall(delta, this.#plan.names);
         if (toolCall !== undefined) {
           out.push(

@@ -40,6 +40,8 @@ export function answerChat(
   script: ChatScript | undefined,
   fileExists: (id: string) => boolean = () => false,
   host: FakeHost = OLD_HOST,
+  /** With `n` > 1 (non-stream): the text of choices 1, 2, ... */
+  moreChoices: readonly (string | undefined)[] = [],
 ): ChatOutcome {
   const problem = validate(body, fileExists, host);
   if (problem !== undefined) return problem;
@@ -83,11 +85,18 @@ export function answerChat(
     return {
       kind: "json",
       body: {
-        choices: [{
-          message: { content, role: "assistant", ...reasoning, ...call },
-          index: 0,
-          finish_reason: finish,
-        }],
+        choices: [
+          {
+            message: { content, role: "assistant", ...reasoning, ...call },
+            index: 0,
+            finish_reason: finish,
+          },
+          ...moreChoices.map((text, i) => ({
+            message: { content: text ?? content, role: "assistant" },
+            index: i + 1,
+            finish_reason: "stop",
+          })),
+        ],
         created,
         model,
         object: "chat.completion",

@@ -275,12 +275,19 @@ export class FakeGigaChat {
       } catch {
         return send(res, 400, { status: 400, message: "Invalid JSON" });
       }
+      // n > 1: one script per choice, the first one's answer for the others unscripted.
+      const n = (parsed as { n?: unknown }).n;
+      const more = typeof n === "number" && n > 1
+        ? Array.from({ length: n - 1 }, (_, i) => this.#scripts[i + 1]?.content)
+        : [];
       const outcome = answerChat(
         parsed,
         this.#scripts.shift(),
         (id) => this.files.has(id),
         host,
+        more,
       );
+      this.#scripts.splice(0, more.length);
       if (outcome.kind === "error") return send(res, outcome.status, outcome.body);
       if (outcome.kind === "json") return send(res, 200, outcome.body);
       return await this.#stream(res, outcome.events, fault);

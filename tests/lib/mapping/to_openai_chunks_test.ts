@@ -317,22 +317,6 @@ Deno.test("ChatChunkMapper maps chunk sequences", async (t) => {
       complete: [false, true],
     },
     {
-      name: "json_schema answer function becomes content and stop",
-      plan: plan({ answerFunction: "city_answer" }),
-      start: true,
-      input: [
-        upstream({
-          content: "",
-          function_call: { name: "city_answer", arguments: { city: "Москва" } },
-        }, "function_call"),
-      ],
-      expected: [[
-        { delta: { content: '{"city":"Москва"}' }, finish_reason: null },
-        { delta: {}, finish_reason: "stop" },
-      ]],
-      complete: [true],
-    },
-    {
       name: "renamed tool mapped back",
       plan: plan({ names: toolNamesFor(["web_search"]) }),
       start: true,
