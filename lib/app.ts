@@ -17,7 +17,7 @@ import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
 import { requestPath } from "./http/request_url.ts";
 import { Router } from "./http/router.ts";
 import { describeError, Logger, type LogSink } from "./log.ts";
-import { ModelCatalog } from "./model_catalog.ts";
+import { ModelCatalog } from "./models/model_catalog.ts";
 import { inRequestScope } from "./process_guard.ts";
 import { AttachmentUploader } from "./vision/attachment_uploader.ts";
 

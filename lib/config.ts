@@ -5,7 +5,7 @@ import {
   type CapabilityTable,
   mergeCapabilities,
   type ModelCapabilities,
-} from "./model_capabilities.ts";
+} from "./models/model_capabilities.ts";
 
 /** GigaChat OAuth scopes (API-chat.md §1.1). */
 export const SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;

@@ -3,7 +3,7 @@ import type { Deadlines } from "./deadlines.ts";
 import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamClient } from "./gigachat/upstream_client.ts";
 import type { Logger } from "./log.ts";
-import type { ModelCatalog } from "./model_catalog.ts";
+import type { ModelCatalog } from "./models/model_catalog.ts";
 import type { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
 /** What every handler shares for the gateway's lifetime; built once in lib/app.ts. */

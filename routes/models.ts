@@ -1,5 +1,5 @@
 import type { RequestContext } from "../lib/context.ts";
-import type { ModelCall } from "../lib/model_catalog.ts";
+import type { ModelCall } from "../lib/models/model_catalog.ts";
 
 function modelCall(ctx: RequestContext): ModelCall {
   return {

@@ -301,3 +301,43 @@ Deno.test("n > 1 with a JSON response_format: each choice is checked, and each b
     assert.equal(body.usage.total_tokens, 40, "usage adds up both calls");
   });
 });
+
+Deno.test("a streamed JSON answer sends headers at once and keep-alives while it is prepared", async () => {
+  await withStack({ env: { STREAM_KEEPALIVE_MS: "100" } }, async (stack) => {
+    stack.fake.inject({ path: "/chat/completions", delayMs: 700 });
+    stack.fake.scriptChat({ content: '{"a": 1}' });
+    const started = performance.now();
+    const response = await postTo(stack, "/chat/completions", {
+      model: "GigaChat-2-Max",
+      stream: true,
+      messages: [{ role: "user", content: "JSON please" }],
+      response_format: { type: "json_object" },
+    });
+    const headersAfter = performance.now() - started;
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /text\/event-stream/);
+    assert.ok(headersAfter < 500, `headers came after ${headersAfter} ms, not at once`);
+    const text = await response.text();
+    const firstData = text.indexOf("data: ");
+    assert.ok(text.slice(0, firstData).includes(": keep-alive"), "keep-alives before the answer");
+    assert.match(text, /"content":"\{\\"a\\": 1\}"/);
+    assert.ok(text.endsWith("data: [DONE]\n\n"));
+  });
+});
+
+Deno.test("a streamed JSON answer that fails after its headers ends with an error event", async () => {
+  await withStack({}, async (stack) => {
+    stack.fake.scriptChat({ content: "no" }, { content: "still no" });
+    const response = await postTo(stack, "/chat/completions", {
+      model: "GigaChat-2-Max",
+      stream: true,
+      messages: [{ role: "user", content: "JSON please" }],
+      response_format: { type: "json_object" },
+    });
+    assert.equal(response.status, 200);
+    const events = (await response.text()).split("\n\n").filter((e) => e.startsWith("data: "));
+    assert.deepEqual(events.slice(-1), ["data: [DONE]"]);
+    const error = JSON.parse(events.at(-2)!.slice(6)).error;
+    assert.equal(error.code, "invalid_structured_output");
+  });
+});

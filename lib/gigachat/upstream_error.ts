@@ -164,6 +164,19 @@ function isOlderName(model: string): boolean {
   return /^GigaChat(-Pro|-Max|-Plus)?$/.test(model) || /-preview$/.test(model);
 }
 
+/** 502 for an answer that is not what GigaChat's API says it sends. */
+export function unexpectedAnswer(what: string): GatewayError {
+  return new GatewayError(502, `GigaChat sent an unexpected ${what}`, {
+    type: "server_error",
+    code: "upstream_error",
+  });
+}
+
+/** 502 for a stream that broke its own format after the first byte. */
+export function upstreamStreamError(message: string): GatewayError {
+  return new GatewayError(502, message, { type: "server_error", code: "upstream_stream_error" });
+}
+
 /** 502 for a request that never got an answer: refused, reset, DNS or TLS failure. */
 export function mapNetworkFailure(error: unknown, host: string, attempts: number): GatewayError {
   const detail = networkDetail(error);

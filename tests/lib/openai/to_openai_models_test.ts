@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BUILT_IN_CAPABILITIES } from "../../../lib/model_capabilities.ts";
+import { BUILT_IN_CAPABILITIES } from "../../../lib/models/model_capabilities.ts";
 import {
   type OpenAIModel,
   toOpenAIModel,

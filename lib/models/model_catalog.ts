@@ -1,15 +1,15 @@
-import { abortable } from "./abortable.ts";
-import { GatewayError } from "./errors.ts";
-import type { Credential } from "./gigachat/credential.ts";
-import type { UpstreamCall, UpstreamClient } from "./gigachat/upstream_client.ts";
-import { LruCache } from "./lru_cache.ts";
-import { resolveModel } from "./openai/resolve_model.ts";
+import { abortable } from "../abortable.ts";
+import { GatewayError } from "../errors.ts";
+import type { Credential } from "../gigachat/credential.ts";
+import type { UpstreamCall, UpstreamClient } from "../gigachat/upstream_client.ts";
+import { LruCache } from "../lru_cache.ts";
+import { resolveModel } from "./resolve_model.ts";
 import {
   type OpenAIModel,
   toOpenAIModel,
   toOpenAIModels,
   withCapabilities,
-} from "./openai/to_openai_models.ts";
+} from "../openai/to_openai_models.ts";
 import type { CapabilityTable } from "./model_capabilities.ts";
 
 export interface ModelCatalogOptions {

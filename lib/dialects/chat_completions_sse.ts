@@ -1,0 +1,21 @@
+import type { GatewayError } from "../errors.ts";
+import { SSE_DONE, sseData } from "../http/sse.ts";
+import type { SseSource } from "../http/sse_transport.ts";
+import type { ChunkStream } from "../pipeline/chunk_stream.ts";
+
+/**
+ * Chat completions' SSE framing of a chunk stream: `data: <chunk>` per chunk, `data: [DONE]`
+ * at the end, and an error after the first byte as an `error` body event before [DONE].
+ */
+export function chatCompletionsSse(stream: ChunkStream): SseSource {
+  return {
+    opening: () => stream.opening().map(sseData),
+    next: async () => {
+      const { chunks, done } = await stream.next();
+      return { bytes: chunks.map(sseData), done };
+    },
+    closing: () => [...stream.closing().map(sseData), SSE_DONE],
+    failure: (error: GatewayError) => [sseData(error.toBody()), SSE_DONE],
+    release: (outcome) => stream.release(outcome),
+  };
+}

@@ -1,0 +1,139 @@
+import type { StreamOutcome } from "../context.ts";
+import { GatewayError, shuttingDown } from "../errors.ts";
+import { SSE_KEEPALIVE } from "./sse.ts";
+
+/**
+ * One streamed answer as a dialect frames it; the transport only moves its bytes. Chat
+ * completions frame `data: <json>` and end with `data: [DONE]`; other dialects name their
+ * events and end otherwise.
+ */
+export interface SseSource {
+  /** Bytes sent at once, before anything is read upstream (e.g. the role chunk). */
+  opening(): Uint8Array[];
+  /**
+   * Reads upstream until there is something to send. `done` says the answer is complete.
+   * Throws a GatewayError (or anything else) when the upstream answer fails.
+   */
+  next(): Promise<{ bytes: Uint8Array[]; done: boolean }>;
+  /** Bytes that end a complete answer. */
+  closing(): Uint8Array[];
+  /** Bytes that end an answer that failed after its first byte. */
+  failure(error: GatewayError): Uint8Array[];
+  /** Lets go of upstream: a complete answer's body is read to its end, any other cancelled. */
+  release(outcome: StreamOutcome): void;
+}
+
+export interface SseTransportOptions {
+  /** A silent stream gets a keep-alive comment this often. */
+  keepaliveMs: number;
+  /**
+   * Upstream silent this long (a slow client does not count) ends the stream with an error;
+   * undefined when another deadline already bounds the wait (a checked answer's call).
+   */
+  idleTimeoutMs: number | undefined;
+  /** Aborts when shutdown stops waiting: the stream ends with an error, not a reset. */
+  stopping: AbortSignal;
+  onFailure: (error: GatewayError) => void;
+  /** Called once, however the stream ends. */
+  onEnd: (outcome: StreamOutcome) => void;
+}
+
+/**
+ * The client's SSE body for `source`: headers can go out at once, keep-alives flow while
+ * upstream is silent, an upstream silent past the idle timeout or a gateway shutting down
+ * ends the stream in the dialect's own way, and a client that leaves releases upstream.
+ * Pull-driven: upstream is read only when the client has taken the last bytes, so a slow
+ * reader slows GigaChat instead of filling memory.
+ */
+export function sseTransport(
+  source: SseSource,
+  options: SseTransportOptions,
+): ReadableStream<Uint8Array> {
+  const { keepaliveMs, idleTimeoutMs, stopping } = options;
+  let lastWrite = Date.now();
+  // Set while waiting for upstream (not while waiting for a slow client): the idle clock.
+  let waitingSince: number | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+  let onStopping = () => {};
+
+  const end = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    tail: Uint8Array[],
+    outcome: StreamOutcome,
+  ) => {
+    if (closed) return;
+    closed = true;
+    clearInterval(timer);
+    stopping.removeEventListener("abort", onStopping);
+    for (const bytes of tail) controller.enqueue(bytes);
+    controller.close();
+    source.release(outcome);
+    options.onEnd(outcome);
+  };
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: GatewayError) => {
+    options.onFailure(error);
+    end(controller, source.failure(error), "failed");
+  };
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const bytes of source.opening()) controller.enqueue(bytes);
+      const tick = Math.min(keepaliveMs, idleTimeoutMs ?? keepaliveMs) / 3;
+      timer = setInterval(() => {
+        const now = Date.now();
+        if (
+          idleTimeoutMs !== undefined && waitingSince !== undefined &&
+          now - waitingSince > idleTimeoutMs
+        ) {
+          fail(
+            controller,
+            new GatewayError(
+              504,
+              `GigaChat sent nothing for ${idleTimeoutMs} ms; the stream was ended.`,
+              { type: "server_error", code: "timeout" },
+            ),
+          );
+          return;
+        }
+        if (now - lastWrite < keepaliveMs) return;
+        lastWrite = now;
+        controller.enqueue(SSE_KEEPALIVE);
+      }, Math.max(5, tick));
+      onStopping = () => end(controller, source.failure(shuttingDown()), "failed");
+      stopping.addEventListener("abort", onStopping, { once: true });
+    },
+    async pull(controller) {
+      if (closed) return;
+      try {
+        waitingSince = Date.now();
+        const { bytes, done } = await source.next();
+        waitingSince = undefined;
+        if (closed) return;
+        for (const piece of bytes) controller.enqueue(piece);
+        if (bytes.length > 0) lastWrite = Date.now();
+        if (done) end(controller, source.closing(), "complete");
+      } catch (error) {
+        waitingSince = undefined;
+        if (closed) return;
+        fail(
+          controller,
+          error instanceof GatewayError ? error : new GatewayError(
+            502,
+            `The GigaChat stream broke off: ${error instanceof Error ? error.message : error}`,
+            { type: "server_error", code: "upstream_stream_error" },
+          ),
+        );
+      }
+    },
+    cancel() {
+      // The client left: upstream is let go of, which aborts its request.
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      stopping.removeEventListener("abort", onStopping);
+      source.release("client_closed");
+      options.onEnd("client_closed");
+    },
+  });
+}

@@ -1,0 +1,123 @@
+// The chat pipeline: what every dialect's chat request goes through, once. A dialect turns its
+// request into a ChatRequest and renders what comes back; attachments, tools, structured
+// output, limits, reasoning and the upstream call with its retries happen here.
+import type { RequestContext } from "../context.ts";
+import type { Credential } from "../gigachat/credential.ts";
+import type { GigaChatChatRequest, GigaChatCompletion } from "../gigachat/types.ts";
+import { unexpectedAnswer } from "../gigachat/upstream_error.ts";
+import type { UpstreamCall } from "../gigachat/upstream_client.ts";
+import { completeCheckedJson, completionToChunks } from "../mapping/structured_output.ts";
+import { toGigaChatRequest } from "../mapping/to_gigachat_request.ts";
+import { ChatChunkMapper } from "../mapping/to_openai_chunks.ts";
+import { newResponseIds, toOpenAICompletion } from "../mapping/to_openai_completion.ts";
+import { capabilitiesOf, suggestedVisionModel } from "../models/model_capabilities.ts";
+import { resolveModel } from "../models/resolve_model.ts";
+import type { ChatRequest } from "../openai/chat_request.ts";
+import type { OpenAIChatCompletion } from "../openai/types.ts";
+import { planAttachments } from "../vision/plan_attachments.ts";
+import { resolveAttachments } from "../vision/resolve_attachments.ts";
+import { callFields } from "./call_fields.ts";
+import { type ChunkStream, preparedChunks, relayedChunks } from "./chunk_stream.ts";
+
+/** What the pipeline answers: one completion, or a stream of chunks. */
+export type ChatOutcome =
+  | { kind: "completion"; completion: OpenAIChatCompletion; headers: Record<string, string> }
+  | { kind: "stream"; stream: ChunkStream; headers: Record<string, string> };
+
+/**
+ * Runs one chat request for `credential`: attachments resolved and uploaded, the GigaChat
+ * request built, structured output checked and repaired, and the answer as a completion or a
+ * chunk stream. Failures before a stream starts throw GatewayErrors.
+ */
+export async function runChat(
+  chat: ChatRequest,
+  credential: Credential,
+  ctx: RequestContext,
+): Promise<ChatOutcome> {
+  const { app } = ctx;
+  ctx.trace.model = chat.model;
+  const model = resolveModel(chat.model, app.config.modelAliases);
+  const capabilities = capabilitiesOf(app.config.capabilities, model);
+  const attachmentPlan = planAttachments(chat.messages, {
+    requestedModel: chat.model,
+    vision: capabilities?.vision,
+    visionModel: suggestedVisionModel(app.config.capabilities),
+  });
+  const attachments = attachmentPlan.attach.length === 0 && attachmentPlan.dropped.size === 0
+    ? undefined
+    : await resolveAttachments(attachmentPlan, {
+      uploader: app.attachments,
+      credential,
+      call: callFields(ctx),
+      fetchOptions: {
+        allowPrivate: app.config.allowPrivateImageUrls,
+        timeoutMs: app.config.imageFetchTimeoutMs,
+      },
+    });
+  const { body, plan } = toGigaChatRequest(chat, {
+    aliases: app.config.modelAliases,
+    maxOutputTokens: Math.min(
+      capabilities?.max_output_tokens ?? app.config.maxOutputTokens,
+      app.config.maxOutputTokens,
+    ),
+    structuredOutput: app.config.structuredOutputMode,
+    reasoning: capabilities?.reasoning,
+  }, attachments);
+  // Long conversations keep working by sending only the newest images; say so to the client.
+  const headers: Record<string, string> = attachmentPlan.dropped.size > 0
+    ? { "X-Gateway-Images-Dropped": String(attachmentPlan.dropped.size) }
+    : {};
+  if (plan.ignoredTools.length > 0) {
+    app.log.info("tools ignored", { request_id: ctx.requestId, types: plan.ignoredTools });
+  }
+  const call: UpstreamCall = {
+    ...callFields(ctx),
+    method: "POST",
+    path: "/chat/completions",
+    json: body,
+    credential,
+    stream: plan.stream,
+    model: { requested: chat.model, upstream: model },
+  };
+  const ids = newResponseIds();
+  const complete = async (
+    { stream: _stream, ...json }: GigaChatChatRequest,
+    signal = call.signal,
+  ) => {
+    const answer = await app.upstream.requestJson<GigaChatCompletion>({
+      ...call,
+      json,
+      stream: false,
+      signal,
+    });
+    if (!Array.isArray(answer?.choices)) throw unexpectedAnswer("chat completion response");
+    return toOpenAICompletion(answer, plan, ids);
+  };
+
+  if (plan.jsonAnswer !== undefined) {
+    // A JSON answer is checked whole before any of it is sent.
+    const checked = (signal?: AbortSignal) =>
+      completeCheckedJson(body, plan, {
+        complete: (json) => complete(json, signal),
+        onRepair: (problem) =>
+          app.log.info("repairing structured output", { request_id: ctx.requestId, problem }),
+      });
+    if (!plan.stream) return { kind: "completion", completion: await checked(), headers };
+    // A stream gets its headers and keep-alives at once while the answer is prepared.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    const chunks = checked(signal).then((completion) =>
+      completionToChunks(completion, plan.includeUsage)
+    );
+    return { kind: "stream", stream: preparedChunks(chunks, () => stop.abort()), headers };
+  }
+  if (!plan.stream) return { kind: "completion", completion: await complete(body), headers };
+  // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
+  const upstream = await app.upstream.request(call);
+  if (upstream.body === null) throw unexpectedAnswer("chat completion stream");
+  return {
+    kind: "stream",
+    stream: relayedChunks(upstream.body, new ChatChunkMapper(plan, ids), body.n ?? 1),
+    headers,
+  };
+}

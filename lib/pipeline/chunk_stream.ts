@@ -1,0 +1,101 @@
+import type { StreamOutcome } from "../context.ts";
+import type { GigaChatChunk } from "../gigachat/types.ts";
+import { upstreamStreamError } from "../gigachat/upstream_error.ts";
+import { SseDataReader } from "../http/sse.ts";
+import type { ChatChunkMapper } from "../mapping/to_openai_chunks.ts";
+import type { OpenAIChatCompletionChunk } from "../openai/types.ts";
+
+/**
+ * A streamed chat answer as chat completion chunks, whatever dialect frames them: the
+ * pipeline's streaming output. Pull-driven, one upstream read at a time.
+ */
+export interface ChunkStream {
+  /** Chunks to send at once, before anything is read upstream. */
+  opening(): OpenAIChatCompletionChunk[];
+  /** Reads upstream until there are chunks to send; `done` once the answer is complete. */
+  next(): Promise<{ chunks: OpenAIChatCompletionChunk[]; done: boolean }>;
+  /** The chunks that end a complete answer (usage, when asked for). */
+  closing(): OpenAIChatCompletionChunk[];
+  /** Lets go of upstream: a complete answer's body is read to its end, any other cancelled. */
+  release(outcome: StreamOutcome): void;
+  /** Whether the stream idle timeout applies (a prepared answer has its call's deadline). */
+  readonly idle: boolean;
+}
+
+/**
+ * GigaChat's SSE body as chat completion chunks, one upstream event at a time through
+ * `mapper`. The answer is complete when every one of `choices` has its finish_reason
+ * (GigaChat's last chunk also carries usage), whether or not [DONE] and the end of the body
+ * follow promptly.
+ */
+export function relayedChunks(
+  upstreamBody: ReadableStream<Uint8Array>,
+  mapper: ChatChunkMapper,
+  choices: number,
+): ChunkStream {
+  const events = new SseDataReader(upstreamBody);
+  return {
+    idle: true,
+    opening: () => [mapper.start()],
+    async next() {
+      while (true) {
+        const value = events.take();
+        if (value === undefined && !events.ended) {
+          await events.fill();
+          continue;
+        }
+        if (value === undefined || value === "[DONE]") {
+          if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
+          return { chunks: [], done: true };
+        }
+        const chunks = mapper.map(parseChunk(value));
+        if (mapper.finishedChoices >= choices && mapper.complete) return { chunks, done: true };
+        if (chunks.length > 0) return { chunks, done: false };
+      }
+    },
+    closing: () => mapper.finish(),
+    release(outcome) {
+      // A complete upstream stream is read to its end so its connection is reused; any other
+      // is cancelled, which aborts it.
+      if (outcome === "complete") events.drain(1000);
+      else events.cancel();
+    },
+  };
+}
+
+/**
+ * An answer prepared whole before any of it is sent (a checked JSON answer), replayed as
+ * chunks. The transport sends headers and keep-alives while it is prepared, so no proxy's idle
+ * timeout cuts it; `stop` ends the preparation when the client leaves.
+ */
+export function preparedChunks(
+  chunks: Promise<OpenAIChatCompletionChunk[]>,
+  stop: () => void,
+): ChunkStream {
+  // The client may leave before anything waits for it: its failure must not go unhandled.
+  chunks.catch(() => {});
+  return {
+    idle: false,
+    opening: () => [],
+    next: async () => ({ chunks: await chunks, done: true }),
+    closing: () => [],
+    release(outcome) {
+      if (outcome !== "complete") stop();
+    },
+  };
+}
+
+function parseChunk(data: string): GigaChatChunk {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw upstreamStreamError("GigaChat sent a stream event that is not JSON");
+  }
+  if (
+    typeof value !== "object" || value === null || !Array.isArray((value as GigaChatChunk).choices)
+  ) {
+    throw upstreamStreamError("GigaChat sent a stream event without choices");
+  }
+  return value as GigaChatChunk;
+}
