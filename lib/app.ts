@@ -18,7 +18,6 @@ import { requestPath } from "./http/request_url.ts";
 import { Router } from "./http/router.ts";
 import { describeError, Logger, type LogSink } from "./log.ts";
 import { ModelCatalog } from "./models/model_catalog.ts";
-import { inRequestScope } from "./process_guard.ts";
 import { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
 export interface GatewayOptions {
@@ -132,7 +131,7 @@ export async function createGateway(
     };
     let response: Response;
     try {
-      response = await inRequestScope(ctx.requestId, () => route(request, path, ctx));
+      response = await route(request, path, ctx);
     } catch (thrown) {
       // Whatever a departed client's abort interrupted, it is not a gateway failure.
       const interrupted = !(thrown instanceof GatewayError) || thrown.status === 499;

@@ -75,6 +75,28 @@ export function sseTransport(
     options.onFailure(error);
     end(controller, source.failure(error), "failed");
   };
+  const pulled = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    { bytes, done }: { bytes: Uint8Array[]; done: boolean },
+  ) => {
+    waitingSince = undefined;
+    if (closed) return;
+    for (const piece of bytes) controller.enqueue(piece);
+    if (bytes.length > 0) lastWrite = Date.now();
+    if (done) end(controller, source.closing(), "complete");
+  };
+  const broken = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
+    waitingSince = undefined;
+    if (closed) return;
+    fail(
+      controller,
+      error instanceof GatewayError ? error : new GatewayError(
+        502,
+        `The GigaChat stream broke off: ${error instanceof Error ? error.message : error}`,
+        { type: "server_error", code: "upstream_stream_error" },
+      ),
+    );
+  };
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -103,28 +125,14 @@ export function sseTransport(
       onStopping = () => end(controller, source.failure(shuttingDown()), "failed");
       stopping.addEventListener("abort", onStopping, { once: true });
     },
-    async pull(controller) {
+    pull(controller) {
       if (closed) return;
-      try {
-        waitingSince = Date.now();
-        const { bytes, done } = await source.next();
-        waitingSince = undefined;
-        if (closed) return;
-        for (const piece of bytes) controller.enqueue(piece);
-        if (bytes.length > 0) lastWrite = Date.now();
-        if (done) end(controller, source.closing(), "complete");
-      } catch (error) {
-        waitingSince = undefined;
-        if (closed) return;
-        fail(
-          controller,
-          error instanceof GatewayError ? error : new GatewayError(
-            502,
-            `The GigaChat stream broke off: ${error instanceof Error ? error.message : error}`,
-            { type: "server_error", code: "upstream_stream_error" },
-          ),
-        );
-      }
+      waitingSince = Date.now();
+      // A promise chain, not an async function: a suspended call per open stream costs RSS.
+      return source.next().then(
+        (next) => pulled(controller, next),
+        (error) => broken(controller, error),
+      );
     },
     cancel() {
       // The client left: upstream is let go of, which aborts its request.

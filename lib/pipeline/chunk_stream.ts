@@ -34,25 +34,31 @@ export function relayedChunks(
   choices: number,
 ): ChunkStream {
   const events = new SseDataReader(upstreamBody);
+  // Not an async function: a thousand open streams each wait here, and a chain of promises
+  // holds less than suspended async calls would (bench/README.md, RSS with 1000 streams).
+  const next = (): Promise<{ chunks: OpenAIChatCompletionChunk[]; done: boolean }> => {
+    try {
+      while (true) {
+        const value = events.take();
+        if (value === undefined && !events.ended) return events.fill().then(next);
+        if (value === undefined || value === "[DONE]") {
+          if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
+          return Promise.resolve({ chunks: [], done: true });
+        }
+        const chunks = mapper.map(parseChunk(value));
+        if (mapper.finishedChoices >= choices && mapper.complete) {
+          return Promise.resolve({ chunks, done: true });
+        }
+        if (chunks.length > 0) return Promise.resolve({ chunks, done: false });
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
   return {
     idle: true,
     opening: () => [mapper.start()],
-    async next() {
-      while (true) {
-        const value = events.take();
-        if (value === undefined && !events.ended) {
-          await events.fill();
-          continue;
-        }
-        if (value === undefined || value === "[DONE]") {
-          if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
-          return { chunks: [], done: true };
-        }
-        const chunks = mapper.map(parseChunk(value));
-        if (mapper.finishedChoices >= choices && mapper.complete) return { chunks, done: true };
-        if (chunks.length > 0) return { chunks, done: false };
-      }
-    },
+    next,
     closing: () => mapper.finish(),
     release(outcome) {
       // A complete upstream stream is read to its end so its connection is reused; any other
