@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./lib/config.ts";
+import { ROUTES } from "./routes/table.ts";
 import { createGateway } from "./lib/app.ts";
 import { loadEnvFile } from "./lib/env_file.ts";
 import { installProcessGuard } from "./lib/process_guard.ts";
@@ -56,7 +57,7 @@ async function main(args: string[]): Promise<number> {
     if (flags.port !== undefined) env.PORT = flags.port;
     if (flags.host !== undefined) env.HOST = flags.host;
     const config = loadConfig(env);
-    const gateway = await createGateway(config);
+    const gateway = await createGateway(config, ROUTES);
     installProcessGuard(gateway.log);
     // Assigned once below; declared first so the signal handlers can close over it.
     // deno-lint-ignore prefer-const

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { isLoopbackHost } from "./http/loopback.ts";
+import { isLoopbackHost } from "./loopback.ts";
 import {
   BUILT_IN_CAPABILITIES,
   type CapabilityTable,
   mergeCapabilities,
   type ModelCapabilities,
-} from "./models/model_capabilities.ts";
+} from "./model_capabilities.ts";
 
 /** GigaChat OAuth scopes (API-chat.md §1.1). */
 export const SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;

@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import type { StreamOutcome } from "./http/sse_transport.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamClient } from "./gigachat/upstream_client.ts";
@@ -45,8 +46,7 @@ export interface RequestContext {
   };
 }
 
-/** How a streamed answer ended, for its log line. */
-export type StreamOutcome = "complete" | "failed" | "client_closed";
+export type { StreamOutcome };
 
 /** A route handler: a web-standard request in, a response out. */
 export type Handler = (request: Request, ctx: RequestContext) => Promise<Response>;

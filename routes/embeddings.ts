@@ -11,7 +11,7 @@ import {
   toOpenAIEmbeddings,
 } from "../lib/mapping/to_openai_embeddings.ts";
 import { parseEmbeddingsRequest } from "../lib/openai/embeddings_request.ts";
-import { resolveModel } from "../lib/models/resolve_model.ts";
+import { resolveModel } from "../lib/resolve_model.ts";
 
 /** Vector sizes GigaChat's embedders are known to produce (API-more.md §2a). */
 const KNOWN_DIMENSIONS: Readonly<Record<string, number>> = {

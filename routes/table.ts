@@ -1,4 +1,4 @@
-import type { RequestContext } from "../lib/context.ts";
+import type { Handler, RequestContext } from "../lib/context.ts";
 import type { Route } from "../lib/http/router.ts";
 import { NAME, VERSION } from "../lib/version.ts";
 import { chatCompletions } from "./chat_completions.ts";
@@ -8,7 +8,7 @@ import { health } from "./health.ts";
 import { getModel, listModels } from "./models.ts";
 
 /** Every route the gateway serves; each also answers under `/v1`. */
-export const ROUTES: readonly Route[] = [
+export const ROUTES: readonly Route<Handler>[] = [
   { method: "GET", path: "/", handler: index },
   { method: "GET", path: "/health", handler: health },
   { method: "GET", path: "/models", handler: listModels },

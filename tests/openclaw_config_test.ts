@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
-import { capabilitiesOf } from "../lib/models/model_capabilities.ts";
+import { capabilitiesOf } from "../lib/model_capabilities.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ConfigCheckResult, ConfigCheckRow } from "./openclaw/check_configs.ts";

@@ -5,7 +5,7 @@ import { type AccessToken, buildOAuthRequest, parseAccessToken } from "./oauth.t
 import { isRetryableStatus, parseRetryAfterMs, retryDelayMs } from "./retry_policy.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
 import { Deadlines } from "../deadlines.ts";
-import { readLimited } from "../http/read_limited.ts";
+import { readLimited } from "../io/read_limited.ts";
 import { TokenManager } from "./token_manager.ts";
 import {
   type CalledModel,

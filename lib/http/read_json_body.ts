@@ -1,7 +1,7 @@
 import type { Deadlines } from "../deadlines.ts";
 import { clientClosed, GatewayError, invalidRequest } from "../errors.ts";
 import { findTooDeep, formatPath, MAX_JSON_DEPTH } from "./json_limits.ts";
-import { readLimited } from "./read_limited.ts";
+import { readLimited } from "../io/read_limited.ts";
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 

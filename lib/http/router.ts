@@ -1,15 +1,13 @@
-import type { Handler } from "../context.ts";
-
 export type Method = "GET" | "POST" | "DELETE";
 
 /** A route: `path` is relative to `/v1`, `:name` segments become params. */
-export interface Route {
+export interface Route<Handler> {
   method: Method;
   path: string;
   handler: Handler;
 }
 
-export type RouteMatch =
+export type RouteMatch<Handler> =
   | { kind: "found"; handler: Handler; params: Record<string, string> }
   | { kind: "method_not_allowed"; allow: readonly Method[] }
   | { kind: "not_found" };
@@ -19,11 +17,11 @@ export type RouteMatch =
  * Every path answers with and without the `/v1` prefix, since OpenAI clients are configured
  * both ways.
  */
-export class Router {
+export class Router<Handler> {
   readonly #static = new Map<string, Map<Method, Handler>>();
   readonly #patterns: { pattern: URLPattern; handlers: Map<Method, Handler> }[] = [];
 
-  constructor(routes: readonly Route[]) {
+  constructor(routes: readonly Route<Handler>[]) {
     for (const route of routes) {
       if (route.path.includes(":")) {
         let entry = this.#patterns.find((p) => p.pattern.pathname === route.path);
@@ -41,7 +39,7 @@ export class Router {
   }
 
   /** Finds the handler for `method` and `pathname`, or says why there is none. */
-  match(method: string, pathname: string): RouteMatch {
+  match(method: string, pathname: string): RouteMatch<Handler> {
     const path = normalizePath(pathname);
     let handlers = this.#static.get(path);
     let params: Record<string, string> = {};

@@ -1,6 +1,8 @@
-import type { StreamOutcome } from "../context.ts";
 import { GatewayError, shuttingDown } from "../errors.ts";
 import { SSE_KEEPALIVE } from "./sse.ts";
+
+/** How a streamed answer ended, for its log line. */
+export type StreamOutcome = "complete" | "failed" | "client_closed";
 
 /**
  * One streamed answer as a dialect frames it; the transport only moves its bytes. Chat

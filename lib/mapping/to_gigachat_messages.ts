@@ -1,9 +1,12 @@
 import { invalidRequest } from "../errors.ts";
 import type { GigaChatMessage } from "../gigachat/types.ts";
 import type { ChatMessage } from "../openai/chat_request.ts";
-import { DROPPED_IMAGE_TEXT } from "../vision/plan_attachments.ts";
 import { functionsStateIdOf } from "./tool_call_id.ts";
 import type { ToolNames } from "./tool_names.ts";
+
+/** The text standing in for an image left out of a long conversation. */
+export const DROPPED_IMAGE_TEXT =
+  "[An earlier image was left out: GigaChat takes at most 10 images per request.]";
 
 type Content = ChatMessage["content"];
 

@@ -5,7 +5,7 @@ import type {
   GigaChatReasoningEffort,
 } from "../gigachat/types.ts";
 import type { ChatRequest, FunctionTool, ReasoningEffort } from "../openai/chat_request.ts";
-import { resolveModel } from "../models/resolve_model.ts";
+import { resolveModel } from "../resolve_model.ts";
 import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
 import { type ResolvedAttachments, toGigaChatMessages } from "./to_gigachat_messages.ts";
 import { type ToolNames, toolNamesFor } from "./tool_names.ts";

@@ -3,14 +3,14 @@ import { GatewayError } from "../errors.ts";
 import type { Credential } from "../gigachat/credential.ts";
 import type { UpstreamCall, UpstreamClient } from "../gigachat/upstream_client.ts";
 import { LruCache } from "../lru_cache.ts";
-import { resolveModel } from "./resolve_model.ts";
+import { resolveModel } from "../resolve_model.ts";
 import {
   type OpenAIModel,
   toOpenAIModel,
   toOpenAIModels,
   withCapabilities,
-} from "../openai/to_openai_models.ts";
-import type { CapabilityTable } from "./model_capabilities.ts";
+} from "./to_openai_models.ts";
+import type { CapabilityTable } from "../model_capabilities.ts";
 
 export interface ModelCatalogOptions {
   upstream: UpstreamClient;

@@ -10,8 +10,8 @@ import { completeCheckedJson, completionToChunks } from "../mapping/structured_o
 import { toGigaChatRequest } from "../mapping/to_gigachat_request.ts";
 import { ChatChunkMapper } from "../mapping/to_openai_chunks.ts";
 import { newResponseIds, toOpenAICompletion } from "../mapping/to_openai_completion.ts";
-import { capabilitiesOf, suggestedVisionModel } from "../models/model_capabilities.ts";
-import { resolveModel } from "../models/resolve_model.ts";
+import { capabilitiesOf, suggestedVisionModel } from "../model_capabilities.ts";
+import { resolveModel } from "../resolve_model.ts";
 import type { ChatRequest } from "../openai/chat_request.ts";
 import type { OpenAIChatCompletion } from "../openai/types.ts";
 import { planAttachments } from "../vision/plan_attachments.ts";

@@ -1,6 +1,6 @@
 import { type GatewayError, invalidRequest } from "../errors.ts";
-import { isLoopbackHost } from "../http/loopback.ts";
-import { readLimited } from "../http/read_limited.ts";
+import { isLoopbackHost } from "../loopback.ts";
+import { readLimited } from "../io/read_limited.ts";
 import { forbiddenReason } from "./address_check.ts";
 import { imageTooLarge, MAX_IMAGE_BYTES } from "./image_data.ts";
 import { pinnedGet } from "./pinned_get.ts";

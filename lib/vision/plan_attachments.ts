@@ -25,10 +25,6 @@ export interface AttachmentPlan {
   dropped: Set<string>;
 }
 
-/** The text standing in for an image left out of a long conversation. */
-export const DROPPED_IMAGE_TEXT =
-  "[An earlier image was left out: GigaChat takes at most 10 images per request.]";
-
 /**
  * Which parts of which user messages become attachments: at most one image per message (a 400
  * naming the message otherwise), images only for models that can see (a 400 naming one that

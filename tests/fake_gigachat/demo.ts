@@ -1,5 +1,6 @@
 // `deno task demo`: the real gateway in front of the fake GigaChat, both on loopback, so a
 // newcomer can see it answer without a GigaChat key or internet. Every answer is simulated.
+import { ROUTES } from "../../routes/table.ts";
 import { createGateway, type Gateway } from "../../lib/app.ts";
 import { type Config, ConfigError, loadConfig } from "../../lib/config.ts";
 import { installProcessGuard } from "../../lib/process_guard.ts";
@@ -32,7 +33,7 @@ async function demo(): Promise<number> {
       fail(`demo: configuration error: ${error.message}`);
       return 1;
     }
-    gateway = await createGateway(config);
+    gateway = await createGateway(config, ROUTES);
     installProcessGuard(gateway.log);
     let server: Deno.HttpServer<Deno.NetAddr>;
     try {

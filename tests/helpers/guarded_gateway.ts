@@ -3,11 +3,12 @@
 // and in an event callback, and an enqueue on a closed stream. Run by
 // tests/process_guard_test.ts in a child process, where such errors would end the process.
 import { EventEmitter } from "node:events";
+import { ROUTES } from "../../routes/table.ts";
 import { createGateway } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { installProcessGuard } from "../../lib/process_guard.ts";
 
-const gateway = await createGateway(loadConfig({ PORT: "0", LOG_LEVEL: "info" }));
+const gateway = await createGateway(loadConfig({ PORT: "0", LOG_LEVEL: "info" }), ROUTES);
 installProcessGuard(gateway.log);
 const server = Deno.serve({
   hostname: "127.0.0.1",

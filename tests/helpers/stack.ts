@@ -1,4 +1,5 @@
 import OpenAI from "openai";
+import { ROUTES } from "../../routes/table.ts";
 import { createGateway } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { DEMO_KEY, FakeGigaChat, type FakeGigaChatOptions } from "../fake_gigachat/server.ts";
@@ -40,7 +41,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.env,
   });
   const logs: string[] = [];
-  const gateway = await createGateway(config, { logSink: (line) => logs.push(line) });
+  const gateway = await createGateway(config, ROUTES, { logSink: (line) => logs.push(line) });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     gateway.handler,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Config, CONFIG_VARIABLES, ConfigError, loadConfig } from "../../lib/config.ts";
-import { BUILT_IN_CAPABILITIES, capabilitiesOf } from "../../lib/models/model_capabilities.ts";
+import { BUILT_IN_CAPABILITIES, capabilitiesOf } from "../../lib/model_capabilities.ts";
 
 const DEFAULTS: Config = {
   port: 8080,

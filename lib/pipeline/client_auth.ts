@@ -1,7 +1,7 @@
 import type { Config } from "../config.ts";
 import { authenticationError, GatewayError } from "../errors.ts";
-import { isLoopbackHost } from "./loopback.ts";
-import { requestAuthority } from "./request_url.ts";
+import { isLoopbackHost } from "../loopback.ts";
+import { requestAuthority } from "../http/request_url.ts";
 import { type Credential, makeCredential } from "../gigachat/credential.ts";
 
 /** The key a client presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { resolveModel } from "../../../lib/models/resolve_model.ts";
+import { resolveModel } from "../../lib/resolve_model.ts";
 
 Deno.test("resolveModel maps MODEL_ALIASES names and passes others through", async (t) => {
   const aliases = { "gpt-4o": "GigaChat-2-Max", "gpt-4o-mini": "GigaChat-2" };

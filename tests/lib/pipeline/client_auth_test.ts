@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Config } from "../../../lib/config.ts";
 import { GatewayError } from "../../../lib/errors.ts";
-import { createAuthenticator, presentedKey } from "../../../lib/http/client_auth.ts";
+import { createAuthenticator, presentedKey } from "../../../lib/pipeline/client_auth.ts";
 
 type AuthConfig = Pick<Config, "credentials" | "proxyApiKeys" | "scope" | "corsOrigins">;
 

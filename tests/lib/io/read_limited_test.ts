@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readLimited } from "../../../lib/http/read_limited.ts";
+import { readLimited } from "../../../lib/io/read_limited.ts";
 
 const encoder = new TextEncoder();
 

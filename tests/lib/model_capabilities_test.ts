@@ -4,7 +4,7 @@ import {
   capabilitiesOf,
   mergeCapabilities,
   suggestedVisionModel,
-} from "../../../lib/models/model_capabilities.ts";
+} from "../../lib/model_capabilities.ts";
 
 Deno.test("capabilitiesOf finds a model by name, version suffix or -preview family", async (t) => {
   const rows: [string, boolean | undefined, number | undefined][] = [

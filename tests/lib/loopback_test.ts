@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isLoopbackHost } from "../../../lib/http/loopback.ts";
+import { isLoopbackHost } from "../../lib/loopback.ts";
 
 Deno.test("isLoopbackHost accepts only names and addresses of this machine", async (t) => {
   const rows = [

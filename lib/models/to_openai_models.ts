@@ -1,4 +1,4 @@
-import { capabilitiesOf, type CapabilityTable } from "../models/model_capabilities.ts";
+import { capabilitiesOf, type CapabilityTable } from "../model_capabilities.ts";
 
 /**
  * An entry of OpenAI's `GET /v1/models`; `type` is GigaChat's kind (chat, embedder, ...). The

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { BUILT_IN_CAPABILITIES } from "../../../lib/models/model_capabilities.ts";
+import { BUILT_IN_CAPABILITIES } from "../../../lib/model_capabilities.ts";
 import {
   type OpenAIModel,
   toOpenAIModel,
   toOpenAIModels,
   withCapabilities,
-} from "../../../lib/openai/to_openai_models.ts";
+} from "../../../lib/models/to_openai_models.ts";
 
 const CREATED = 1_700_000_000;
 
