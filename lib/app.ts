@@ -60,7 +60,7 @@ export async function createGateway(
     requestTimeoutMs: config.requestTimeoutMs,
     connectTimeoutMs: config.connectTimeoutMs,
     tokenRefreshBufferMs: config.tokenRefreshBufferMs,
-    tokenCacheSize: config.tokenCacheSize,
+    tokenCacheSize: config.credentialCacheSize,
     fetch: fetcher,
   });
   const checkKey = await createAuthenticator(config);
@@ -74,13 +74,14 @@ export async function createGateway(
       upstream,
       aliases: config.modelAliases,
       ttlMs: config.modelsCacheTtlMs,
-      maxEntries: config.tokenCacheSize,
+      maxEntries: config.credentialCacheSize,
       created: Math.floor(startedAt / 1000),
       capabilities: config.capabilities,
     }),
     attachments: new AttachmentUploader(upstream, {
       ttlMs: config.uploadCacheTtlMs,
-      maxEntries: config.tokenCacheSize * 10,
+      // Uploads are kept per credential and file: room for ten files each.
+      maxEntries: config.credentialCacheSize * 10,
     }),
     authenticate: async (request, { signal, trace }) => {
       const credential = await checkKey(request);

@@ -36,7 +36,8 @@ export interface Config {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   modelsCacheTtlMs: number;
-  tokenCacheSize: number;
+  /** TOKEN_CACHE_SIZE: most credentials whose tokens, model lists and uploads are kept. */
+  credentialCacheSize: number;
   maxOutputTokens: number;
   structuredOutputMode: "function" | "native";
   shutdownTimeoutMs: number;
@@ -228,7 +229,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     retryBaseDelayMs: v.RETRY_BASE_DELAY_MS,
     retryMaxDelayMs: v.RETRY_MAX_DELAY_MS,
     modelsCacheTtlMs: v.MODELS_CACHE_TTL_MS,
-    tokenCacheSize: v.TOKEN_CACHE_SIZE,
+    credentialCacheSize: v.TOKEN_CACHE_SIZE,
     maxOutputTokens: v.MAX_OUTPUT_TOKENS,
     structuredOutputMode: v.STRUCTURED_OUTPUT_MODE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

@@ -1,6 +1,8 @@
 import type { RequestContext } from "../lib/context.ts";
 import { GatewayError, invalidRequest } from "../lib/errors.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
+import { unexpectedAnswer } from "../lib/gigachat/upstream_error.ts";
+import { callFields } from "../lib/pipeline/call_fields.ts";
 import {
   toBatches,
   toEmbeddingTexts,
@@ -72,17 +74,11 @@ export async function embeddings(request: Request, ctx: RequestContext): Promise
         path: "/embeddings",
         json: { model, input: batches[i] },
         credential,
-        requestId: ctx.requestId,
-        forwardHeaders: ctx.forwardHeaders,
-        signal: ctx.signal,
-        trace: ctx.trace,
+        ...callFields(ctx),
         model: { requested, upstream: model },
       });
       if (!Array.isArray(answer?.data) || answer.data.length !== batches[i].length) {
-        throw new GatewayError(502, "GigaChat sent an unexpected embeddings response", {
-          type: "server_error",
-          code: "upstream_error",
-        });
+        throw unexpectedAnswer("embeddings response");
       }
       answers[i] = answer;
     }

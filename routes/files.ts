@@ -1,6 +1,8 @@
 import type { RequestContext } from "../lib/context.ts";
 import { GatewayError, invalidRequest } from "../lib/errors.ts";
 import type { UpstreamCall } from "../lib/gigachat/upstream_client.ts";
+import { unexpectedAnswer } from "../lib/gigachat/upstream_error.ts";
+import { callFields } from "../lib/pipeline/call_fields.ts";
 import { ACCEPTED_TYPES, FILE_KINDS, fileTypeOf } from "../lib/gigachat/file_types.ts";
 import { multipartForm } from "../lib/gigachat/file_form.ts";
 import { guardedBody } from "../lib/http/guarded_body.ts";
@@ -11,23 +13,12 @@ import { parseFileListQuery, toFileListPage } from "../lib/openai/file_list_page
 type Call = Omit<UpstreamCall, "method" | "path">;
 
 async function callFor(request: Request, ctx: RequestContext): Promise<Call> {
-  return {
-    credential: await ctx.app.authenticate(request, ctx),
-    requestId: ctx.requestId,
-    forwardHeaders: ctx.forwardHeaders,
-    signal: ctx.signal,
-    trace: ctx.trace,
-  };
+  return { credential: await ctx.app.authenticate(request, ctx), ...callFields(ctx) };
 }
 
 function fileOrFail(entry: unknown): OpenAIFile {
   const file = toOpenAIFile(entry);
-  if (file === undefined) {
-    throw new GatewayError(502, "GigaChat sent an unexpected file object", {
-      type: "server_error",
-      code: "upstream_error",
-    });
-  }
+  if (file === undefined) throw unexpectedAnswer("file object");
   return file;
 }
 

@@ -1,19 +1,10 @@
 import type { RequestContext } from "../lib/context.ts";
-import type { ModelCall } from "../lib/models/model_catalog.ts";
-
-function modelCall(ctx: RequestContext): ModelCall {
-  return {
-    requestId: ctx.requestId,
-    signal: ctx.signal,
-    forwardHeaders: ctx.forwardHeaders,
-    trace: ctx.trace,
-  };
-}
+import { callFields } from "../lib/pipeline/call_fields.ts";
 
 /** `GET /v1/models`: GigaChat's models in OpenAI's list shape. */
 export async function listModels(request: Request, ctx: RequestContext): Promise<Response> {
   const credential = await ctx.app.authenticate(request, ctx);
-  const data = await ctx.app.models.list(credential, modelCall(ctx));
+  const data = await ctx.app.models.list(credential, callFields(ctx));
   return Response.json({ object: "list", data });
 }
 
@@ -22,5 +13,5 @@ export async function getModel(request: Request, ctx: RequestContext): Promise<R
   const credential = await ctx.app.authenticate(request, ctx);
   const id = ctx.params.id;
   ctx.trace.model = id;
-  return Response.json(await ctx.app.models.get(id, credential, modelCall(ctx)));
+  return Response.json(await ctx.app.models.get(id, credential, callFields(ctx)));
 }

@@ -13,6 +13,7 @@ import {
   mapUpstreamFailure,
   readUpstreamFailure,
   timeoutError,
+  unexpectedAnswer,
   type UpstreamSource,
 } from "./upstream_error.ts";
 
@@ -61,6 +62,9 @@ export interface UpstreamCall {
   /** The model the call is for, named in a "No such model" error. */
   model?: CalledModel;
 }
+
+/** The fields every upstream call of one client request shares. */
+export type CallFields = Pick<UpstreamCall, "requestId" | "forwardHeaders" | "signal" | "trace">;
 
 interface SendOptions {
   source: UpstreamSource;
@@ -137,11 +141,7 @@ export class UpstreamClient {
         return await readJson(response) as T;
       } catch (error) {
         throw guard.failure(this.#apiHost, this.#o.requestTimeoutMs) ??
-          new GatewayError(502, `GigaChat sent an unreadable ${call.path} response`, {
-            type: "server_error",
-            code: "upstream_error",
-            cause: error,
-          });
+          unexpectedAnswer(`${call.path} response (not JSON)`, error);
       }
     } finally {
       guard.release();
@@ -211,10 +211,7 @@ export class UpstreamClient {
       }
       const token = parseAccessToken(await response.json().catch(() => undefined));
       if (token === undefined) {
-        throw new GatewayError(502, "GigaChat's OAuth server answered without an access token", {
-          type: "server_error",
-          code: "upstream_error",
-        });
+        throw unexpectedAnswer("OAuth response, without an access token");
       }
       return token;
     } finally {

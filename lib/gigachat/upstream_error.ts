@@ -165,10 +165,11 @@ function isOlderName(model: string): boolean {
 }
 
 /** 502 for an answer that is not what GigaChat's API says it sends. */
-export function unexpectedAnswer(what: string): GatewayError {
+export function unexpectedAnswer(what: string, cause?: unknown): GatewayError {
   return new GatewayError(502, `GigaChat sent an unexpected ${what}`, {
     type: "server_error",
     code: "upstream_error",
+    cause,
   });
 }
 

@@ -1,7 +1,7 @@
 import { abortable } from "../abortable.ts";
-import { GatewayError } from "../errors.ts";
+import { unexpectedAnswer } from "../gigachat/upstream_error.ts";
 import type { Credential } from "../gigachat/credential.ts";
-import type { UpstreamCall, UpstreamClient } from "../gigachat/upstream_client.ts";
+import type { CallFields, UpstreamClient } from "../gigachat/upstream_client.ts";
 import { LruCache } from "../lru_cache.ts";
 import { resolveModel } from "../resolve_model.ts";
 import {
@@ -24,7 +24,7 @@ export interface ModelCatalogOptions {
 }
 
 /** What a model look-up needs from the request besides the credential. */
-export type ModelCall = Pick<UpstreamCall, "requestId" | "signal" | "forwardHeaders" | "trace">;
+export type ModelCall = CallFields;
 
 /** GigaChat's model list in OpenAI's shape, cached briefly per credential (lists differ by scope). */
 export class ModelCatalog {
@@ -61,7 +61,7 @@ export class ModelCatalog {
       credential,
     });
     const models = toOpenAIModels(body, this.#o.aliases, this.#o.created, this.#o.capabilities);
-    if (models === undefined) throw unreadable("/models");
+    if (models === undefined) throw unexpectedAnswer("/models response");
     if (this.#o.ttlMs > 0) this.#cache.set(credential.id, models, Date.now() + this.#o.ttlMs);
     return models;
   }
@@ -79,14 +79,7 @@ export class ModelCatalog {
       model: { requested: id, upstream },
     });
     const model = toOpenAIModel(body, this.#o.created);
-    if (model === undefined) throw unreadable("/models/{id}");
+    if (model === undefined) throw unexpectedAnswer("/models/{id} response");
     return { ...withCapabilities(model, this.#o.capabilities), id };
   }
-}
-
-function unreadable(path: string): GatewayError {
-  return new GatewayError(502, `GigaChat sent an unexpected ${path} response`, {
-    type: "server_error",
-    code: "upstream_error",
-  });
 }

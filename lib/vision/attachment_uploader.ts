@@ -1,7 +1,7 @@
 import { GatewayError } from "../errors.ts";
 import type { Credential } from "../gigachat/credential.ts";
 import { fileForm } from "../gigachat/file_form.ts";
-import type { UpstreamCall, UpstreamClient } from "../gigachat/upstream_client.ts";
+import type { CallFields, UpstreamClient } from "../gigachat/upstream_client.ts";
 import { LruCache } from "../lru_cache.ts";
 
 /** A file to attach to a chat message: an image or a document. */
@@ -11,7 +11,7 @@ export interface Attachment {
   mime: string;
 }
 
-export type UploadCall = Pick<UpstreamCall, "requestId" | "signal" | "forwardHeaders" | "trace">;
+export type UploadCall = CallFields;
 
 /**
  * Uploads chat attachments to GigaChat's /files, remembering each by credential and SHA-256 of

@@ -23,7 +23,7 @@ const DEFAULTS: Config = {
   retryBaseDelayMs: 500,
   retryMaxDelayMs: 20_000,
   modelsCacheTtlMs: 60_000,
-  tokenCacheSize: 1000,
+  credentialCacheSize: 1000,
   maxOutputTokens: 32768,
   structuredOutputMode: "function",
   shutdownTimeoutMs: 30000,
