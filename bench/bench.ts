@@ -6,7 +6,7 @@
 // server and client cost before the gateway does any work. All traffic is on 127.0.0.1, every
 // phase is bounded in requests and time, and the children end with this run. Not a test:
 // nothing fails on a figure; the table says which targets are met.
-import { DEMO_KEY } from "../tests/fake_gigachat/server.ts";
+import { DEMO_KEY } from "../fake_gigachat/server.ts";
 import { type LoadOptions, type LoadResult, runLoad } from "./load.ts";
 import {
   BASELINE_PROXY,

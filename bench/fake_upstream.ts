@@ -4,8 +4,8 @@
 // (FakeUpstreamInfo) and serves counters on a plain-HTTP control port until its stdin closes,
 // which happens when the bench exits, however it exits.
 import { ServerResponse } from "node:http";
-import { FakeGigaChat } from "../tests/fake_gigachat/server.ts";
-import { createTestTls } from "../tests/fake_gigachat/test_tls.ts";
+import { FakeGigaChat } from "../fake_gigachat/server.ts";
+import { createTestTls } from "../fake_gigachat/test_tls.ts";
 import { type FakeStats, type FakeUpstreamInfo, SEND_MARKER, stampNow } from "./stamp.ts";
 
 const FAST_CHUNK_DELAY_MS = Number(Deno.args[0] ?? "5");

@@ -1,7 +1,7 @@
 // The processes a bench run starts: the fake upstream and gateways, each `deno run` of its own,
 // so the gateway's RSS is its own (/proc/<pid>/status) and its start-up can be timed from spawn.
 import { V8_FLAGS } from "../deploy/compile.ts";
-import { DEMO_KEY } from "../tests/fake_gigachat/server.ts";
+import { DEMO_KEY } from "../fake_gigachat/server.ts";
 import { denoCacheEnv } from "../tests/helpers/deno_env.ts";
 import { freePort } from "../tests/helpers/free_port.ts";
 import type { FakeStats, FakeUpstreamInfo, FakeUrls } from "./stamp.ts";

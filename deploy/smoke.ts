@@ -3,7 +3,7 @@
 // extra CA, a chat answer, a stream, structured output (ajv, loaded on first use), an image URL
 // (node:http, loaded on first use) and a clean SIGTERM. The release workflow runs it on the
 // compiled binary, which cannot be built here; tests/smoke_test.ts runs it on `deno run main.ts`.
-import { DEMO_KEY, FakeGigaChat } from "../tests/fake_gigachat/server.ts";
+import { DEMO_KEY, FakeGigaChat } from "../fake_gigachat/server.ts";
 import { denoCacheEnv } from "../tests/helpers/deno_env.ts";
 import { freePort } from "../tests/helpers/free_port.ts";
 

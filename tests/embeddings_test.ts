@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { getEncoding } from "js-tiktoken";
-import { vectorFor } from "./fake_gigachat/embeddings.ts";
+import { vectorFor } from "../fake_gigachat/embeddings.ts";
 import { postTo, withStack } from "./helpers/stack.ts";
 
 /** What a float vector looks like after the float32 round trip of base64. */

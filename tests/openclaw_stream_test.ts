@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startStack } from "./helpers/stack.ts";
-import { DEMO_KEY } from "./fake_gigachat/server.ts";
+import { DEMO_KEY } from "../fake_gigachat/server.ts";
 import { installOpenClaw, runCommand } from "./helpers/openclaw_install.ts";
 import type { StreamTurn, StreamTurnResult } from "./openclaw/stream_turn.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { Fault } from "./fake_gigachat/server.ts";
+import type { Fault } from "../fake_gigachat/server.ts";
 import { DEMO_KEY, postTo, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
 
 function openai(stack: Stack): OpenAI {

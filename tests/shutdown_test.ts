@@ -1,7 +1,7 @@
 // Graceful shutdown of the real process: SIGTERM lets open streams finish, refuses new
 // connections, ends what outlives SHUTDOWN_TIMEOUT_MS cleanly, and exits 0.
 import assert from "node:assert/strict";
-import { DEMO_KEY, FakeGigaChat } from "./fake_gigachat/server.ts";
+import { DEMO_KEY, FakeGigaChat } from "../fake_gigachat/server.ts";
 import { portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
 
 async function withChild(

@@ -1,9 +1,9 @@
-// The fake answers with copies of the recorded samples (../shared/gigachat/samples/); they must
+// The fake answers with copies of the recorded samples (../shared/gigachat/samples/, copied to fake_gigachat/samples/); they must
 // stay the recorded bytes. samples.sha256 holds the SHA-256 of each recording, taken from the
 // reference when it was copied, so a fresh clone checks the copies without the reference.
 import assert from "node:assert/strict";
 
-const SAMPLES = new URL("./samples/", import.meta.url);
+const SAMPLES = new URL("../../fake_gigachat/samples/", import.meta.url);
 const MANIFEST = new URL("./samples.sha256", import.meta.url);
 
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {

@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { ROUTES } from "../../routes/table.ts";
 import { createGateway } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/config.ts";
-import { DEMO_KEY, FakeGigaChat, type FakeGigaChatOptions } from "../fake_gigachat/server.ts";
+import { DEMO_KEY, FakeGigaChat, type FakeGigaChatOptions } from "../../fake_gigachat/server.ts";
 
 export { DEMO_KEY };
 

@@ -41,7 +41,7 @@ Deno.test("buildOAuthRequest sends a fresh RqUID on every call", () => {
 
 const SAMPLE = JSON.parse(
   await Deno.readTextFile(
-    new URL("../../fake_gigachat/samples/oauth_response.json", import.meta.url),
+    new URL("../../../fake_gigachat/samples/oauth_response.json", import.meta.url),
   ),
 ) as unknown;
 

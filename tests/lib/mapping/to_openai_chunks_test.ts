@@ -7,7 +7,7 @@ import { ChatChunkMapper } from "../../../lib/mapping/to_openai_chunks.ts";
 import { toolNamesFor } from "../../../lib/mapping/tool_names.ts";
 import type { OpenAIChatCompletionChunk, OpenAIChunkChoice } from "../../../lib/openai/types.ts";
 
-const SAMPLES = new URL("../../fake_gigachat/samples/", import.meta.url);
+const SAMPLES = new URL("../../../fake_gigachat/samples/", import.meta.url);
 const STREAM = await Deno.readFile(new URL("chat_stream.sse", SAMPLES));
 const STREAM_FUNCTION_CALL = await Deno.readFile(new URL("chat_stream_function_call.sse", SAMPLES));
 

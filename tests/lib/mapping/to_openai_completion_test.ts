@@ -9,7 +9,7 @@ import {
 import { toolNamesFor } from "../../../lib/mapping/tool_names.ts";
 import type { OpenAIChatCompletion } from "../../../lib/openai/types.ts";
 
-const SAMPLES = new URL("../../fake_gigachat/samples/", import.meta.url);
+const SAMPLES = new URL("../../../fake_gigachat/samples/", import.meta.url);
 async function sample(name: string): Promise<GigaChatCompletion> {
   return JSON.parse(await Deno.readTextFile(new URL(name, SAMPLES))) as GigaChatCompletion;
 }

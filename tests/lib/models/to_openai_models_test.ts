@@ -9,9 +9,11 @@ import {
 
 const CREATED = 1_700_000_000;
 
-// Recorded GigaChat GET /models answer (tests/fake_gigachat/samples/models_list.json).
+// Recorded GigaChat GET /models answer (fake_gigachat/samples/models_list.json).
 const SAMPLE = JSON.parse(
-  await Deno.readTextFile(new URL("../../fake_gigachat/samples/models_list.json", import.meta.url)),
+  await Deno.readTextFile(
+    new URL("../../../fake_gigachat/samples/models_list.json", import.meta.url),
+  ),
 ) as unknown;
 
 const SAMPLE_IDS = [

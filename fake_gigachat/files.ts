@@ -1,6 +1,6 @@
 // The fake's file store (API-more.md §4): multipart upload with purpose=general, FileObjects
 // without a top-level list `object`, delete as POST /files/{id}/delete, raw content download.
-import { fileTypeOf } from "../../lib/gigachat/file_types.ts";
+import { fileTypeOf } from "../lib/gigachat/file_types.ts";
 
 interface StoredFile {
   id: string;

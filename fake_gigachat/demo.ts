@@ -1,9 +1,9 @@
 // `deno task demo`: the real gateway in front of the fake GigaChat, both on loopback, so a
 // newcomer can see it answer without a GigaChat key or internet. Every answer is simulated.
-import { ROUTES } from "../../routes/table.ts";
-import { createGateway, type Gateway } from "../../lib/app.ts";
-import { type Config, ConfigError, loadConfig } from "../../lib/config.ts";
-import { installProcessGuard } from "../../lib/process_guard.ts";
+import { ROUTES } from "../routes/table.ts";
+import { createGateway, type Gateway } from "../lib/app.ts";
+import { type Config, ConfigError, loadConfig } from "../lib/config.ts";
+import { installProcessGuard } from "../lib/process_guard.ts";
 import { DEMO_KEY, FakeGigaChat } from "./server.ts";
 
 /** Runs the demo until Ctrl+C; every way out removes the temporary CA file first. */
