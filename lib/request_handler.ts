@@ -2,7 +2,6 @@ import type { AppContext, Handler, RequestContext } from "./context.ts";
 import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
 import { corsHeaders, preflightResponse } from "./http/cors.ts";
 import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
-import { requestPath } from "./http/request_url.ts";
 import { type Route, Router } from "./http/router.ts";
 import { describeError } from "./log.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
@@ -31,7 +30,9 @@ export function createRequestHandler(
 
   async function handle(request: Request): Promise<Response> {
     const started = performance.now();
-    const path = requestPath(request.url);
+    // Parsed, not sliced by hand: slicing saved ~60 ns a request, and got the Host header's
+    // special cases wrong once.
+    const path = new URL(request.url).pathname;
     const controller = new AbortController();
     const onClientGone = () => controller.abort(request.signal.reason);
     request.signal.addEventListener("abort", onClientGone, { once: true });

@@ -27,8 +27,8 @@ const READ_SIZE = 1024;
 /**
  * Reads the `data` fields of an SSE body one event at a time, parsed by the maintained
  * eventsource-parser. It reads into one small reused buffer (a BYOB reader where the body
- * allows it) instead of a pipeline of transform streams, each holding its own chunks: the
- * difference between ~345 and ~220 MB of gateway RSS for 1000 open streams (bench/README.md).
+ * allows it) instead of a pipeline of transform streams, each holding its own chunks, which
+ * is most of what an open stream costs (bench/README.md, RSS with 1000 streams).
  */
 export class SseDataReader {
   readonly #byob: ReadableStreamBYOBReader | undefined;

@@ -99,8 +99,8 @@ export function planStructuredOutput(
 const compiled = new LruCache<string, ValidateFunction | null>(200);
 const FOREVER = Number.MAX_SAFE_INTEGER;
 
-// Ajv (CommonJS, with Node's module layer behind it) adds ~4-5 MB to the gateway's RSS when
-// loaded, so it is loaded with the first schema to check rather than at start-up.
+// Ajv (CommonJS, with Node's module layer behind it) adds megabytes to the gateway's RSS when
+// loaded (bench/README.md), so it is loaded with the first schema to check, not at start-up.
 let ajv: typeof Ajv2020 | undefined;
 
 /**

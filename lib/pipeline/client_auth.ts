@@ -1,7 +1,6 @@
 import type { Config } from "../config.ts";
 import { authenticationError, GatewayError } from "../errors.ts";
 import { isLoopbackHost } from "../loopback.ts";
-import { requestAuthority } from "../http/request_url.ts";
 import { type Credential, makeCredential } from "../gigachat/credential.ts";
 
 /** The key a client presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
@@ -41,9 +40,8 @@ export async function createAuthenticator(
     // No key guards the gateway's credentials (allowed on loopback only), so the one thing that
     // could still reach it is a web page in the user's browser: refuse foreign origins, and
     // Host names that are not loopback (DNS rebinding).
-    const loopback = loopbackAuthorities();
     return (request) => {
-      const refusal = browserRefusal(request, config.corsOrigins, loopback);
+      const refusal = browserRefusal(request, config.corsOrigins);
       return refusal === undefined ? Promise.resolve(server) : Promise.reject(refusal);
     };
   }
@@ -70,34 +68,15 @@ export async function createAuthenticator(
 function browserRefusal(
   request: Request,
   corsOrigins: readonly string[],
-  isLoopbackAuthority: (url: string) => boolean,
 ): GatewayError | undefined {
   const origin = request.headers.get("origin");
   if (origin !== null && !corsOrigins.includes(origin) && !corsOrigins.includes("*")) {
     return browserRefused(`requests from web pages (${origin})`);
   }
   // Deno.serve builds the URL from the Host header.
-  if (isLoopbackAuthority(request.url)) return undefined;
-  return browserRefused(`requests for host ${new URL(request.url).hostname}`);
-}
-
-/**
- * Whether a request URL's authority is loopback, remembered per authority: a client sends the
- * same Host on every request, and parsing it each time was measurable under load.
- */
-function loopbackAuthorities(): (url: string) => boolean {
-  const known = new Map<string, boolean>();
-  return (url) => {
-    const authority = requestAuthority(url);
-    let loopback = known.get(authority);
-    if (loopback === undefined) {
-      loopback = isLoopbackHost(new URL(url).hostname);
-      // Any Host header can be sent, so the memory is bounded; a full one starts over.
-      if (known.size >= 64) known.clear();
-      known.set(authority, loopback);
-    }
-    return loopback;
-  };
+  const host = new URL(request.url).hostname;
+  if (isLoopbackHost(host)) return undefined;
+  return browserRefused(`requests for host ${host}`);
 }
 
 function browserRefused(what: string): GatewayError {

@@ -13,8 +13,8 @@ export async function pinnedGet(
   addresses: readonly string[] | undefined,
   signal: AbortSignal,
 ): Promise<Response> {
-  // Loaded on first use: Node's HTTP modules add ~6 MB to the gateway's RSS, and most
-  // gateways never fetch an image URL.
+  // Loaded on first use: Node's HTTP modules add megabytes to the gateway's RSS
+  // (bench/README.md), and most gateways never fetch an image URL.
   const client = url.protocol === "https:"
     ? (await import("node:https")).default
     : (await import("node:http")).default;
