@@ -83,17 +83,19 @@ const list = z.string().transform((value) =>
   value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
 );
 
-const aliases = z.string().transform((value, ctx) => {
+/** A setting's JSON text parsed, or an issue saying what it should look like. */
+function parseJsonSetting(text: string, ctx: z.RefinementCtx, example: string): unknown {
   try {
-    return JSON.parse(value) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
-    ctx.addIssue({
-      code: "custom",
-      message: 'must be a JSON object like {"gpt-4o":"GigaChat-2-Max"}',
-    });
+    ctx.addIssue({ code: "custom", message: `must be JSON, like ${example}` });
     return z.NEVER;
   }
-}).pipe(
+}
+
+const aliases = z.string().transform((value, ctx) =>
+  parseJsonSetting(value, ctx, '{"gpt-4o":"GigaChat-2-Max"}')
+).pipe(
   z.record(z.string().min(1), z.string().min(1, "must map every alias to a model name"), {
     message: 'must be a JSON object of model names, like {"gpt-4o":"GigaChat-2-Max"}',
   }),
@@ -124,15 +126,7 @@ const capabilities = z.string().transform((value, ctx) => {
       return z.NEVER;
     }
   }
-  try {
-    return JSON.parse(json) as unknown;
-  } catch {
-    ctx.addIssue({
-      code: "custom",
-      message: 'must be JSON, e.g. {"GigaChat-3-Ultra":{"vision":true}}',
-    });
-    return z.NEVER;
-  }
+  return parseJsonSetting(json, ctx, '{"GigaChat-3-Ultra":{"vision":true}}');
 }).pipe(z.record(z.string().min(1), capabilityEntry, {
   message: "must map model names to {context_window, max_output_tokens, vision, reasoning, tools}",
 }));

@@ -243,7 +243,7 @@ Deno.test("loadConfig reads MODEL_ALIASES as a JSON object of names", async (t) 
       name: "not JSON",
       value: "{gpt-4o: GigaChat}",
       expected:
-        'MODEL_ALIASES must be a JSON object like {"gpt-4o":"GigaChat-2-Max"} (got "{gpt-4o: GigaChat}")',
+        'MODEL_ALIASES must be JSON, like {"gpt-4o":"GigaChat-2-Max"} (got "{gpt-4o: GigaChat}")',
     },
     {
       name: "an array",
