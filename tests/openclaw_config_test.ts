@@ -4,7 +4,7 @@ import { capabilitiesOf } from "../lib/model_capabilities.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ConfigCheckResult, ConfigCheckRow } from "./openclaw/check_configs.ts";
-import { installOpenClaw, runCommand } from "./helpers/openclaw_install.ts";
+import { installOpenClaw, runWithOpenClaw } from "./helpers/openclaw_install.ts";
 
 const EXAMPLE_FILE = new URL("../openclaw.config.example.json", import.meta.url);
 const CHECKER = fileURLToPath(new URL("./openclaw/check_configs.ts", import.meta.url));
@@ -26,31 +26,19 @@ async function checkWithOpenClaw(
     const rowsFile = join(scratch, "rows.json");
     const resultFile = join(scratch, "result.json");
     await Deno.writeTextFile(rowsFile, JSON.stringify(rows));
-    const env: Record<string, string> = {
-      NO_COLOR: "1",
-      OPENCLAW_HOME: scratch,
-      OPENCLAW_STATE_DIR: stateDir,
-      OPENCLAW_CONFIG_PATH: join(stateDir, "openclaw.json"),
-    };
-    for (const name of ["PATH", "HOME", "DENO_DIR", "SystemRoot", "USERPROFILE"]) {
-      const value = Deno.env.get(name);
-      if (value !== undefined) env[name] = value;
-    }
-    const child = await runCommand(Deno.execPath(), [
-      "run",
-      "--quiet",
-      "--no-config",
-      "--no-lock",
-      "--node-modules-dir=manual",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      `--allow-write=${scratch}`,
-      CHECKER,
+    const child = await runWithOpenClaw(installDir, CHECKER, [
       join(installDir, "node_modules/openclaw"),
       rowsFile,
       resultFile,
-    ], { cwd: installDir, env, timeoutMs: CHECK_TIMEOUT_MS });
+    ], {
+      env: {
+        OPENCLAW_HOME: scratch,
+        OPENCLAW_STATE_DIR: stateDir,
+        OPENCLAW_CONFIG_PATH: join(stateDir, "openclaw.json"),
+      },
+      allow: [`--allow-write=${scratch}`],
+      timeoutMs: CHECK_TIMEOUT_MS,
+    });
     assert.equal(
       child.code,
       0,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startStack } from "./helpers/stack.ts";
 import { DEMO_KEY } from "../fake_gigachat/server.ts";
-import { installOpenClaw, runCommand } from "./helpers/openclaw_install.ts";
+import { installOpenClaw, runWithOpenClaw } from "./helpers/openclaw_install.ts";
 import type { StreamTurn, StreamTurnResult } from "./openclaw/stream_turn.ts";
 
 const RUNNER = fileURLToPath(new URL("./openclaw/stream_turn.ts", import.meta.url));
@@ -20,30 +20,17 @@ async function openClawTurn(installDir: string, turn: StreamTurn): Promise<Strea
     const turnFile = join(scratch, "turn.json");
     const resultFile = join(scratch, "result.json");
     await Deno.writeTextFile(turnFile, JSON.stringify(turn));
-    const env: Record<string, string> = { NO_COLOR: "1", HOME: scratch };
-    for (const name of ["PATH", "DENO_DIR"]) {
-      const value = Deno.env.get(name);
-      if (value !== undefined) env[name] = value;
-    }
-    if (env.DENO_DIR === undefined && Deno.env.get("HOME")) {
-      env.XDG_CACHE_HOME = join(Deno.env.get("HOME")!, ".cache");
-    }
-    const child = await runCommand(Deno.execPath(), [
-      "run",
-      "--quiet",
-      "--no-config",
-      "--no-lock",
-      "--node-modules-dir=manual",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-net=127.0.0.1",
-      `--allow-write=${scratch}`,
-      RUNNER,
+    // A HOME of its own, so nothing of the user's OpenClaw is read; Deno's cache stays put.
+    const home = Deno.env.get("HOME");
+    const child = await runWithOpenClaw(installDir, RUNNER, [
       join(installDir, "node_modules/@openclaw/ai"),
       turnFile,
       resultFile,
-    ], { cwd: installDir, env, timeoutMs: 120_000 });
+    ], {
+      env: { HOME: scratch, ...(home ? { XDG_CACHE_HOME: join(home, ".cache") } : {}) },
+      allow: ["--allow-net=127.0.0.1", `--allow-write=${scratch}`],
+      timeoutMs: 120_000,
+    });
     assert.equal(
       child.code,
       0,

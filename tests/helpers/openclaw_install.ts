@@ -106,3 +106,30 @@ export async function installOpenClaw(): Promise<string> {
     throw e;
   }
 }
+
+/** Runs `script` with `args` in a Deno child that uses the OpenClaw install's node_modules. */
+export async function runWithOpenClaw(
+  installDir: string,
+  script: string,
+  args: string[],
+  options: { env: Record<string, string>; allow: string[]; timeoutMs: number },
+): Promise<CommandResult> {
+  const env: Record<string, string> = { NO_COLOR: "1", ...options.env };
+  for (const name of ["PATH", "HOME", "DENO_DIR", "SystemRoot", "USERPROFILE"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined && env[name] === undefined) env[name] = value;
+  }
+  return await runCommand(Deno.execPath(), [
+    "run",
+    "--quiet",
+    "--no-config",
+    "--no-lock",
+    "--node-modules-dir=manual",
+    "--allow-read",
+    "--allow-env",
+    "--allow-sys",
+    ...options.allow,
+    script,
+    ...args,
+  ], { cwd: installDir, env, timeoutMs: options.timeoutMs });
+}
