@@ -6,7 +6,7 @@ Deno.test("main: a bad setting stops start-up with one line naming it and exit c
   const rows: { env: Record<string, string>; line: RegExp }[] = [
     { env: { PORT: "eighty" }, line: /^gigachat-gateway: configuration error: PORT / },
     { env: { GIGACHAT_DEFAULT_SCOPE: "TEAM" }, line: /GIGACHAT_DEFAULT_SCOPE must be PERS/ },
-    { env: { MODEL_ALIASES: "{oops" }, line: /MODEL_ALIASES must be a JSON object/ },
+    { env: { MODEL_ALIASES: "{oops" }, line: /MODEL_ALIASES must be JSON, like/ },
     { env: { GIGACHAT_API_URL: "http://example.com/api" }, line: /GIGACHAT_API_URL must be an/ },
     {
       env: { GIGACHAT_CREDENTIALS: "c2VjcmV0LWtleQ==", HOST: "0.0.0.0" },
