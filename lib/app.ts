@@ -9,6 +9,7 @@ import { Logger, type LogSink } from "./log.ts";
 import { ModelCatalog } from "./models/model_catalog.ts";
 import { createAuthenticator } from "./pipeline/client_auth.ts";
 import { createRequestHandler } from "./request_handler.ts";
+import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
 export interface GatewayOptions {
@@ -97,6 +98,7 @@ export async function createGateway(
       }
       return credential;
     },
+    responses: new MemoryResponseStore(config.responsesStore),
     bodyDeadlines: new Deadlines(config.requestBodyTimeoutMs),
     startedAt,
     stopping: stopping.signal,

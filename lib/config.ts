@@ -50,6 +50,8 @@ export interface Config {
   capabilities: CapabilityTable;
   imageFetchTimeoutMs: number;
   uploadCacheTtlMs: number;
+  /** The embedded store of /v1/responses made with `store`. */
+  responsesStore: { maxEntries: number; maxBytes: number; ttlMs: number };
 }
 
 /** Raised for a bad setting; main.ts prints its one-line message and exits with code 1. */
@@ -178,6 +180,9 @@ const schema = z.object({
   VISION_MODELS: list.optional(),
   IMAGE_FETCH_TIMEOUT_MS: int(100).default(10_000),
   UPLOAD_CACHE_TTL_MS: int(0).default(3_600_000),
+  RESPONSES_STORE_MAX: int(0).default(1000),
+  RESPONSES_STORE_MAX_BYTES: int(0).default(64 * MIB),
+  RESPONSES_STORE_TTL_MS: int(0).default(86_400_000),
 });
 
 /** Every variable the gateway reads, for `.env` loading and the README table. */
@@ -238,6 +243,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     ),
     imageFetchTimeoutMs: v.IMAGE_FETCH_TIMEOUT_MS,
     uploadCacheTtlMs: v.UPLOAD_CACHE_TTL_MS,
+    responsesStore: {
+      maxEntries: v.RESPONSES_STORE_MAX,
+      maxBytes: v.RESPONSES_STORE_MAX_BYTES,
+      ttlMs: v.RESPONSES_STORE_TTL_MS,
+    },
   };
   if (config.credentials && config.proxyApiKeys.length === 0 && !isLoopbackHost(config.host)) {
     throw new ConfigError(

@@ -1,5 +1,6 @@
 import type { Config } from "./config.ts";
 import type { StreamOutcome } from "./http/sse_transport.ts";
+import type { ResponseStore } from "./pipeline/response_store.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamClient } from "./gigachat/upstream_client.ts";
@@ -14,6 +15,8 @@ export interface AppContext {
   readonly upstream: UpstreamClient;
   readonly models: ModelCatalog;
   readonly attachments: AttachmentUploader;
+  /** Responses made with `store` (/v1/responses). */
+  readonly responses: ResponseStore;
   /**
    * Who is calling: the GigaChat credential to use, with an access token already obtained for
    * it, or a 401. `signal` stops the wait; OAuth attempts are counted in `trace`.

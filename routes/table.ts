@@ -5,6 +5,7 @@ import { chatCompletions } from "./chat_completions.ts";
 import { embeddings } from "./embeddings.ts";
 import { createFile, deleteFile, getFile, getFileContent, listFiles } from "./files.ts";
 import { health } from "./health.ts";
+import { createResponse, deleteResponse, getResponse, getResponseInputItems } from "./responses.ts";
 import { getModel, listModels } from "./models.ts";
 
 /** Every route the gateway serves; each also answers under `/v1`. */
@@ -14,6 +15,10 @@ export const ROUTES: readonly Route<Handler>[] = [
   { method: "GET", path: "/models", handler: listModels },
   { method: "GET", path: "/models/:id", handler: getModel },
   { method: "POST", path: "/chat/completions", handler: chatCompletions },
+  { method: "POST", path: "/responses", handler: createResponse },
+  { method: "GET", path: "/responses/:id", handler: getResponse },
+  { method: "DELETE", path: "/responses/:id", handler: deleteResponse },
+  { method: "GET", path: "/responses/:id/input_items", handler: getResponseInputItems },
   { method: "POST", path: "/embeddings", handler: embeddings },
   { method: "POST", path: "/files", handler: createFile },
   { method: "GET", path: "/files", handler: listFiles },

@@ -35,6 +35,7 @@ const DEFAULTS: Config = {
   capabilities: BUILT_IN_CAPABILITIES,
   imageFetchTimeoutMs: 10000,
   uploadCacheTtlMs: 3600000,
+  responsesStore: { maxEntries: 1000, maxBytes: 67_108_864, ttlMs: 86_400_000 },
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
@@ -86,6 +87,9 @@ const VARIABLES = [
   "VISION_MODELS",
   "IMAGE_FETCH_TIMEOUT_MS",
   "UPLOAD_CACHE_TTL_MS",
+  "RESPONSES_STORE_MAX",
+  "RESPONSES_STORE_MAX_BYTES",
+  "RESPONSES_STORE_TTL_MS",
 ];
 
 Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {

@@ -1,0 +1,220 @@
+import type { GatewayError } from "../../errors.ts";
+import type { SseSource } from "../../http/sse_transport.ts";
+import type {
+  OpenAIChatCompletionChunk,
+  OpenAIFinishReason,
+  OpenAIUsage,
+} from "../../openai/types.ts";
+import type { ChunkStream } from "../../pipeline/chunk_stream.ts";
+import {
+  messageItem,
+  newId,
+  type OutputItem,
+  reasoningItem,
+  type ResponseObject,
+  responseObject,
+  type ResponseSetting,
+  toolCallItem,
+} from "./to_response.ts";
+
+const encoder = new TextEncoder();
+
+/** An item being streamed: its text so far. */
+interface OpenItem {
+  kind: "reasoning" | "message";
+  id: string;
+  index: number;
+  text: string;
+}
+
+/**
+ * The chat pipeline's chunk stream as the Responses event stream the OpenAI SDKs and Codex
+ * parse: named events with increasing `sequence_number`s, `response.created` first, an item's
+ * `added`, deltas and `done`, and `response.completed` (or `.incomplete`) with the whole
+ * Response last; a failure after the first byte is an `error` event and `response.failed`.
+ * `onDone` gets the finished Response (for the store).
+ */
+export function responseEvents(
+  stream: ChunkStream,
+  setting: ResponseSetting,
+  onDone: (response: ResponseObject) => void,
+): SseSource {
+  let sequence = 0;
+  const output: OutputItem[] = [];
+  let open: OpenItem | undefined;
+  let finish: OpenAIFinishReason | undefined;
+  let usage: OpenAIUsage | undefined;
+
+  const event = (type: string, fields: Record<string, unknown>): Uint8Array =>
+    encoder.encode(
+      `event: ${type}\ndata: ${
+        JSON.stringify({ type, sequence_number: sequence++, ...fields })
+      }\n\n`,
+    );
+
+  const close = (out: Uint8Array[]) => {
+    if (open === undefined) return;
+    const { kind, id, index, text } = open;
+    open = undefined;
+    const at = { item_id: id, output_index: index };
+    if (kind === "reasoning") {
+      const item = reasoningItem(setting, id, text);
+      out.push(
+        event("response.reasoning_summary_text.done", { ...at, summary_index: 0, text }),
+        event("response.reasoning_summary_part.done", {
+          ...at,
+          summary_index: 0,
+          part: { type: "summary_text", text },
+        }),
+        event("response.output_item.done", { output_index: index, item }),
+      );
+      output.push(item);
+    } else {
+      const item = messageItem(id, text);
+      const part = { type: "output_text", text, annotations: [], logprobs: [] };
+      out.push(
+        event("response.output_text.done", { ...at, content_index: 0, text, logprobs: [] }),
+        event("response.content_part.done", { ...at, content_index: 0, part }),
+        event("response.output_item.done", { output_index: index, item }),
+      );
+      output.push(item);
+    }
+  };
+
+  const openItem = (kind: OpenItem["kind"], out: Uint8Array[]): OpenItem => {
+    if (open?.kind === kind) return open;
+    close(out);
+    const id = newId(kind === "reasoning" ? "rs" : "msg");
+    const index = output.length;
+    open = { kind, id, index, text: "" };
+    const at = { item_id: id, output_index: index };
+    if (kind === "reasoning") {
+      out.push(
+        event("response.output_item.added", {
+          output_index: index,
+          item: { type: "reasoning", id, summary: [] },
+        }),
+        event("response.reasoning_summary_part.added", {
+          ...at,
+          summary_index: 0,
+          part: { type: "summary_text", text: "" },
+        }),
+      );
+    } else {
+      out.push(
+        event("response.output_item.added", {
+          output_index: index,
+          item: { type: "message", id, status: "in_progress", role: "assistant", content: [] },
+        }),
+        event("response.content_part.added", {
+          ...at,
+          content_index: 0,
+          part: { type: "output_text", text: "", annotations: [], logprobs: [] },
+        }),
+      );
+    }
+    return open;
+  };
+
+  const handle = (chunks: OpenAIChatCompletionChunk[]): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    for (const chunk of chunks) {
+      if (chunk.usage) usage = chunk.usage;
+      for (const choice of chunk.choices) {
+        // A Response has one answer: further choices (n > 1) have no place in it.
+        if (choice.index !== 0) continue;
+        const delta = choice.delta;
+        if (delta.reasoning_content) {
+          const item = openItem("reasoning", out);
+          item.text += delta.reasoning_content;
+          out.push(event("response.reasoning_summary_text.delta", {
+            item_id: item.id,
+            output_index: item.index,
+            summary_index: 0,
+            delta: delta.reasoning_content,
+          }));
+        }
+        if (delta.content) {
+          const item = openItem("message", out);
+          item.text += delta.content;
+          out.push(event("response.output_text.delta", {
+            item_id: item.id,
+            output_index: item.index,
+            content_index: 0,
+            delta: delta.content,
+            logprobs: [],
+          }));
+        }
+        for (const call of delta.tool_calls ?? []) {
+          close(out);
+          const item = toolCallItem(setting, call);
+          const index = output.length;
+          const at = { item_id: item.id, output_index: index };
+          if (item.type === "function_call") {
+            out.push(
+              event("response.output_item.added", {
+                output_index: index,
+                item: { ...item, arguments: "", status: "in_progress" },
+              }),
+              event("response.function_call_arguments.delta", { ...at, delta: item.arguments }),
+              event("response.function_call_arguments.done", {
+                ...at,
+                name: item.name,
+                arguments: item.arguments,
+              }),
+            );
+          } else if (item.type === "custom_tool_call") {
+            out.push(
+              event("response.output_item.added", {
+                output_index: index,
+                item: { ...item, input: "", status: "in_progress" },
+              }),
+              event("response.custom_tool_call_input.delta", { ...at, delta: item.input }),
+              event("response.custom_tool_call_input.done", { ...at, input: item.input }),
+            );
+          }
+          out.push(event("response.output_item.done", { output_index: index, item }));
+          output.push(item);
+        }
+        if (choice.finish_reason) finish = choice.finish_reason;
+      }
+    }
+    return out;
+  };
+
+  return {
+    opening: () => {
+      const response = responseObject(setting, []);
+      return [
+        event("response.created", { response }),
+        event("response.in_progress", { response }),
+        ...handle(stream.opening()),
+      ];
+    },
+    next: () => stream.next().then(({ chunks, done }) => ({ bytes: handle(chunks), done })),
+    closing: () => {
+      const out = handle(stream.closing());
+      close(out);
+      const response = responseObject(setting, output, { finish, usage });
+      onDone(response);
+      const type = response.status === "incomplete" ? "response.incomplete" : "response.completed";
+      out.push(event(type, { response }));
+      return out;
+    },
+    failure: (error: GatewayError) => {
+      const out: Uint8Array[] = [];
+      close(out);
+      const failed = {
+        ...responseObject(setting, output),
+        status: "failed" as const,
+        error: { code: error.code ?? "server_error", message: error.message },
+      };
+      out.push(
+        event("error", { code: error.code, message: error.message, param: error.param }),
+        event("response.failed", { response: failed }),
+      );
+      return out;
+    },
+    release: (outcome) => stream.release(outcome),
+  };
+}

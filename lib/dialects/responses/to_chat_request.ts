@@ -1,0 +1,302 @@
+import { invalidRequest } from "../../errors.ts";
+import type { ChatMessage, ChatRequest } from "../../openai/chat_request.ts";
+import { readReasoningToken } from "./reasoning_token.ts";
+import type { InputItem, ResponsesRequest, ResponsesTool } from "./responses_request.ts";
+
+/** How a chat tool name maps back to the Responses tool it stands for. */
+export interface ToolOrigin {
+  kind: "function" | "custom";
+  name: string;
+  namespace?: string;
+}
+
+/** A Responses request as the chat pipeline's request, with what is needed to map back. */
+export interface ChatTranslation {
+  chat: ChatRequest;
+  /** Chat tool name → the Responses tool (custom and namespaced ones are renamed). */
+  tools: ReadonlyMap<string, ToolOrigin>;
+  /** Hosted tools GigaChat's v1 API cannot run (web_search, ...), left out. */
+  ignoredTools: string[];
+}
+
+/** Tools that run at OpenAI, not in the client; GigaChat's v1 API has none of them. */
+const HOSTED = new Set([
+  "web_search",
+  "web_search_preview",
+  "web_search_preview_2025_03_11",
+  "file_search",
+  "code_interpreter",
+  "image_generation",
+  "computer_use_preview",
+  "computer_use",
+  "mcp",
+  "local_shell",
+  "shell",
+  "apply_patch",
+]);
+
+/** A custom tool's free text travels as this one string argument. */
+const CUSTOM_INPUT = {
+  type: "object",
+  properties: { input: { type: "string", description: "The raw input for the tool." } },
+  required: ["input"],
+};
+
+/**
+ * A Responses request (after `history`, the stored input and output of a previous response)
+ * → the chat pipeline's request: items become messages, tools become function tools, and
+ * settings keep their meaning. Pure; an item or tool it cannot carry is a 400 naming it.
+ */
+export function toChatRequest(
+  request: ResponsesRequest,
+  history: readonly InputItem[] = [],
+): ChatTranslation {
+  const { tools, origins, ignored } = toChatTools(request.tools ?? []);
+  const input = typeof request.input === "string"
+    ? [{ type: "message", role: "user", content: request.input }]
+    : request.input ?? [];
+  const messages: ChatMessage[] = [];
+  if (request.instructions) messages.push({ role: "system", content: request.instructions });
+  messages.push(...toChatMessages([...history, ...input], history.length));
+  if (messages.length === 0) throw invalidRequest("The request needs some 'input'.", "input");
+  const format = request.text?.format;
+  const chat: ChatRequest = {
+    model: request.model,
+    messages,
+    stream: request.stream === true,
+    stream_options: request.stream ? { include_usage: true } : undefined,
+    max_completion_tokens: request.max_output_tokens ?? undefined,
+    temperature: request.temperature ?? undefined,
+    top_p: request.top_p ?? undefined,
+    reasoning_effort: request.reasoning?.effort ?? undefined,
+    tools: tools.length > 0 ? tools : undefined,
+    tool_choice: toChatToolChoice(request.tool_choice, origins),
+    response_format: format === undefined || format.type === "text"
+      ? undefined
+      : format.type === "json_object"
+      ? { type: "json_object" }
+      : {
+        type: "json_schema",
+        json_schema: {
+          name: format.name,
+          description: format.description,
+          schema: format.schema,
+          strict: format.strict,
+        },
+      },
+  };
+  return { chat, tools: origins, ignoredTools: ignored };
+}
+
+function toChatTools(list: readonly ResponsesTool[]) {
+  const tools: NonNullable<ChatRequest["tools"]> = [];
+  const origins = new Map<string, ToolOrigin>();
+  const ignored: string[] = [];
+  const add = (tool: ResponsesTool, at: string, namespace?: string) => {
+    const name = typeof tool.name === "string" ? tool.name : "";
+    if (name === "") throw invalidRequest(`${at} needs a 'name'.`, at);
+    const chatName = namespace === undefined ? name : `${namespace}__${name}`;
+    const description = typeof tool.description === "string" ? tool.description : undefined;
+    if (tool.type === "function") {
+      const parameters = typeof tool.parameters === "object" && tool.parameters !== null
+        ? tool.parameters as Record<string, unknown>
+        : undefined;
+      tools.push({ type: "function", function: { name: chatName, description, parameters } });
+      origins.set(chatName, { kind: "function", name, namespace });
+    } else {
+      tools.push({
+        type: "function",
+        function: { name: chatName, description, parameters: CUSTOM_INPUT },
+      });
+      origins.set(chatName, { kind: "custom", name, namespace });
+    }
+  };
+  list.forEach((tool, i) => {
+    const at = `tools[${i}]`;
+    if (tool.type === "function" || tool.type === "custom") return add(tool, at);
+    if (tool.type === "namespace") {
+      const inner = Array.isArray(tool.tools) ? tool.tools as ResponsesTool[] : [];
+      const namespace = typeof tool.name === "string" ? tool.name : "";
+      if (namespace === "") throw invalidRequest(`${at} needs a 'name'.`, at);
+      inner.forEach((child, k) => {
+        if (child.type !== "function" && child.type !== "custom") {
+          throw invalidRequest(
+            `${at}.tools[${k}]: a namespace holds function or custom tools.`,
+            at,
+          );
+        }
+        add(child, `${at}.tools[${k}]`, namespace);
+      });
+      return;
+    }
+    if (HOSTED.has(tool.type)) return void ignored.push(tool.type);
+    throw invalidRequest(`${at}: tool type '${tool.type}' is not supported.`, `${at}.type`);
+  });
+  return { tools, origins, ignored };
+}
+
+function toChatToolChoice(
+  choice: ResponsesRequest["tool_choice"],
+  origins: ReadonlyMap<string, ToolOrigin>,
+): ChatRequest["tool_choice"] {
+  if (choice === undefined || choice === null) return undefined;
+  if (typeof choice === "string") return choice;
+  if ((choice.type === "function" || choice.type === "custom") && choice.name) {
+    const chatName = [...origins].find(([, origin]) => origin.name === choice.name)?.[0];
+    if (chatName === undefined) {
+      throw invalidRequest(
+        `tool_choice names '${choice.name}', which is not among the tools.`,
+        "tool_choice",
+      );
+    }
+    return { type: "function", function: { name: chatName } };
+  }
+  // allowed_tools, or a hosted tool: the model chooses among what it has.
+  return "auto";
+}
+
+/** The chat name of a tool call from history: namespaced ones as they were offered. */
+function chatNameOf(item: InputItem): string {
+  const name = String(item.name ?? "");
+  return typeof item.namespace === "string" && item.namespace !== ""
+    ? `${item.namespace}__${name}`
+    : name;
+}
+
+function toChatMessages(items: readonly InputItem[], historyLength: number): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  let reasoning = "";
+  /** The assistant message tool calls join: the last one, if nothing came after it. */
+  const assistant = () => {
+    const last = out.at(-1);
+    if (last?.role === "assistant") return last;
+    const message: Extract<ChatMessage, { role: "assistant" }> = {
+      role: "assistant",
+      content: null,
+    };
+    out.push(message);
+    return message;
+  };
+  const takeReasoning = (message: Extract<ChatMessage, { role: "assistant" }>) => {
+    if (reasoning === "") return;
+    message.reasoning_content = (message.reasoning_content ?? "") + reasoning;
+    reasoning = "";
+  };
+  items.forEach((item, i) => {
+    // Items from a stored response are named by where they stand in this request's input.
+    const at = i < historyLength ? `previous_response_id` : `input[${i - historyLength}]`;
+    const type = item.type ?? (item.role !== undefined ? "message" : undefined);
+    switch (type) {
+      case "message": {
+        const role = item.role;
+        if (role === "assistant") {
+          const message = assistant();
+          const text = textOf(item.content, at, ["output_text", "input_text", "refusal"]);
+          message.content = message.content ? `${message.content}${text}` : text;
+          takeReasoning(message);
+          return;
+        }
+        if (role === "system" || role === "developer") {
+          out.push({ role, content: textOf(item.content, at, ["input_text"]) });
+          return;
+        }
+        if (role === "user") {
+          out.push({ role: "user", content: userContent(item.content, at) });
+          return;
+        }
+        throw invalidRequest(`${at}: role '${String(role)}' is not supported.`, `${at}.role`);
+      }
+      case "function_call":
+      case "custom_tool_call": {
+        const callId = String(item.call_id ?? "");
+        if (callId === "") throw invalidRequest(`${at} needs a 'call_id'.`, `${at}.call_id`);
+        const message = assistant();
+        takeReasoning(message);
+        const args = type === "function_call"
+          ? String(item.arguments ?? "{}")
+          : JSON.stringify({ input: String(item.input ?? "") });
+        message.tool_calls = [...(message.tool_calls ?? []), {
+          id: callId,
+          type: "function",
+          function: { name: chatNameOf(item), arguments: args },
+        }];
+        return;
+      }
+      case "function_call_output":
+      case "custom_tool_call_output": {
+        const callId = String(item.call_id ?? "");
+        if (callId === "") throw invalidRequest(`${at} needs a 'call_id'.`, `${at}.call_id`);
+        const output = typeof item.output === "string"
+          ? item.output
+          : textOf(item.output, `${at}.output`, ["input_text", "output_text"]);
+        out.push({ role: "tool", tool_call_id: callId, content: output });
+        return;
+      }
+      case "reasoning": {
+        const encrypted = typeof item.encrypted_content === "string"
+          ? readReasoningToken(item.encrypted_content)
+          : undefined;
+        const summary = Array.isArray(item.summary)
+          ? item.summary.map((part) => String((part as { text?: unknown }).text ?? "")).join("\n")
+          : "";
+        reasoning += encrypted ?? summary;
+        return;
+      }
+      default:
+        throw invalidRequest(
+          `${at}: input item type '${String(type)}' is not supported.`,
+          `${at}.type`,
+        );
+    }
+  });
+  return out;
+}
+
+/** Text parts joined; any other part is a 400 naming it. */
+function textOf(content: unknown, at: string, kinds: readonly string[]): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) throw invalidRequest(`${at}: 'content' is missing.`, at);
+  return content.map((part, k) => {
+    const kind = String((part as { type?: unknown }).type);
+    if (!kinds.includes(kind)) {
+      throw invalidRequest(`${at}.content[${k}]: a '${kind}' part is not taken here.`, at);
+    }
+    const record = part as { text?: unknown; refusal?: unknown };
+    return String(record.text ?? record.refusal ?? "");
+  }).join("");
+}
+
+type UserContent = Extract<ChatMessage, { role: "user" }>["content"];
+
+function userContent(content: unknown, at: string): UserContent {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) throw invalidRequest(`${at}: 'content' is missing.`, at);
+  return content.map((part, k) => {
+    const record = part as Record<string, unknown>;
+    const where = `${at}.content[${k}]`;
+    switch (record.type) {
+      case "input_text":
+        return { type: "text" as const, text: String(record.text ?? "") };
+      case "input_image": {
+        if (typeof record.image_url === "string") {
+          return { type: "image_url" as const, image_url: { url: record.image_url } };
+        }
+        if (typeof record.file_id === "string") {
+          return { type: "file" as const, file: { file_id: record.file_id } };
+        }
+        throw invalidRequest(`${where}: an input_image needs image_url or file_id.`, where);
+      }
+      case "input_file":
+        return {
+          type: "file" as const,
+          file: {
+            file_data: typeof record.file_data === "string" ? record.file_data : undefined,
+            file_id: typeof record.file_id === "string" ? record.file_id : undefined,
+            filename: typeof record.filename === "string" ? record.filename : undefined,
+          },
+        };
+      default:
+        throw invalidRequest(`${where}: a '${String(record.type)}' part is not supported.`, where);
+    }
+  });
+}

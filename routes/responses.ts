@@ -1,0 +1,130 @@
+import type { RequestContext } from "../lib/context.ts";
+import { GatewayError } from "../lib/errors.ts";
+import { readJsonBody } from "../lib/http/read_json_body.ts";
+import { responseEvents } from "../lib/dialects/responses/response_events.ts";
+import {
+  type InputItem,
+  parseResponsesRequest,
+} from "../lib/dialects/responses/responses_request.ts";
+import { toChatRequest } from "../lib/dialects/responses/to_chat_request.ts";
+import {
+  newId,
+  type ResponseObject,
+  type ResponseSetting,
+  toResponse,
+} from "../lib/dialects/responses/to_response.ts";
+import { runChat } from "../lib/pipeline/chat_pipeline.ts";
+import type { StoredResponse } from "../lib/pipeline/response_store.ts";
+import { streamResponse } from "../lib/pipeline/stream_response.ts";
+
+/** `POST /v1/responses`: OpenAI's Responses API over the chat pipeline. */
+export async function createResponse(request: Request, ctx: RequestContext): Promise<Response> {
+  const { app } = ctx;
+  const credential = await app.authenticate(request, ctx);
+  const body = parseResponsesRequest(
+    await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
+  );
+  const previous = body.previous_response_id
+    ? storedOrFail(ctx, credential.id, body.previous_response_id, "previous_response_id")
+    : undefined;
+  // The stored turn is replayed before this one: its input, then its output as input items.
+  const history: InputItem[] = previous === undefined
+    ? []
+    : [...previous.input, ...(previous.response as ResponseObject).output] as InputItem[];
+  const translation = toChatRequest(body, history);
+  const headers: Record<string, string> = {};
+  if (translation.ignoredTools.length > 0) {
+    app.log.info("tools ignored", {
+      request_id: ctx.requestId,
+      types: translation.ignoredTools,
+    });
+    headers["X-Gateway-Tools-Ignored"] = translation.ignoredTools.join(", ");
+  }
+  // GigaChat caches prompts per X-Session-ID: the prompt cache key is that, unless the client
+  // set the header itself.
+  const forwardHeaders = body.prompt_cache_key && !("x-session-id" in ctx.forwardHeaders) &&
+      /^[A-Za-z0-9._:-]{1,128}$/.test(body.prompt_cache_key)
+    ? { ...ctx.forwardHeaders, "x-session-id": body.prompt_cache_key }
+    : ctx.forwardHeaders;
+  const setting: ResponseSetting = {
+    id: newId("resp"),
+    createdAt: Math.floor(Date.now() / 1000),
+    request: body,
+    tools: translation.tools,
+    encryptedReasoning: (body.include ?? []).includes("reasoning.encrypted_content"),
+  };
+  const input = [...history, ...inputItemsOf(body.input)];
+  const store = (response: ResponseObject) => {
+    if (body.store === false) return;
+    app.responses.save(credential.id, { id: response.id, response, input });
+  };
+  const outcome = await runChat(translation.chat, credential, { ...ctx, forwardHeaders });
+  if (outcome.kind === "completion") {
+    const response = toResponse(outcome.completion, setting);
+    store(response);
+    return Response.json(response, { headers: { ...outcome.headers, ...headers } });
+  }
+  return streamResponse(ctx, responseEvents(outcome.stream, setting, store), {
+    idle: outcome.stream.idle,
+    headers: { ...outcome.headers, ...headers },
+  });
+}
+
+/** `GET /v1/responses/{id}`: a stored response of this key. */
+export async function getResponse(request: Request, ctx: RequestContext): Promise<Response> {
+  const credential = await ctx.app.authenticate(request, ctx);
+  return Response.json(storedOrFail(ctx, credential.id, ctx.params.id, "id").response);
+}
+
+/** `GET /v1/responses/{id}/input_items`: what that response was given. */
+export async function getResponseInputItems(
+  request: Request,
+  ctx: RequestContext,
+): Promise<Response> {
+  const credential = await ctx.app.authenticate(request, ctx);
+  const data = storedOrFail(ctx, credential.id, ctx.params.id, "id").input as { id?: string }[];
+  return Response.json({
+    object: "list",
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: false,
+  });
+}
+
+/** `DELETE /v1/responses/{id}`. */
+export async function deleteResponse(request: Request, ctx: RequestContext): Promise<Response> {
+  const credential = await ctx.app.authenticate(request, ctx);
+  if (!ctx.app.responses.delete(credential.id, ctx.params.id)) throw notStored(ctx.params.id, "id");
+  return Response.json({ id: ctx.params.id, object: "response", deleted: true });
+}
+
+function storedOrFail(
+  ctx: RequestContext,
+  credentialId: string,
+  id: string,
+  param: string,
+): StoredResponse {
+  const stored = ctx.app.responses.get(credentialId, id);
+  if (stored === undefined) throw notStored(id, param);
+  return stored;
+}
+
+function notStored(id: string, param: string): GatewayError {
+  return new GatewayError(
+    404,
+    `No response '${id.slice(0, 100)}' is stored for this key: it was made with store: false, ` +
+      "by another key, has expired or been deleted, or was lost when the gateway restarted " +
+      "(responses are kept in memory). Send the whole history in 'input' instead.",
+    { type: "invalid_request_error", code: "response_not_found", param },
+  );
+}
+
+/** The request's own input as items (a plain string is one user message). */
+function inputItemsOf(input: string | InputItem[] | undefined): InputItem[] {
+  if (input === undefined) return [];
+  if (typeof input === "string") {
+    return [{ type: "message", role: "user", content: [{ type: "input_text", text: input }] }];
+  }
+  return input;
+}

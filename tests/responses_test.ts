@@ -1,0 +1,227 @@
+// The Responses API over the chat pipeline, through openai-node's responses client.
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { DEMO_KEY, postTo, startStack, withStack } from "./helpers/stack.ts";
+
+const UUID = "77d3fb14-457e-46f5-9a8b-d0c6ecd4bbd5";
+const OTHER_KEY = btoa("other-client:other-secret");
+
+const WEATHER = {
+  type: "function" as const,
+  name: "get_weather",
+  description: "Weather in a city",
+  strict: false,
+  parameters: {
+    type: "object",
+    properties: { city: { type: "string" } },
+    required: ["city"],
+  },
+};
+
+Deno.test("responses.create: text in, a Response with output_text, usage and the asked model", async () => {
+  await withStack({}, async (stack, ai) => {
+    const response = await ai.responses.create({
+      model: "GigaChat-2-Max",
+      instructions: "Be brief.",
+      input: "Привет",
+    });
+    assert.match(response.id, /^resp_/);
+    assert.equal(response.object, "response");
+    assert.equal(response.status, "completed");
+    assert.equal(response.model, "GigaChat-2-Max");
+    assert.match(response.output_text, /simulated GigaChat answer.*Привет/);
+    assert.equal(response.output[0].type, "message");
+    assert.deepEqual(response.usage, {
+      input_tokens: 17,
+      input_tokens_details: { cached_tokens: 2 },
+      output_tokens: 3,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 20,
+    });
+    const sent = stack.fake.chatBodies()[0].messages as { role: string; content: string }[];
+    assert.deepEqual(sent.map((m) => m.role), ["system", "user"]);
+    assert.equal(sent[0].content, "Be brief.");
+  });
+});
+
+Deno.test("responses.stream: the event sequence the SDK assembles, with increasing sequence numbers", async () => {
+  await withStack({}, async (_stack, ai) => {
+    const stream = ai.responses.stream({ model: "GigaChat-2-Max", input: "Привет" });
+    const types: string[] = [];
+    const numbers: number[] = [];
+    let text = "";
+    for await (const event of stream) {
+      types.push(event.type);
+      numbers.push(event.sequence_number);
+      if (event.type === "response.output_text.delta") text += event.delta;
+    }
+    const final = await stream.finalResponse();
+    assert.equal(types[0], "response.created");
+    assert.equal(types[1], "response.in_progress");
+    assert.equal(types.at(-1), "response.completed");
+    for (
+      const expected of [
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+      ]
+    ) assert.ok(types.includes(expected), expected);
+    assert.deepEqual(numbers, numbers.map((_, i) => i));
+    assert.equal(final.output_text, text);
+    assert.equal(final.usage?.total_tokens, 20);
+  });
+});
+
+Deno.test("a tool round trip: function_call out, function_call_output back, call ids kept", async () => {
+  await withStack({}, async (stack, ai) => {
+    stack.fake.scriptChat({
+      functionCall: { name: "get_weather", arguments: { city: "Москва" } },
+      functionsStateId: UUID,
+    });
+    const first = await ai.responses.create({
+      model: "GigaChat-2-Max",
+      input: "Погода в Москве?",
+      tools: [WEATHER, { type: "web_search" }],
+      store: false,
+    });
+    const call = first.output.find((item) => item.type === "function_call");
+    assert.ok(call && call.type === "function_call");
+    assert.equal(call.call_id, `call_${UUID}`);
+    assert.equal(call.name, "get_weather");
+    assert.deepEqual(JSON.parse(call.arguments), { city: "Москва" });
+    assert.deepEqual(
+      (stack.fake.chatBodies()[0].functions as { name: string }[]).map((fn) => fn.name),
+      ["get_weather"],
+      "the hosted web_search is left out",
+    );
+    await ai.responses.create({
+      model: "GigaChat-2-Max",
+      input: [
+        { role: "user", content: "Погода в Москве?" },
+        call,
+        { type: "function_call_output", call_id: call.call_id, output: "-5 °C" },
+      ],
+      tools: [WEATHER],
+    });
+    const history = (stack.fake.chatBodies()[1].messages as Record<string, unknown>[]).slice(1);
+    assert.deepEqual(history, [
+      {
+        role: "assistant",
+        content: "",
+        function_call: { name: "get_weather", arguments: { city: "Москва" } },
+        functions_state_id: UUID,
+      },
+      { role: "function", name: "get_weather", content: '{"result":"-5 °C"}' },
+    ]);
+  });
+});
+
+Deno.test("a hosted tool is left out and named in X-Gateway-Tools-Ignored", async () => {
+  await withStack({}, async (stack) => {
+    const response = await postTo(stack, "/responses", {
+      model: "GigaChat-2-Max",
+      input: "hi",
+      tools: [{ type: "web_search", external_web_access: false }, WEATHER],
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("x-gateway-tools-ignored"), "web_search");
+    await response.body?.cancel();
+  });
+});
+
+Deno.test("text.format json_schema is checked and repaired as in chat", async () => {
+  await withStack({}, async (stack, ai) => {
+    stack.fake.scriptChat(
+      { functionCall: { name: "city", arguments: { name: 5 } } },
+      { functionCall: { name: "city", arguments: { name: "Москва" } } },
+    );
+    const response = await ai.responses.create({
+      model: "GigaChat-2-Max",
+      input: "Столица?",
+      text: {
+        format: {
+          type: "json_schema",
+          name: "city",
+          schema: {
+            type: "object",
+            properties: { name: { type: "string" } },
+            required: ["name"],
+            additionalProperties: false,
+          },
+          strict: true,
+        },
+      },
+    });
+    assert.deepEqual(JSON.parse(response.output_text), { name: "Москва" });
+    assert.equal(stack.fake.chatBodies().length, 2, "one repair");
+  });
+});
+
+Deno.test("previous_response_id continues a stored response, only for the key that made it", async () => {
+  const stack = await startStack({
+    fake: { keys: { [DEMO_KEY]: ["GIGACHAT_API_PERS"], [OTHER_KEY]: ["GIGACHAT_API_PERS"] } },
+  });
+  try {
+    const ai = new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 });
+    const first = await ai.responses.create({ model: "GigaChat-2-Max", input: "Меня зовут Аня." });
+    await ai.responses.create({
+      model: "GigaChat-2-Max",
+      input: "Как меня зовут?",
+      previous_response_id: first.id,
+    });
+    const sent = stack.fake.chatBodies()[1].messages as { role: string; content: string }[];
+    assert.deepEqual(sent.map((m) => m.role), ["user", "assistant", "user"]);
+    assert.equal(sent[0].content, "Меня зовут Аня.");
+    assert.equal(sent[1].content, first.output_text);
+
+    const again = await ai.responses.retrieve(first.id);
+    assert.equal(again.id, first.id);
+    const items = await ai.responses.inputItems.list(first.id);
+    assert.equal(items.data.length, 1);
+
+    // Another key that GigaChat accepts sees none of it.
+    const other = new OpenAI({ apiKey: OTHER_KEY, baseURL: stack.baseURL, maxRetries: 0 });
+    await assert.rejects(other.responses.retrieve(first.id), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.NotFoundError);
+      return true;
+    });
+    await assert.rejects(
+      other.responses.create({
+        model: "GigaChat-2-Max",
+        input: "Как меня зовут?",
+        previous_response_id: first.id,
+      }),
+      (error: unknown) => error instanceof OpenAI.NotFoundError && /restarted/.test(error.message),
+    );
+    await ai.responses.delete(first.id);
+    await assert.rejects(ai.responses.retrieve(first.id), OpenAI.NotFoundError);
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("Responses: what the gateway cannot do is a 400 naming it", async (t) => {
+  await withStack({}, async (stack) => {
+    const rows: [string, Record<string, unknown>, string][] = [
+      ["background", { background: true }, "background"],
+      ["conversation", { conversation: "conv_1" }, "conversation"],
+      ["an unknown item", { input: [{ type: "item_reference", id: "x" }] }, "input[0].type"],
+      ["an unknown tool", { tools: [{ type: "telepathy" }] }, "tools[0].type"],
+    ];
+    for (const [name, extra, param] of rows) {
+      await t.step(name, async () => {
+        const response = await postTo(stack, "/responses", {
+          model: "GigaChat-2-Max",
+          input: "hi",
+          ...extra,
+        });
+        const { error } = await response.json();
+        assert.equal(response.status, 400, JSON.stringify(error));
+        assert.equal(error.param, param);
+      });
+    }
+    assert.equal(stack.fake.chatBodies().length, 0);
+  });
+});
