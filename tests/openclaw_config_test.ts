@@ -4,7 +4,7 @@ import { capabilitiesOf } from "../lib/model_capabilities.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ConfigCheckResult, ConfigCheckRow } from "./openclaw/check_configs.ts";
-import { installOpenClaw, runWithOpenClaw } from "./helpers/openclaw_install.ts";
+import { installOpenClaw, runWithOpenClaw } from "./helpers/npm_install.ts";
 
 const EXAMPLE_FILE = new URL("../openclaw.config.example.json", import.meta.url);
 const CHECKER = fileURLToPath(new URL("./openclaw/check_configs.ts", import.meta.url));

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startStack } from "./helpers/stack.ts";
 import { DEMO_KEY } from "../fake_gigachat/server.ts";
-import { installOpenClaw, runWithOpenClaw } from "./helpers/openclaw_install.ts";
+import { installOpenClaw, runWithOpenClaw } from "./helpers/npm_install.ts";
 import type { StreamTurn, StreamTurnResult } from "./openclaw/stream_turn.ts";
 
 const RUNNER = fileURLToPath(new URL("./openclaw/stream_turn.ts", import.meta.url));

@@ -1,4 +1,5 @@
-// OpenClaw from npm, installed once into the system temp folder, for tests that run its code.
+// Client programs from npm (OpenClaw, Codex CLI), installed once into the system temp folder,
+// for the tests that run their code against the gateway.
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,11 +45,11 @@ export async function runCommand(
   }
 }
 
-async function isCompleteInstall(dir: string): Promise<boolean> {
+async function isCompleteInstall(dir: string, name: string, version: string): Promise<boolean> {
   try {
     const marker = await Deno.readTextFile(join(dir, INSTALL_COMPLETE_MARKER));
-    const manifest = await Deno.readTextFile(join(dir, "node_modules/openclaw/package.json"));
-    return marker === OPENCLAW_VERSION && JSON.parse(manifest).version === OPENCLAW_VERSION;
+    const manifest = await Deno.readTextFile(join(dir, "node_modules", name, "package.json"));
+    return marker === version && JSON.parse(manifest).version === version;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
@@ -56,20 +57,17 @@ async function isCompleteInstall(dir: string): Promise<boolean> {
 }
 
 /**
- * `npm install openclaw@<version>` into a temporary folder, kept in the system temp dir under a
- * name with the version so later runs reuse it. The install goes to a fresh folder first and is
- * renamed into place once complete, so an interrupted run never leaves a half install behind.
+ * `npm install <name>@<version>` into a folder of the system temp dir named after both, so
+ * later runs reuse it. The install goes to a fresh folder first and is renamed into place once
+ * complete, so an interrupted run never leaves a half install behind. Scripts are not run:
+ * OpenClaw's preinstall refuses Node 20, and no package here needs one (Codex's native binary
+ * comes in an optional dependency).
  */
-export async function installOpenClaw(): Promise<string> {
-  const cached = join(tmpdir(), `gigachat-gateway-openclaw-${OPENCLAW_VERSION}`);
-  if (await isCompleteInstall(cached)) return cached;
-
-  const staging = await Deno.makeTempDir({
-    prefix: `gigachat-gateway-openclaw-${OPENCLAW_VERSION}-`,
-  });
-  // --ignore-scripts: OpenClaw's preinstall enforces its Node range (>=24.16) and would refuse
-  // Node 20; its postinstall tidies old dist files and a native prebuild. The config code this
-  // test loads needs neither.
+export async function installNpmPackage(name: string, version: string): Promise<string> {
+  const slug = name.replace(/[@/]/g, "-").replace(/^-/, "");
+  const cached = join(tmpdir(), `gigachat-gateway-${slug}-${version}`);
+  if (await isCompleteInstall(cached, name, version)) return cached;
+  const staging = await Deno.makeTempDir({ prefix: `gigachat-gateway-${slug}-${version}-` });
   const npm = await runCommand(Deno.build.os === "windows" ? "npm.cmd" : "npm", [
     "install",
     "--prefix",
@@ -78,33 +76,38 @@ export async function installOpenClaw(): Promise<string> {
     "--no-fund",
     "--ignore-scripts",
     "--loglevel=error",
-    `openclaw@${OPENCLAW_VERSION}`,
+    `${name}@${version}`,
   ], { timeoutMs: NPM_INSTALL_TIMEOUT_MS });
   if (npm.code !== 0) {
     await Deno.remove(staging, { recursive: true });
     const why = npm.timedOut ? `did not finish in ${NPM_INSTALL_TIMEOUT_MS / 1000} s` : "failed";
     throw new Error(
-      `npm install openclaw@${OPENCLAW_VERSION} ${why}; it needs the npm registry.\n${npm.stderr}`,
+      `npm install ${name}@${version} ${why}; it needs the npm registry.\n${npm.stderr}`,
     );
   }
-  await Deno.writeTextFile(join(staging, INSTALL_COMPLETE_MARKER), OPENCLAW_VERSION);
-  assert.ok(await isCompleteInstall(staging), `npm installed openclaw@${OPENCLAW_VERSION}`);
+  await Deno.writeTextFile(join(staging, INSTALL_COMPLETE_MARKER), version);
+  assert.ok(await isCompleteInstall(staging, name, version), `npm installed ${name}@${version}`);
   try {
     await Deno.rename(staging, cached);
     return cached;
   } catch (e) {
     // Another run got there first, or an old folder of that name is in the way.
-    if (await isCompleteInstall(cached)) {
+    if (await isCompleteInstall(cached, name, version)) {
       await Deno.remove(staging, { recursive: true });
       return cached;
     }
     if (e instanceof Error) {
-      throw new Error(`cannot move the OpenClaw install to ${cached}; delete that folder`, {
+      throw new Error(`cannot move the ${name} install to ${cached}; delete that folder`, {
         cause: e,
       });
     }
     throw e;
   }
+}
+
+/** OpenClaw's npm install (see installNpmPackage). */
+export function installOpenClaw(): Promise<string> {
+  return installNpmPackage("openclaw", OPENCLAW_VERSION);
 }
 
 /** Runs `script` with `args` in a Deno child that uses the OpenClaw install's node_modules. */
