@@ -225,3 +225,38 @@ Deno.test("Responses: what the gateway cannot do is a 400 naming it", async (t) 
     assert.equal(stack.fake.chatBodies().length, 0);
   });
 });
+
+Deno.test("reasoning arrives as a reasoning item, and its encrypted_content goes back as history", async () => {
+  await withStack({ newHost: true }, async (stack, ai) => {
+    const first = await ai.responses.create({
+      model: "GigaChat-2-Reasoning",
+      input: "Привет",
+      reasoning: { effort: "high", summary: "auto" },
+      include: ["reasoning.encrypted_content"],
+      store: false,
+    });
+    const reasoning = first.output.find((item) => item.type === "reasoning");
+    assert.ok(reasoning && reasoning.type === "reasoning");
+    assert.equal(
+      reasoning.summary[0]?.text,
+      "The user wrote to me; a short, friendly answer fits.",
+    );
+    assert.ok(reasoning.encrypted_content);
+    assert.doesNotMatch(first.output_text, /user wrote/);
+    assert.equal(stack.fake.chatBodies()[0].reasoning_effort, "high");
+    // A stateless client (Codex) sends the items back; the reasoning reaches GigaChat's history.
+    await ai.responses.create({
+      model: "GigaChat-2-Reasoning",
+      input: [
+        { role: "user", content: "Привет" },
+        { ...reasoning, summary: [] },
+        ...first.output.filter((item) => item.type === "message"),
+        { role: "user", content: "Ещё раз?" },
+      ],
+      store: false,
+    });
+    const sent = stack.fake.chatBodies()[1].messages as Record<string, unknown>[];
+    assert.equal(sent[1].role, "assistant");
+    assert.equal(sent[1].reasoning_content, "The user wrote to me; a short, friendly answer fits.");
+  });
+});
