@@ -1,6 +1,9 @@
 // The Responses API over the chat pipeline, through openai-node's responses client.
 import assert from "node:assert/strict";
+import { createOpenAI } from "@ai-sdk/openai";
+import { generateText, stepCountIs, streamText, tool } from "ai";
 import OpenAI from "openai";
+import { z } from "zod";
 import { DEMO_KEY, postTo, startStack, withStack } from "./helpers/stack.ts";
 
 const UUID = "77d3fb14-457e-46f5-9a8b-d0c6ecd4bbd5";
@@ -258,5 +261,34 @@ Deno.test("reasoning arrives as a reasoning item, and its encrypted_content goes
     const sent = stack.fake.chatBodies()[1].messages as Record<string, unknown>[];
     assert.equal(sent[1].role, "assistant");
     assert.equal(sent[1].reasoning_content, "The user wrote to me; a short, friendly answer fits.");
+  });
+});
+
+Deno.test("the AI SDK's OpenAI provider in Responses mode: generateText and streamText with a tool", async () => {
+  await withStack({}, async (stack) => {
+    const openai = createOpenAI({ baseURL: stack.baseURL, apiKey: DEMO_KEY });
+    stack.fake.scriptChat(
+      { functionCall: { name: "weather", arguments: { city: "Москва" } }, functionsStateId: UUID },
+      { content: "В Москве -5 °C." },
+    );
+    const weather = tool({
+      description: "Weather in a city",
+      inputSchema: z.object({ city: z.string() }),
+      execute: ({ city }) => Promise.resolve(`${city}: -5 °C`),
+    });
+    const result = await generateText({
+      model: openai.responses("GigaChat-2-Max"),
+      prompt: "Погода в Москве?",
+      tools: { weather },
+      stopWhen: stepCountIs(3),
+    });
+    assert.equal(result.text, "В Москве -5 °C.");
+    assert.equal(result.steps.length, 2);
+    const followUp = stack.fake.chatBodies()[1].messages as { role: string; content: string }[];
+    assert.ok(followUp.some((m) => m.role === "function" && m.content.includes("-5 °C")));
+
+    const streamed = streamText({ model: openai.responses("GigaChat-2-Max"), prompt: "Поток?" });
+    assert.match(await streamed.text, /simulated GigaChat answer/);
+    assert.ok((await streamed.usage).totalTokens! > 0);
   });
 });
