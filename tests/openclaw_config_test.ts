@@ -79,6 +79,14 @@ Deno.test("openclaw.config.example.json passes OpenClaw 2026.9.6's own checks, w
   const cases: { name: string; text: string; expected: Expected }[] = [
     { name: "the example file as written", text: exampleText, expected: PASSES },
     {
+      // README "Use with OpenClaw": the switch to the Responses API.
+      name: 'the example with api: "openai-responses"',
+      text: brokenCopy((config) => {
+        (config.models.providers.gigachat as Record<string, unknown>).api = "openai-responses";
+      }),
+      expected: PASSES,
+    },
+    {
       name: "a copy with the providers block at the root instead of under models",
       text: brokenCopy((config) => {
         config.providers = config.models.providers;

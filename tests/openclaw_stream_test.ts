@@ -50,42 +50,57 @@ Deno.test("OpenClaw's own stream parser sees GigaChat-2-Reasoning's reasoning ap
       model.id === "GigaChat-2-Reasoning"
     );
     assert.ok(entry, "the example lists GigaChat-2-Reasoning");
-    for (const inline of [false, true]) {
-      await t.step(inline ? "reasoning sent inline as <think>" : "reasoning_content", async () => {
-        if (inline) {
-          stack.fake.scriptChat({
-            content: "Ответ: 4.",
-            reasoning: "Считаем: 2+2=4.",
-            reasoningInline: true,
+    const rows = [
+      { api: "openai-completions", inline: false },
+      { api: "openai-completions", inline: true },
+      { api: "openai-responses", inline: false },
+    ];
+    for (const { api, inline } of rows) {
+      await t.step(
+        `${api}, ${inline ? "reasoning sent inline as <think>" : "reasoning_content"}`,
+        async () => {
+          if (inline) {
+            stack.fake.scriptChat({
+              content: "Ответ: 4.",
+              reasoning: "Считаем: 2+2=4.",
+              reasoningInline: true,
+            });
+          }
+          const result = await openClawTurn(installDir, {
+            baseUrl: stack.baseURL,
+            apiKey: DEMO_KEY,
+            model: { ...entry, api },
+            prompt: "Привет",
+            reasoning: "high",
           });
-        }
-        const result = await openClawTurn(installDir, {
-          baseUrl: stack.baseURL,
-          apiKey: DEMO_KEY,
-          model: entry,
-          prompt: "Привет",
-          reasoning: "high",
-        });
-        assert.equal(result.errorMessage, undefined);
-        assert.equal(result.stopReason, "stop");
-        const thinking = result.content.filter((block) => block.type === "thinking");
-        const text = result.content.filter((block) => block.type === "text");
-        assert.equal(
-          thinking.map((block) => block.thinking).join(""),
-          inline ? "Считаем: 2+2=4." : "The user wrote to me; a short, friendly answer fits.",
-        );
-        const answer = text.map((block) => block.text).join("");
-        assert.equal(
-          answer,
-          inline ? "Ответ: 4." : 'This is a simulated GigaChat answer. You said: "Привет".',
-        );
-        assert.ok(result.events.includes("thinking_delta") && result.events.includes("text_delta"));
-        // What OpenClaw sent: a stream with usage, the effort for a reasoning model.
-        const sent = stack.fake.chatBodies().at(-1)!;
-        assert.equal(sent.stream, true);
-        assert.equal(sent.model, "GigaChat-2-Reasoning");
-        assert.equal(sent.reasoning_effort, "high");
-      });
+          assert.equal(result.errorMessage, undefined);
+          assert.equal(result.stopReason, "stop");
+          const thinking = result.content.filter((block) => block.type === "thinking");
+          const text = result.content.filter((block) => block.type === "text");
+          assert.equal(
+            thinking.map((block) => block.thinking).join(""),
+            inline ? "Считаем: 2+2=4." : "The user wrote to me; a short, friendly answer fits.",
+          );
+          const answer = text.map((block) => block.text).join("");
+          assert.equal(
+            answer,
+            inline ? "Ответ: 4." : 'This is a simulated GigaChat answer. You said: "Привет".',
+          );
+          assert.ok(
+            result.events.includes("thinking_delta") && result.events.includes("text_delta"),
+          );
+          // What OpenClaw sent: a stream with usage, the effort for a reasoning model.
+          const sent = stack.fake.chatBodies().at(-1)!;
+          assert.equal(sent.stream, true);
+          assert.equal(sent.model, "GigaChat-2-Reasoning");
+          assert.equal(sent.reasoning_effort, "high");
+          const line = stack.logRecords().filter((record) => record.msg === "request").at(-1);
+          assert.equal(
+            line?.path,
+            api === "openai-responses" ? "/v1/responses" : "/v1/chat/completions",
+          );
+        },
+      );
     }
   } finally {
     await stack.close();

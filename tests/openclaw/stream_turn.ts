@@ -1,6 +1,6 @@
 /**
- * Sends one chat turn through OpenClaw's own OpenAI-completions transport (`@openclaw/ai`,
- * `createOpenAICompletionsTransportStreamFn`): OpenClaw builds the request, sends it with its
+ * Sends one chat turn through OpenClaw's own transport (`@openclaw/ai`:
+ * `createOpenAICompletionsTransportStreamFn`, or the Responses one for `api: "openai-responses"`): OpenClaw builds the request, sends it with its
  * openai client, and parses the stream into its content blocks (thinking, text, tool calls).
  * Run by ../openclaw_stream_test.ts as
  * `deno run --node-modules-dir=manual ... stream_turn.ts <package dir> <turn.json> <result.json>`
@@ -12,7 +12,8 @@ import { pathToFileURL } from "node:url";
 export interface StreamTurn {
   baseUrl: string;
   apiKey: string;
-  model: Record<string, unknown> & { id: string };
+  /** A model entry, with the provider's `api` (openai-completions or openai-responses). */
+  model: Record<string, unknown> & { id: string; api: string };
   prompt: string;
   /** OpenClaw's thinking level (`low`, `medium`, `high`, ...). */
   reasoning?: string;
@@ -36,16 +37,17 @@ type StreamFn = (
 
 const [aiDir, turnFile, resultFile] = Deno.args;
 const transports = await import(pathToFileURL(`${aiDir}/dist/transports.mjs`).href);
-const create = transports.createOpenAICompletionsTransportStreamFn as () => StreamFn;
-if (typeof create !== "function") {
-  throw new Error(
-    "@openclaw/ai has no createOpenAICompletionsTransportStreamFn: its layout changed",
-  );
-}
 const turn: StreamTurn = JSON.parse(await Deno.readTextFile(turnFile));
+// The transport OpenClaw picks for the provider's api.
+const factory = turn.model.api === "openai-responses"
+  ? "createOpenAIResponsesTransportStreamFn"
+  : "createOpenAICompletionsTransportStreamFn";
+const create = transports[factory] as () => StreamFn;
+if (typeof create !== "function") {
+  throw new Error(`@openclaw/ai has no ${factory}: its layout changed`);
+}
 const model = {
   provider: "gigachat",
-  api: "openai-completions",
   cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
   ...turn.model,
   baseUrl: turn.baseUrl,
