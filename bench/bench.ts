@@ -58,6 +58,13 @@ const STREAM_BODY = JSON.stringify({
   stream: true,
   messages: [{ role: "user", content: Array(22).fill(SEND_MARKER).join(" ") }],
 });
+// The same stream through the Responses dialect: its chunk delay must match chat's.
+const RESPONSES_STREAM_BODY = JSON.stringify({
+  model: "GigaChat",
+  stream: true,
+  store: false,
+  input: Array(22).fill(SEND_MARKER).join(" "),
+});
 const JSON_HEADERS = { "content-type": "application/json" };
 const PATHS = ["direct", "baseline", "gateway"] as const;
 type Path = typeof PATHS[number];
@@ -81,6 +88,8 @@ interface Figures {
   levels: ({ connections: number } & Record<Path, Measured>)[];
   soak: { requests: number; failed: number; rssBeforeMb: number; rssAfterMb: number };
   streaming: Record<Path, StreamFigures>;
+  /** The gateway's /v1/responses stream of the same answer. */
+  responsesStreaming: StreamFigures;
   oauth: { calls: number; ok: number; failed: number };
   memory: {
     opened: number;
@@ -221,6 +230,17 @@ async function run(): Promise<Figures> {
       SETTINGS.streamConcurrency,
     );
   }
+  const responsesTarget: StreamTarget = {
+    url: targets.gateway.chat.replace("/chat/completions", "/responses"),
+    headers: targets.gateway.headers,
+    body: RESPONSES_STREAM_BODY,
+  };
+  await measureStreams(responsesTarget, 8, 8);
+  const responsesStreaming = await measureStreams(
+    responsesTarget,
+    SETTINGS.streamCount,
+    SETTINGS.streamConcurrency,
+  );
   directClient.close();
   await close(baseline);
   await close(gateway);
@@ -274,7 +294,17 @@ async function run(): Promise<Figures> {
   };
   await close(streamsGateway);
 
-  return { coldStartsMs, rssIdleMb, levels, soak, streaming, oauth, memory, profile };
+  return {
+    coldStartsMs,
+    rssIdleMb,
+    levels,
+    soak,
+    streaming,
+    responsesStreaming,
+    oauth,
+    memory,
+    profile,
+  };
 }
 
 async function spawn(
@@ -342,11 +372,18 @@ function toReport(f: Figures, runSeconds: number) {
   const ratio = at64.gateway.rps / at64.direct.rps;
   const s = f.streaming;
   const chunkP50 = s.gateway.gapP50Ms - s.direct.gapP50Ms;
+  const responsesChunkP50 = f.responsesStreaming.gapP50Ms - s.direct.gapP50Ms;
   const targets = [
     { name: "added latency p50 @64", goal: "<= 1 ms", value: addedP50, met: addedP50 <= 1 },
     { name: "added latency p99 @64", goal: "<= 3 ms", value: addedP99, met: addedP99 <= 3 },
     { name: "throughput ratio @64", goal: ">= 0.8", value: ratio, met: ratio >= 0.8 },
     { name: "chunk delay p50", goal: "<= 1 ms", value: chunkP50, met: chunkP50 <= 1 },
+    {
+      name: "Responses chunk delay p50",
+      goal: "chat's ±0.5 ms",
+      value: responsesChunkP50,
+      met: Math.abs(responsesChunkP50 - chunkP50) <= 0.5,
+    },
     {
       name: "RSS, 1000 streams",
       goal: "< 200 MB",
@@ -393,6 +430,7 @@ function toReport(f: Figures, runSeconds: number) {
     added_latency_p99_ms: round(addedP99),
     throughput_ratio: round(ratio),
     stream_chunk_delay_p50_ms: round(chunkP50),
+    responses_stream_chunk_delay_p50_ms: round(responsesChunkP50),
     rss_mb_1000_streams: round(f.memory.rssOpenMb),
     oauth_calls_500_cold: f.oauth.calls,
     cold_start_ms: round(median(f.coldStartsMs)),
@@ -422,6 +460,7 @@ function toReport(f: Figures, runSeconds: number) {
       direct: stream(s.direct),
       baseline: stream(s.baseline),
       gateway: stream(s.gateway),
+      gateway_responses: stream(f.responsesStreaming),
     },
     oauth: { requests: SETTINGS.oauthConcurrent, ...f.oauth },
     open_streams: {
@@ -496,6 +535,16 @@ function table(r: Report, profile: string[] | undefined): string {
       n(s[path].gap_p99_ms),
       path === "direct" ? "" : n(s[path].gap_p50_ms - s.direct.gap_p50_ms),
     ]),
+    [
+      "gateway /responses",
+      String(s.gateway_responses.streams - s.gateway_responses.failed),
+      String(s.gateway_responses.chunks),
+      n(s.gateway_responses.ttfb_p50_ms),
+      n(s.gateway_responses.ttfb_p99_ms),
+      n(s.gateway_responses.gap_p50_ms),
+      n(s.gateway_responses.gap_p99_ms),
+      n(s.gateway_responses.gap_p50_ms - s.direct.gap_p50_ms),
+    ],
   ]));
   const o = r.open_streams;
   const growth = r.rss_mb_after_requests - r.rss_mb_before_requests;

@@ -91,6 +91,11 @@ async function oneStream(target: StreamTarget): Promise<{ ttfbMs: number; gapsMs
     const end = pending.lastIndexOf("\n\n");
     if (end < 0) continue;
     for (const event of pending.slice(0, end).split("\n\n")) {
+      // Of the Responses events only the text deltas are the chunks; the done events repeat
+      // the whole text when it is complete.
+      if (event.startsWith("event: ") && !event.startsWith("event: response.output_text.delta")) {
+        continue;
+      }
       // The fake repeats one piece's stamp for each marker in it; each chunk counts once.
       for (const sentAt of new Set(sendStamps(event))) gapsMs.push(receivedAt - sentAt);
     }
