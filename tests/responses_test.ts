@@ -292,3 +292,68 @@ Deno.test("the AI SDK's OpenAI provider in Responses mode: generateText and stre
     assert.ok((await streamed.usage).totalTokens! > 0);
   });
 });
+
+Deno.test("Responses: store false keeps nothing; prompt_cache_key is GigaChat's X-Session-ID", async () => {
+  await withStack({}, async (stack, ai) => {
+    const response = await ai.responses.create({
+      model: "GigaChat-2-Max",
+      input: "hi",
+      store: false,
+      prompt_cache_key: "session-42",
+    });
+    await assert.rejects(ai.responses.retrieve(response.id), OpenAI.NotFoundError);
+    assert.equal(
+      stack.fake.requestsTo("/chat/completions")[0].headers["x-session-id"],
+      "session-42",
+    );
+    // A client's own X-Session-ID wins.
+    await fetch(`${stack.baseURL}/responses`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${DEMO_KEY}`,
+        "Content-Type": "application/json",
+        "X-Session-ID": "mine",
+      },
+      body: JSON.stringify({ model: "GigaChat-2-Max", input: "hi", prompt_cache_key: "other" }),
+    }).then((r) => r.body?.cancel());
+    assert.equal(stack.fake.requestsTo("/chat/completions")[1].headers["x-session-id"], "mine");
+  });
+});
+
+Deno.test("Responses: an image in the input is uploaded and attached", async () => {
+  await withStack({}, async (stack, ai) => {
+    const png = new Uint8Array(64);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const url = `data:image/png;base64,${btoa(String.fromCharCode(...png))}`;
+    await ai.responses.create({
+      model: "GigaChat-2-Max",
+      input: [{
+        role: "user",
+        content: [
+          { type: "input_text", text: "What is it?" },
+          { type: "input_image", image_url: url, detail: "auto" },
+        ],
+      }],
+    });
+    const user = (stack.fake.chatBodies()[0].messages as { attachments?: string[] }[])[0];
+    assert.equal(user.attachments?.length, 1);
+    assert.equal(stack.fake.files.uploads.length, 1);
+  });
+});
+
+Deno.test("Responses: a stream that breaks after its first byte ends with error and response.failed", async () => {
+  await withStack({}, async (stack) => {
+    stack.fake.inject({ path: "/chat/completions", cutAfterEvents: 2 });
+    const response = await postTo(stack, "/responses", {
+      model: "GigaChat-2-Max",
+      input: "one two three four five six seven eight nine ten eleven twelve",
+      stream: true,
+    });
+    assert.equal(response.status, 200);
+    const names = (await response.text()).split("\n\n").filter((e) => e.startsWith("event: "))
+      .map((e) => e.split("\n")[0].slice(7));
+    assert.equal(names[0], "response.created");
+    assert.deepEqual(names.slice(-2), ["error", "response.failed"]);
+    assert.ok(names.includes("response.output_text.delta"), "text had started");
+  });
+});
