@@ -296,6 +296,31 @@ export class FakeGigaChat {
       const outcome = answerEmbeddings(body, host);
       return send(res, outcome.status, outcome.body);
     }
+    if (method === "POST" && path === "/tokens/count") {
+      // API-more.md §3: a bare array, one entry per input string (the count here is made up).
+      let parsed: { model?: unknown; input?: unknown };
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return send(res, 400, { status: 400, message: "Invalid JSON" });
+      }
+      if (typeof parsed.model !== "string" || !host.chatModels.has(parsed.model)) {
+        return send(res, 404, noSuchModel);
+      }
+      const input = parsed.input;
+      if (!Array.isArray(input) || !input.every((item) => typeof item === "string")) {
+        return send(res, 422, { status: 422, message: "input: must be an array of strings" });
+      }
+      return send(
+        res,
+        200,
+        input.map((text: string) => ({
+          object: "tokens",
+          tokens: Math.max(1, Math.ceil(text.length / 4)),
+          characters: text.length,
+        })),
+      );
+    }
     if (method === "GET" && path === "/models") return send(res, 200, host.models);
     if (method === "GET" && path.startsWith("/models/")) {
       const id = decodeURIComponent(path.slice("/models/".length));

@@ -111,15 +111,22 @@ export function shuttingDown(): GatewayError {
 }
 
 /**
- * Turns anything thrown into a response. A {@linkcode GatewayError} speaks for itself;
- * anything else is a bug, reported once through `report` and answered as an opaque 500.
+ * Turns anything thrown into a response. A {@linkcode GatewayError} speaks for itself, in the
+ * shape `render` gives it (the dialect's; OpenAI's by default); anything else is a bug,
+ * reported once through `report` and answered as an opaque 500.
  */
-export function toErrorResponse(error: unknown, report: (error: unknown) => void): Response {
-  if (error instanceof GatewayError) return error.toResponse();
+export function toErrorResponse(
+  error: unknown,
+  report: (error: unknown) => void,
+  render: (error: GatewayError) => Response = (known) => known.toResponse(),
+): Response {
+  if (error instanceof GatewayError) return render(error);
   report(error);
-  return new GatewayError(500, "The gateway failed unexpectedly; see its log for details.", {
-    type: "server_error",
-    code: "internal_error",
-    retryable: false,
-  }).toResponse();
+  return render(
+    new GatewayError(500, "The gateway failed unexpectedly; see its log for details.", {
+      type: "server_error",
+      code: "internal_error",
+      retryable: false,
+    }),
+  );
 }

@@ -4,6 +4,7 @@ import { corsHeaders, preflightResponse } from "./http/cors.ts";
 import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
 import { type Route, Router } from "./http/router.ts";
 import { describeError } from "./log.ts";
+import { anthropicErrorResponse } from "./dialects/messages/anthropic_error.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
 
 /** The request handler and the means to end what it still runs when shutdown stops waiting. */
@@ -56,11 +57,15 @@ export function createRequestHandler(
         : request.signal.aborted && !(thrown instanceof GatewayError)
         ? clientClosed(request.signal.reason)
         : thrown;
-      response = toErrorResponse(error, (unexpected) =>
-        app.log.error("unhandled error", {
-          request_id: ctx.requestId,
-          error: describeError(unexpected),
-        }));
+      response = toErrorResponse(
+        error,
+        (unexpected) =>
+          app.log.error("unhandled error", {
+            request_id: ctx.requestId,
+            error: describeError(unexpected),
+          }),
+        errorRendererFor(path),
+      );
     } finally {
       // A streamed body outlives the handler; it stops on its own cancel and on `stopping`.
       inFlight.delete(controller);
@@ -140,4 +145,12 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
     for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
     return copy;
   }
+}
+
+/**
+ * How errors are rendered on `path`: in Anthropic's shape on the Messages routes (its clients
+ * read nothing else), in OpenAI's everywhere else.
+ */
+function errorRendererFor(path: string): ((error: GatewayError) => Response) | undefined {
+  return /^(\/v1)?\/messages(\/|$)/.test(path) ? anthropicErrorResponse : undefined;
 }

@@ -5,6 +5,7 @@ import { chatCompletions } from "./chat_completions.ts";
 import { embeddings } from "./embeddings.ts";
 import { createFile, deleteFile, getFile, getFileContent, listFiles } from "./files.ts";
 import { health } from "./health.ts";
+import { countTokens, createMessage } from "./messages.ts";
 import { createResponse, deleteResponse, getResponse, getResponseInputItems } from "./responses.ts";
 import { getModel, listModels } from "./models.ts";
 
@@ -16,6 +17,8 @@ export const ROUTES: readonly Route<Handler>[] = [
   { method: "GET", path: "/models/:id", handler: getModel },
   { method: "POST", path: "/chat/completions", handler: chatCompletions },
   { method: "POST", path: "/responses", handler: createResponse },
+  { method: "POST", path: "/messages", handler: createMessage },
+  { method: "POST", path: "/messages/count_tokens", handler: countTokens },
   { method: "GET", path: "/responses/:id", handler: getResponse },
   { method: "DELETE", path: "/responses/:id", handler: deleteResponse },
   { method: "GET", path: "/responses/:id/input_items", handler: getResponseInputItems },

@@ -23,6 +23,8 @@ export interface SseSource {
   failure(error: GatewayError): Uint8Array[];
   /** Lets go of upstream: a complete answer's body is read to its end, any other cancelled. */
   release(outcome: StreamOutcome): void;
+  /** What a silent stream is sent now and then; an SSE comment unless the dialect has one. */
+  keepalive?: Uint8Array;
 }
 
 export interface SseTransportOptions {
@@ -122,7 +124,7 @@ export function sseTransport(
         }
         if (now - lastWrite < keepaliveMs) return;
         lastWrite = now;
-        controller.enqueue(SSE_KEEPALIVE);
+        controller.enqueue(source.keepalive ?? SSE_KEEPALIVE);
       }, Math.max(5, tick));
       onStopping = () => end(controller, source.failure(shuttingDown()), "failed");
       stopping.addEventListener("abort", onStopping, { once: true });

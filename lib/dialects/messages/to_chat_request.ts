@@ -1,0 +1,231 @@
+import { invalidRequest } from "../../errors.ts";
+import type { ChatMessage, ChatRequest, ReasoningEffort } from "../../openai/chat_request.ts";
+import { readReasoningToken } from "../responses/reasoning_token.ts";
+import type { ContentBlock, MessagesRequest } from "./messages_request.ts";
+
+/** A Messages request as the chat pipeline's request, with the server tools left out. */
+export interface ChatTranslation {
+  chat: ChatRequest;
+  ignoredTools: string[];
+}
+
+/** Anthropic's tool ids carry the same state as chat's: `toolu_<x>` is `call_<x>`. */
+export function toChatToolId(id: string): string {
+  return id.startsWith("toolu_") ? `call_${id.slice("toolu_".length)}` : id;
+}
+
+/** The Anthropic tool id of a chat tool call. */
+export function toAnthropicToolId(id: string): string {
+  return id.startsWith("call_") ? `toolu_${id.slice("call_".length)}` : `toolu_${id}`;
+}
+
+type UserPart = Exclude<Extract<ChatMessage, { role: "user" }>["content"], string>[number];
+
+/**
+ * A Messages request → the chat pipeline's request: system text first, content blocks as
+ * chat parts, tool_use / tool_result as tool calls and tool messages, thinking as reasoning
+ * history, and the settings that have a meaning in chat. Pure; a block it cannot carry is a
+ * 400 naming it.
+ */
+export function toChatRequest(request: MessagesRequest): ChatTranslation {
+  const messages: ChatMessage[] = [];
+  const system = request.system === undefined || request.system === null
+    ? ""
+    : textOf(request.system, "system");
+  if (system) messages.push({ role: "system", content: system });
+  request.messages.forEach((message, i) => {
+    const at = `messages[${i}]`;
+    if (message.role === "system") {
+      messages.push({ role: "system", content: textOf(message.content, at) });
+    } else if (message.role === "assistant") {
+      messages.push(assistantMessage(message.content, at));
+    } else {
+      messages.push(...userMessages(message.content, at));
+    }
+  });
+  const ignoredTools: string[] = [];
+  const tools: NonNullable<ChatRequest["tools"]> = [];
+  (request.tools ?? []).forEach((tool, i) => {
+    // Server tools (web_search_*, bash_*, code_execution_*, ...) have a versioned type and run
+    // at Anthropic; GigaChat cannot run them.
+    if (tool.type !== undefined && tool.type !== "custom") return void ignoredTools.push(tool.type);
+    if (!tool.name) throw invalidRequest(`tools[${i}] needs a 'name'.`, `tools[${i}].name`);
+    tools.push({
+      type: "function",
+      function: {
+        name: tool.name,
+        description: typeof tool.description === "string" ? tool.description : undefined,
+        parameters: typeof tool.input_schema === "object" && tool.input_schema !== null
+          ? tool.input_schema as Record<string, unknown>
+          : undefined,
+      },
+    });
+  });
+  const choice = request.tool_choice;
+  const chat: ChatRequest = {
+    model: request.model,
+    messages,
+    stream: request.stream === true,
+    stream_options: request.stream ? { include_usage: true } : undefined,
+    max_completion_tokens: request.max_tokens,
+    temperature: request.temperature ?? undefined,
+    top_p: request.top_p ?? undefined,
+    stop: request.stop_sequences ?? undefined,
+    reasoning_effort: effortOf(request),
+    tools: tools.length > 0 ? tools : undefined,
+    tool_choice: choice === undefined || choice === null
+      ? undefined
+      : choice.type === "any"
+      ? "required"
+      : choice.type === "tool" && choice.name
+      ? { type: "function", function: { name: choice.name } }
+      : choice.type === "none"
+      ? "none"
+      : "auto",
+  };
+  return { chat, ignoredTools };
+}
+
+/** `thinking` and `output_config.effort` as a reasoning effort. */
+function effortOf(request: MessagesRequest): ReasoningEffort | undefined {
+  const effort = request.output_config?.effort;
+  if (effort === "low" || effort === "medium" || effort === "high") return effort;
+  if (effort === "max") return "high";
+  const thinking = request.thinking;
+  if (thinking?.type === "disabled") return "none";
+  if (thinking?.type === "enabled") {
+    const budget = thinking.budget_tokens ?? 0;
+    return budget < 4096 ? "low" : budget < 16384 ? "medium" : "high";
+  }
+  return undefined;
+}
+
+function textOf(content: string | ContentBlock[], at: string): string {
+  if (typeof content === "string") return content;
+  return content.map((block, k) => {
+    if (block.type !== "text") {
+      throw invalidRequest(`${at}[${k}]: a '${block.type}' block is not taken here.`, at);
+    }
+    return String(block.text ?? "");
+  }).join("\n");
+}
+
+function assistantMessage(
+  content: string | ContentBlock[],
+  at: string,
+): Extract<ChatMessage, { role: "assistant" }> {
+  if (typeof content === "string") return { role: "assistant", content };
+  const message: Extract<ChatMessage, { role: "assistant" }> = { role: "assistant", content: "" };
+  let text = "";
+  let reasoning = "";
+  content.forEach((block, k) => {
+    switch (block.type) {
+      case "text":
+        text += String(block.text ?? "");
+        return;
+      case "thinking": {
+        const signed = typeof block.signature === "string"
+          ? readReasoningToken(block.signature)
+          : undefined;
+        reasoning += signed ?? String(block.thinking ?? "");
+        return;
+      }
+      case "redacted_thinking":
+        // Anthropic's encrypted reasoning means nothing to GigaChat.
+        return;
+      case "tool_use":
+        message.tool_calls = [...(message.tool_calls ?? []), {
+          id: toChatToolId(String(block.id ?? "")),
+          type: "function",
+          function: {
+            name: String(block.name ?? ""),
+            arguments: JSON.stringify(block.input ?? {}),
+          },
+        }];
+        return;
+      default:
+        throw invalidRequest(
+          `${at}.content[${k}]: a '${block.type}' block is not supported.`,
+          `${at}.content[${k}]`,
+        );
+    }
+  });
+  message.content = text === "" && message.tool_calls ? null : text;
+  if (reasoning) message.reasoning_content = reasoning;
+  return message;
+}
+
+/** A user turn: tool results first (as tool messages), then the rest as one user message. */
+function userMessages(content: string | ContentBlock[], at: string): ChatMessage[] {
+  if (typeof content === "string") return [{ role: "user", content }];
+  const out: ChatMessage[] = [];
+  const parts: UserPart[] = [];
+  content.forEach((block, k) => {
+    const where = `${at}.content[${k}]`;
+    if (block.type === "tool_result") {
+      const inner = typeof block.content === "string" || Array.isArray(block.content)
+        ? block.content as string | ContentBlock[]
+        : "";
+      const blocks = typeof inner === "string" ? [{ type: "text", text: inner }] : inner;
+      const text = blocks.filter((b) => b.type === "text").map((b) => String(b.text ?? ""))
+        .join("\n");
+      out.push({
+        role: "tool",
+        tool_call_id: toChatToolId(String(block.tool_use_id ?? "")),
+        content: block.is_error === true ? JSON.stringify({ error: text }) : text,
+      });
+      // Images a tool returned go to the model in the user turn that carries the results.
+      for (const [j, image] of blocks.entries()) {
+        if (image.type === "image") parts.push(imagePart(image, `${where}.content[${j}]`));
+      }
+      return;
+    }
+    parts.push(userPart(block, where));
+  });
+  if (parts.length > 0) out.push({ role: "user", content: parts });
+  return out;
+}
+
+function userPart(block: ContentBlock, where: string): UserPart {
+  switch (block.type) {
+    case "text":
+      return { type: "text", text: String(block.text ?? "") };
+    case "image":
+      return imagePart(block, where);
+    case "document": {
+      const source = block.source as { type?: string; media_type?: string; data?: string };
+      if (source?.type === "text") return { type: "text", text: String(source.data ?? "") };
+      if (source?.type === "base64" && typeof source.data === "string") {
+        return {
+          type: "file",
+          file: {
+            file_data: `data:${source.media_type ?? "application/pdf"};base64,${source.data}`,
+            filename: typeof block.title === "string" ? block.title : "document.pdf",
+          },
+        };
+      }
+      throw invalidRequest(`${where}: a document needs a base64 or text source.`, where);
+    }
+    default:
+      throw invalidRequest(`${where}: a '${block.type}' block is not supported.`, where);
+  }
+}
+
+function imagePart(block: ContentBlock, where: string): UserPart {
+  const source = block.source as {
+    type?: string;
+    media_type?: string;
+    data?: string;
+    url?: string;
+  };
+  if (source?.type === "base64" && typeof source.data === "string") {
+    return {
+      type: "image_url",
+      image_url: { url: `data:${source.media_type ?? "image/png"};base64,${source.data}` },
+    };
+  }
+  if (source?.type === "url" && typeof source.url === "string") {
+    return { type: "image_url", image_url: { url: source.url } };
+  }
+  throw invalidRequest(`${where}: an image needs a base64 or url source.`, where);
+}

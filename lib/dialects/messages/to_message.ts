@@ -1,0 +1,103 @@
+import type {
+  OpenAIChatCompletion,
+  OpenAIFinishReason,
+  OpenAIToolCall,
+  OpenAIUsage,
+} from "../../openai/types.ts";
+import { reasoningToken } from "../responses/reasoning_token.ts";
+import { toAnthropicToolId } from "./to_chat_request.ts";
+
+/** A content block of an answer. */
+export type AnswerBlock =
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; input: unknown };
+
+export type StopReason = "end_turn" | "max_tokens" | "tool_use" | "stop_sequence" | "refusal";
+
+export interface AnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+/** The Message object. */
+export interface MessageObject {
+  id: string;
+  type: "message";
+  role: "assistant";
+  model: string;
+  content: AnswerBlock[];
+  stop_reason: StopReason | null;
+  stop_sequence: string | null;
+  usage: AnthropicUsage;
+}
+
+/** A new `msg_…` id. */
+export function newMessageId(): string {
+  return `msg_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** Chat's finish reason as Anthropic's stop reason (GigaChat's blacklist is a refusal). */
+export function toStopReason(finish: OpenAIFinishReason | null | undefined): StopReason {
+  switch (finish) {
+    case "length":
+      return "max_tokens";
+    case "tool_calls":
+    case "function_call":
+      return "tool_use";
+    case "content_filter":
+      return "refusal";
+    default:
+      // stop, or nothing said: the turn ended.
+      return "end_turn";
+  }
+}
+
+/** Chat usage in Anthropic's terms: its input_tokens do not count the cached ones. */
+export function toAnthropicUsage(usage: OpenAIUsage | undefined): AnthropicUsage {
+  const cached = usage?.prompt_tokens_details.cached_tokens ?? 0;
+  return {
+    input_tokens: Math.max(0, (usage?.prompt_tokens ?? 0) - cached),
+    output_tokens: usage?.completion_tokens ?? 0,
+    cache_read_input_tokens: cached,
+    cache_creation_input_tokens: 0,
+  };
+}
+
+/** A thinking block whose signature the gateway reads back when it returns in history. */
+export function thinkingBlock(text: string): AnswerBlock {
+  return { type: "thinking", thinking: text, signature: reasoningToken(text) };
+}
+
+/** A chat tool call as a tool_use block, its arguments as an object. */
+export function toolUseBlock(call: OpenAIToolCall): AnswerBlock {
+  let input: unknown = {};
+  try {
+    input = JSON.parse(call.function.arguments || "{}");
+  } catch {
+    input = { arguments: call.function.arguments };
+  }
+  return { type: "tool_use", id: toAnthropicToolId(call.id), name: call.function.name, input };
+}
+
+/** A whole chat completion (its first choice) as a Message. */
+export function toMessage(completion: OpenAIChatCompletion, model: string): MessageObject {
+  const choice = completion.choices[0];
+  const message = choice?.message;
+  const content: AnswerBlock[] = [];
+  if (message?.reasoning_content) content.push(thinkingBlock(message.reasoning_content));
+  if (message?.content) content.push({ type: "text", text: message.content });
+  for (const call of message?.tool_calls ?? []) content.push(toolUseBlock(call));
+  return {
+    id: newMessageId(),
+    type: "message",
+    role: "assistant",
+    model,
+    content,
+    stop_reason: toStopReason(choice?.finish_reason),
+    stop_sequence: null,
+    usage: toAnthropicUsage(completion.usage),
+  };
+}

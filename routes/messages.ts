@@ -1,0 +1,107 @@
+import type { RequestContext } from "../lib/context.ts";
+import { GatewayError } from "../lib/errors.ts";
+import { unexpectedAnswer } from "../lib/gigachat/upstream_error.ts";
+import { readJsonBody } from "../lib/http/read_json_body.ts";
+import { messageEvents } from "../lib/dialects/messages/message_events.ts";
+import {
+  type MessagesRequest,
+  parseMessagesRequest,
+} from "../lib/dialects/messages/messages_request.ts";
+import { toChatRequest } from "../lib/dialects/messages/to_chat_request.ts";
+import { toMessage } from "../lib/dialects/messages/to_message.ts";
+import { resolveModel } from "../lib/resolve_model.ts";
+import { callFields } from "../lib/pipeline/call_fields.ts";
+import { runChat } from "../lib/pipeline/chat_pipeline.ts";
+import { streamResponse } from "../lib/pipeline/stream_response.ts";
+
+/** `POST /v1/messages`: Anthropic's Messages API over the chat pipeline. */
+export async function createMessage(request: Request, ctx: RequestContext): Promise<Response> {
+  const { app } = ctx;
+  const credential = await app.authenticate(request, ctx);
+  const body = parseMessagesRequest(
+    await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
+  );
+  checkModel(body.model, app.config.modelAliases);
+  const translation = toChatRequest(body);
+  const headers: Record<string, string> = {};
+  if (translation.ignoredTools.length > 0) {
+    app.log.info("tools ignored", {
+      request_id: ctx.requestId,
+      types: translation.ignoredTools,
+    });
+    headers["X-Gateway-Tools-Ignored"] = translation.ignoredTools.join(", ");
+  }
+  const outcome = await runChat(translation.chat, credential, ctx);
+  if (outcome.kind === "completion") {
+    return Response.json(toMessage(outcome.completion, body.model), {
+      headers: { ...outcome.headers, ...headers },
+    });
+  }
+  return streamResponse(ctx, messageEvents(outcome.stream, body.model), {
+    idle: outcome.stream.idle,
+    headers: { ...outcome.headers, ...headers },
+  });
+}
+
+/**
+ * `POST /v1/messages/count_tokens`: GigaChat's own count (`POST /tokens/count`) of the system
+ * text, the messages' text and the tools, summed. It leaves out the few tokens of chat
+ * formatting and any images, so it is close, not exact.
+ */
+export async function countTokens(request: Request, ctx: RequestContext): Promise<Response> {
+  const { app } = ctx;
+  const credential = await app.authenticate(request, ctx);
+  const raw = await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines);
+  // max_tokens is not part of a count request.
+  const body = parseMessagesRequest({ max_tokens: 1, ...(raw as Record<string, unknown>) });
+  checkModel(body.model, app.config.modelAliases);
+  const texts = textsOf(body);
+  if (texts.length === 0) return Response.json({ input_tokens: 0 });
+  const model = resolveModel(body.model, app.config.modelAliases);
+  const counted = await app.upstream.requestJson<unknown>({
+    ...callFields(ctx),
+    method: "POST",
+    path: "/tokens/count",
+    json: { model, input: texts },
+    credential,
+    model: { requested: body.model, upstream: model },
+  });
+  if (!Array.isArray(counted)) throw unexpectedAnswer("/tokens/count response");
+  const total = counted.reduce(
+    (sum: number, entry) => sum + (typeof entry?.tokens === "number" ? entry.tokens : 0),
+    0,
+  );
+  return Response.json({ input_tokens: total });
+}
+
+/** Claude Code asks for claude-* models: they must be mapped to GigaChat ones. */
+function checkModel(model: string, aliases: Readonly<Record<string, string>>): void {
+  if (!model.startsWith("claude-") || Object.hasOwn(aliases, model)) return;
+  throw new GatewayError(
+    404,
+    `The model '${model}' is not a GigaChat model. Map it in MODEL_ALIASES, e.g. ` +
+      `MODEL_ALIASES='{"${model}":"GigaChat-2-Max"}', or ask for a GigaChat model by name ` +
+      "(Claude Code: ANTHROPIC_MODEL and ANTHROPIC_SMALL_FAST_MODEL).",
+    { type: "not_found_error", code: "model_not_found", param: "model" },
+  );
+}
+
+/** Every text the model would read, for counting. */
+function textsOf(body: MessagesRequest): string[] {
+  const texts: string[] = [];
+  const add = (content: unknown) => {
+    if (typeof content === "string") return void (content && texts.push(content));
+    if (!Array.isArray(content)) return;
+    for (const block of content as Record<string, unknown>[]) {
+      if (block.type === "text" && typeof block.text === "string") texts.push(block.text);
+      else if (block.type === "thinking" && typeof block.thinking === "string") {
+        texts.push(block.thinking);
+      } else if (block.type === "tool_use") texts.push(JSON.stringify(block.input ?? {}));
+      else if (block.type === "tool_result") add(block.content);
+    }
+  };
+  add(body.system);
+  for (const message of body.messages) add(message.content);
+  for (const tool of body.tools ?? []) texts.push(JSON.stringify(tool));
+  return texts;
+}
