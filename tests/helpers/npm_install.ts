@@ -63,7 +63,12 @@ async function isCompleteInstall(dir: string, name: string, version: string): Pr
  * OpenClaw's preinstall refuses Node 20, and no package here needs one (Codex's native binary
  * comes in an optional dependency).
  */
-export async function installNpmPackage(name: string, version: string): Promise<string> {
+export async function installNpmPackage(
+  name: string,
+  version: string,
+  /** A package's own install step, run in the folder by hand (scripts are not run by npm). */
+  postInstall?: string[],
+): Promise<string> {
   const slug = name.replace(/[@/]/g, "-").replace(/^-/, "");
   const cached = join(tmpdir(), `gigachat-gateway-${slug}-${version}`);
   if (await isCompleteInstall(cached, name, version)) return cached;
@@ -84,6 +89,14 @@ export async function installNpmPackage(name: string, version: string): Promise<
     throw new Error(
       `npm install ${name}@${version} ${why}; it needs the npm registry.\n${npm.stderr}`,
     );
+  }
+  if (postInstall !== undefined) {
+    const [command, ...args] = postInstall;
+    const step = await runCommand(command, args, { cwd: staging, timeoutMs: 60_000 });
+    if (step.code !== 0) {
+      await Deno.remove(staging, { recursive: true });
+      throw new Error(`${postInstall.join(" ")} failed in ${name}@${version}:\n${step.stderr}`);
+    }
   }
   await Deno.writeTextFile(join(staging, INSTALL_COMPLETE_MARKER), version);
   assert.ok(await isCompleteInstall(staging, name, version), `npm installed ${name}@${version}`);
