@@ -1,6 +1,9 @@
 // The Anthropic Messages API over the chat pipeline, through @anthropic-ai/sdk.
 import assert from "node:assert/strict";
+import { createAnthropic } from "@ai-sdk/anthropic";
 import Anthropic from "@anthropic-ai/sdk";
+import { generateText, stepCountIs, streamText, tool } from "ai";
+import { z } from "zod";
 import { postTo, type Stack, withStack } from "./helpers/stack.ts";
 import { DEMO_KEY } from "./helpers/stack.ts";
 
@@ -255,3 +258,49 @@ async function asError(response: Response): Promise<never> {
   assert.equal(body.type, "error");
   throw Anthropic.APIError.generate(response.status, body, body.error.message, response.headers);
 }
+
+Deno.test("the AI SDK's Anthropic provider: generateText with a tool loop, and streamText", async () => {
+  await withStack({}, async (stack) => {
+    const provider = createAnthropic({ baseURL: stack.baseURL, apiKey: DEMO_KEY });
+    stack.fake.scriptChat(
+      { functionCall: { name: "weather", arguments: { city: "Москва" } }, functionsStateId: UUID },
+      { content: "В Москве -5 °C." },
+    );
+    const weather = tool({
+      description: "Weather in a city",
+      inputSchema: z.object({ city: z.string() }),
+      execute: ({ city }) => Promise.resolve(`${city}: -5 °C`),
+    });
+    const result = await generateText({
+      model: provider("GigaChat-2-Max"),
+      prompt: "Погода в Москве?",
+      tools: { weather },
+      stopWhen: stepCountIs(3),
+    });
+    assert.equal(result.text, "В Москве -5 °C.");
+    assert.equal(result.steps.length, 2);
+    const streamed = streamText({ model: provider("GigaChat-2-Max"), prompt: "Поток?" });
+    assert.match(await streamed.text, /simulated GigaChat answer/);
+  });
+});
+
+Deno.test("a silent Messages stream gets pings, then an error event when GigaChat stays silent", async () => {
+  await withStack(
+    { env: { STREAM_KEEPALIVE_MS: "50", STREAM_IDLE_TIMEOUT_MS: "400" } },
+    async (stack) => {
+      stack.fake.inject({ path: "/chat/completions", stallAfterEvents: 1 });
+      const response = await postTo(stack, "/messages?beta=true", {
+        model: "GigaChat-2-Max",
+        max_tokens: 50,
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+      });
+      assert.equal(response.status, 200);
+      const text = await response.text();
+      assert.match(text, /event: ping\ndata: \{"type":"ping"\}/);
+      assert.ok(!text.includes(": keep-alive"));
+      const last = text.trimEnd().split("\n\n").at(-1)!;
+      assert.match(last, /^event: error\ndata: \{"type":"error","error":\{"type":"api_error"/);
+    },
+  );
+});

@@ -87,6 +87,16 @@ Deno.test("openclaw.config.example.json passes OpenClaw 2026.9.6's own checks, w
       expected: PASSES,
     },
     {
+      // README "Use with OpenClaw": the Anthropic Messages API.
+      name: 'the example with api: "anthropic-messages"',
+      text: brokenCopy((config) => {
+        const provider = config.models.providers.gigachat as Record<string, unknown>;
+        provider.api = "anthropic-messages";
+        provider.baseUrl = "http://127.0.0.1:8080";
+      }),
+      expected: PASSES,
+    },
+    {
       name: "a copy with the providers block at the root instead of under models",
       text: brokenCopy((config) => {
         config.providers = config.models.providers;
