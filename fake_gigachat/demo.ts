@@ -78,6 +78,11 @@ function banner(base: string, fakeUrl: string): string {
     curl -N ${base}/chat/completions -H 'Content-Type: application/json' \\
       -d '{"model":"GigaChat-2-Max","stream":true,"messages":[{"role":"user","content":"Привет!"}]}'
     curl ${base}/models
+    curl ${base}/responses -H 'Content-Type: application/json' \\
+      -d '{"model":"GigaChat-2-Max","input":"Привет!"}'          # the Responses API (Codex CLI)
+    curl ${base}/messages -H 'Content-Type: application/json' \\
+      -d '{"model":"GigaChat-2-Max","max_tokens":200,"messages":[{"role":"user","content":"Привет!"}]}'
+                                                                   # Anthropic Messages (Claude Code)
 
   A tool call: the fake calls a tool when the request forces it (tool_choice names it, or
   "required" with one tool), with example arguments that fit the tool's schema:

@@ -28,7 +28,8 @@ export async function createAuthenticator(
       if (key === undefined) {
         throw authenticationError(
           "Missing API key. Send your GigaChat authorization key as 'Authorization: Bearer " +
-            "<key>' (the gateway runs in pass-through mode: GIGACHAT_CREDENTIALS is not set).",
+            "<key>' or 'x-api-key: <key>' (the gateway runs in pass-through mode: " +
+            "GIGACHAT_CREDENTIALS is not set).",
           "missing_api_key",
         );
       }
