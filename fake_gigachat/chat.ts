@@ -244,13 +244,13 @@ export function exampleOf(schema: Record<string, unknown> | undefined): unknown 
   }
 }
 
-function splitEvery(text: string, size: number): string[] {
+export function splitEvery(text: string, size: number): string[] {
   const pieces: string[] = [];
   for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
   return pieces.length > 0 ? pieces : [""];
 }
 
-function splitWords(text: string): string[] {
+export function splitWords(text: string): string[] {
   const words = text.split(/(?<= )/);
   const pieces: string[] = [];
   for (let i = 0; i < words.length; i += 3) pieces.push(words.slice(i, i + 3).join(""));

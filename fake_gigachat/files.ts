@@ -20,6 +20,14 @@ export class FakeFiles {
   /** The purposes and part types uploads arrived with, for tests to check. */
   readonly uploads: { purpose: string | null; mime: string; filename: string; size: number }[] = [];
 
+  /** Stores a file the model made (a generated image) and returns its id. */
+  addGenerated(bytes: Uint8Array, mime: string): string {
+    const id = crypto.randomUUID();
+    const filename = `${id}.jpg`;
+    this.#files.set(id, { id, bytes, filename, mime, created_at: Math.floor(Date.now() / 1000) });
+    return id;
+  }
+
   /** Whether a file with this id is stored. */
   has(id: string): boolean {
     return this.#files.has(id);

@@ -17,6 +17,8 @@ export interface HostModel {
 export interface FakeHost {
   name: "old" | "new";
   prefix: string;
+  /** Where the v2 chat endpoint is: the prefix with v2 for v1, as GigaChat's SDK derives it. */
+  v2Chat: string;
   models: { object: string; data: HostModel[] };
   chatModels: ReadonlySet<string>;
   embedders: ReadonlySet<string>;
@@ -25,7 +27,14 @@ export interface FakeHost {
 function host(name: FakeHost["name"], prefix: string, models: FakeHost["models"]): FakeHost {
   const ids = (type: string) =>
     new Set(models.data.filter((m) => m.type === type).map((m) => m.id));
-  return { name, prefix, models, chatModels: ids("chat"), embedders: ids("embedder") };
+  return {
+    name,
+    prefix,
+    v2Chat: `${prefix.slice(0, -"/v1".length)}/v2/chat/completions`,
+    models,
+    chatModels: ids("chat"),
+    embedders: ids("embedder"),
+  };
 }
 
 export const OLD_HOST: FakeHost = host("old", "/api/v1", oldHostModels);

@@ -5,6 +5,8 @@ import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { answerChat, type ChatScript } from "./chat.ts";
+import { answerChatV2, type NamedEvent } from "./chat_v2.ts";
+import { v2AsV1 } from "./v2_as_v1.ts";
 import { answerEmbeddings } from "./embeddings.ts";
 import { FakeFiles } from "./files.ts";
 import { createTestTls, type TestTls } from "./test_tls.ts";
@@ -33,7 +35,7 @@ export interface Fault {
   cutAfterEvents?: number;
   /** Streams only: send this raw text as the first event's data (malformed SSE). */
   rawEvent?: string;
-  /** Streams only: never send [DONE] nor end the response. */
+  /** Streams only: never send [DONE] (v1) nor end the response. */
   hang?: boolean;
   /** Streams only: after this many events, send nothing more but keep the connection open. */
   stallAfterEvents?: number;
@@ -124,9 +126,9 @@ export class FakeGigaChat {
     return this.requestsTo(suffix).map((r) => JSON.parse(r.body));
   }
 
-  /** The JSON bodies the fake received on /chat/completions. */
+  /** The JSON bodies the fake received on /chat/completions, v2's read as v1's. */
   chatBodies(): Record<string, unknown>[] {
-    return this.bodiesTo("/chat/completions");
+    return this.bodiesTo("/chat/completions").map(v2AsV1);
   }
 
   /** Makes every token issued so far invalid, as if GigaChat had revoked them early. */
@@ -168,13 +170,18 @@ export class FakeGigaChat {
       return;
     }
     if (path === "/api/v2/oauth") return this.#oauth(req, headers, body, res);
-    const host = [OLD_HOST, NEW_HOST].find((candidate) => path.startsWith(`${candidate.prefix}/`));
+    const v2Host = [OLD_HOST, NEW_HOST].find((candidate) => path === candidate.v2Chat);
+    const host = v2Host ??
+      [OLD_HOST, NEW_HOST].find((candidate) => path.startsWith(`${candidate.prefix}/`));
     if (host === undefined) return send(res, 404, { status: 404, message: "Not found" });
     const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
     const expiresAt = token === undefined ? undefined : this.#tokens.get(token);
     if (expiresAt === undefined || expiresAt <= Date.now()) {
       // The real API says this for expired tokens (API-chat.md §6).
       return send(res, 401, { status: 401, message: "Token has expired" });
+    }
+    if (v2Host !== undefined) {
+      return await this.#chatV2(v2Host, req.method ?? "GET", body, res, fault);
     }
     const apiPath = path.slice(host.prefix.length);
     const file = await this.files.answer(
@@ -192,8 +199,36 @@ export class FakeGigaChat {
     await this.#api(host, req.method ?? "GET", apiPath, body, res, fault);
   }
 
-  /** SSE with GigaChat's framing: `data: <json>` and a blank line, no event names (§5). */
-  async #stream(res: ServerResponse, events: string[], fault: Fault | undefined): Promise<void> {
+  /** `POST …/v2/chat/completions` (API-more.md §9). */
+  async #chatV2(
+    host: FakeHost,
+    method: string,
+    body: string,
+    res: ServerResponse,
+    fault: Fault | undefined,
+  ): Promise<void> {
+    if (method !== "POST") return send(res, 405, { status: 405, message: "Method not allowed" });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return send(res, 400, { status: 400, message: "Invalid JSON" });
+    }
+    const outcome = answerChatV2(parsed, this.#scripts.shift(), this.files, host);
+    if (outcome.kind === "error") return send(res, outcome.status, outcome.body);
+    if (outcome.kind === "json") return send(res, 200, outcome.body);
+    return await this.#stream(res, outcome.events, fault);
+  }
+
+  /**
+   * SSE with GigaChat's framing: v1's `data: <json>` and a blank line, no event names (§5);
+   * v2's named events (API-more.md §9).
+   */
+  async #stream(
+    res: ServerResponse,
+    events: (string | NamedEvent)[],
+    fault: Fault | undefined,
+  ): Promise<void> {
     res.writeHead(200, {
       "Content-Type": "text/event-stream",
       "Cache-Control": "no-cache",
@@ -204,19 +239,24 @@ export class FakeGigaChat {
       if (!ended) this.abandonedStreams++;
     });
     const sent = fault?.rawEvent === undefined ? events : [fault.rawEvent, ...events];
-    for (const [i, data] of sent.entries()) {
+    for (const [i, event] of sent.entries()) {
       if (fault?.cutAfterEvents !== undefined && i >= fault.cutAfterEvents) {
         ended = true;
         res.socket?.destroy();
         return;
       }
+      const named = typeof event === "object";
+      const data = named ? event.data : event;
       if (fault?.hang && data === "[DONE]") return;
       if (fault?.stallAfterEvents !== undefined && i >= fault.stallAfterEvents) return;
       if (res.destroyed) return;
+      const frame = named ? `event: ${event.event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
       // Wait until each event is on the wire, so a cut lands after the events already sent.
-      await new Promise<void>((resolve) => res.write(`data: ${data}\n\n`, () => resolve()));
+      await new Promise<void>((resolve) => res.write(frame, () => resolve()));
       if (this.#chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.#chunkDelayMs));
     }
+    // v2 has no [DONE]: a hanging v2 stream sends its done event and never ends the body.
+    if (fault?.hang) return;
     ended = true;
     res.end();
   }

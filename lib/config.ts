@@ -52,7 +52,33 @@ export interface Config {
   uploadCacheTtlMs: number;
   /** The embedded store of /v1/responses made with `store`. */
   responsesStore: { maxEntries: number; maxBytes: number; ttlMs: number };
+  /** Which GigaChat chat API serves each model, and v2's own settings. */
+  backends: BackendSettings;
 }
+
+/** GigaChat's two chat APIs: v1 `/chat/completions` and v2 (API-more.md §9). */
+export type Backend = "v1" | "v2";
+
+/** A GIGACHAT_MODEL_BACKENDS entry: an exact model name, or a prefix when it ends with `*`. */
+export interface BackendRule {
+  model: string;
+  prefix: boolean;
+  backend: Backend;
+}
+
+export interface BackendSettings {
+  /** GIGACHAT_BACKEND: the chat API for models no rule names. */
+  default: Backend;
+  rules: readonly BackendRule[];
+  /** The v2 chat endpoint: GIGACHAT_V2_URL, or derived from GIGACHAT_API_URL. */
+  v2Url: string | undefined;
+  /** GigaChat's own tools offered on every v2 request (GIGACHAT_V2_TOOLS). */
+  v2Tools: readonly V2ToolSetting[];
+}
+
+/** Hosted tools an operator may turn on for every v2 request. */
+export const V2_TOOL_SETTINGS = ["url_content_extraction", "web_search"] as const;
+export type V2ToolSetting = typeof V2_TOOL_SETTINGS[number];
 
 /** Raised for a bad setting; main.ts prints its one-line message and exits with code 1. */
 export class ConfigError extends Error {
@@ -133,6 +159,34 @@ const capabilities = z.string().transform((value, ctx) => {
   message: "must map model names to {context_window, max_output_tokens, vision, reasoning, tools}",
 }));
 
+const backend = z.string().trim().toLowerCase().pipe(
+  z.enum(["v1", "v2"], { message: "must be v1 or v2" }),
+);
+
+const backendRules = list.transform((items, ctx): BackendRule[] =>
+  items.map((item) => {
+    const match = /^([^=]+)=\s*(v1|v2)$/i.exec(item);
+    if (match === null) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be model=v1 or model=v2 entries, like GigaChat-3*=v2 (got ${item})`,
+      });
+      return { model: "", prefix: false, backend: "v1" };
+    }
+    const model = match[1].trim();
+    const prefix = model.endsWith("*");
+    return {
+      model: prefix ? model.slice(0, -1) : model,
+      prefix,
+      backend: match[2].toLowerCase() as Backend,
+    };
+  })
+);
+
+const v2Tools = list.pipe(z.array(z.enum(V2_TOOL_SETTINGS, {
+  message: `must list some of ${V2_TOOL_SETTINGS.join(", ")}`,
+})));
+
 const optionalText = z.string().trim().transform((value) => value === "" ? undefined : value)
   .optional();
 
@@ -183,6 +237,11 @@ const schema = z.object({
   RESPONSES_STORE_MAX: int(0).default(1000),
   RESPONSES_STORE_MAX_BYTES: int(0).default(64 * MIB),
   RESPONSES_STORE_TTL_MS: int(0).default(86_400_000),
+  // v1 until v2 is proven with real traffic (issue #15).
+  GIGACHAT_BACKEND: backend.default("v1"),
+  GIGACHAT_MODEL_BACKENDS: backendRules.default([]),
+  GIGACHAT_V2_URL: url.optional(),
+  GIGACHAT_V2_TOOLS: v2Tools.default([]),
 });
 
 /** Every variable the gateway reads, for `.env` loading and the README table. */
@@ -248,7 +307,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxBytes: v.RESPONSES_STORE_MAX_BYTES,
       ttlMs: v.RESPONSES_STORE_TTL_MS,
     },
+    backends: {
+      default: v.GIGACHAT_BACKEND,
+      rules: v.GIGACHAT_MODEL_BACKENDS,
+      v2Url: v.GIGACHAT_V2_URL ?? deriveV2Url(v.GIGACHAT_API_URL),
+      v2Tools: v.GIGACHAT_V2_TOOLS,
+    },
   };
+  const usesV2 = config.backends.default === "v2" ||
+    config.backends.rules.some((rule) => rule.backend === "v2");
+  if (usesV2 && config.backends.v2Url === undefined) {
+    throw new ConfigError(
+      `GIGACHAT_V2_URL must be set: GIGACHAT_API_URL (${config.apiUrl}) does not end in /v1, ` +
+        "so the v2 chat address cannot be derived from it",
+    );
+  }
   if (config.credentials && config.proxyApiKeys.length === 0 && !isLoopbackHost(config.host)) {
     throw new ConfigError(
       `PROXY_API_KEYS must be set when GIGACHAT_CREDENTIALS is set and HOST (${config.host}) ` +
@@ -276,6 +349,14 @@ function withVisionModels(
     ): [string, ModelCapabilities] => [name, { vision: false }]),
   );
   return mergeCapabilities(mergeCapabilities(table, unlisted), listed);
+}
+
+/**
+ * The v2 chat endpoint as GigaChat's SDK derives it (API-more.md §9): a base ending in `/v1`
+ * becomes `/v2/chat/completions` in the same place.
+ */
+export function deriveV2Url(apiUrl: string): string | undefined {
+  return apiUrl.endsWith("/v1") ? `${apiUrl.slice(0, -3)}/v2/chat/completions` : undefined;
 }
 
 function isSecret(name: string): boolean {

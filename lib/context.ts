@@ -43,6 +43,8 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   readonly trace: {
     model?: string;
+    /** The GigaChat chat API that served it (v1 or v2). */
+    backend?: string;
     upstreamAttempts: number;
     /** Set by a handler whose streamed body ends later; the log line waits for it. */
     streamEnd?: Promise<StreamOutcome>;

@@ -82,6 +82,7 @@ export function createRequestHandler(
       status: response.status,
       duration_ms: 0,
       model: ctx.trace.model,
+      backend: ctx.trace.backend,
       upstream_attempts: ctx.trace.upstreamAttempts,
       stream: undefined,
       ttfb_ms: undefined,

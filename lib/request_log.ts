@@ -9,6 +9,7 @@ export type RequestLogFields = {
   status: number;
   duration_ms: number;
   model: string | undefined;
+  backend: string | undefined;
   upstream_attempts: number;
   stream: StreamOutcome | undefined;
   ttfb_ms: number | undefined;

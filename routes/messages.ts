@@ -23,23 +23,15 @@ export async function createMessage(request: Request, ctx: RequestContext): Prom
   );
   checkModel(body.model, app.config.modelAliases);
   const translation = toChatRequest(body);
-  const headers: Record<string, string> = {};
-  if (translation.ignoredTools.length > 0) {
-    app.log.info("tools ignored", {
-      request_id: ctx.requestId,
-      types: translation.ignoredTools,
-    });
-    headers["X-Gateway-Tools-Ignored"] = translation.ignoredTools.join(", ");
-  }
   const outcome = await runChat(translation.chat, credential, ctx);
   if (outcome.kind === "completion") {
     return Response.json(toMessage(outcome.completion, body.model), {
-      headers: { ...outcome.headers, ...headers },
+      headers: outcome.headers,
     });
   }
   return streamResponse(ctx, messageEvents(outcome.stream, body.model), {
     idle: outcome.stream.idle,
-    headers: { ...outcome.headers, ...headers },
+    headers: outcome.headers,
   });
 }
 

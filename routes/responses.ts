@@ -32,14 +32,6 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
     ? []
     : [...previous.input, ...(previous.response as ResponseObject).output] as InputItem[];
   const translation = toChatRequest(body, history);
-  const headers: Record<string, string> = {};
-  if (translation.ignoredTools.length > 0) {
-    app.log.info("tools ignored", {
-      request_id: ctx.requestId,
-      types: translation.ignoredTools,
-    });
-    headers["X-Gateway-Tools-Ignored"] = translation.ignoredTools.join(", ");
-  }
   // GigaChat caches prompts per X-Session-ID: the prompt cache key is that, unless the client
   // set the header itself.
   const forwardHeaders = body.prompt_cache_key && !("x-session-id" in ctx.forwardHeaders) &&
@@ -62,11 +54,11 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
   if (outcome.kind === "completion") {
     const response = toResponse(outcome.completion, setting);
     store(response);
-    return Response.json(response, { headers: { ...outcome.headers, ...headers } });
+    return Response.json(response, { headers: outcome.headers });
   }
   return streamResponse(ctx, responseEvents(outcome.stream, setting, store), {
     idle: outcome.stream.idle,
-    headers: { ...outcome.headers, ...headers },
+    headers: outcome.headers,
   });
 }
 

@@ -64,6 +64,19 @@ export interface GigaChatAssistantPart {
   functions_state_id?: string;
   /** Reasoning text of reasoning models; in streams, pieces before the content's (§3, §5). */
   reasoning_content?: string;
+  /** v2 only: the web pages a searched answer cites, keyed as its `[sources=[n]]` markers. */
+  sources?: Record<string, { url?: string; title?: string }>;
+  /** v2 only: files GigaChat made for the answer (generated images), `data` once fetched. */
+  files?: GeneratedFile[];
+}
+
+/** A file GigaChat generated (API-more.md §9, image_generate). */
+export interface GeneratedFile {
+  id: string;
+  mime?: string;
+  target?: string;
+  /** The bytes as base64, fetched from `/files/{id}/content`. */
+  data?: string;
 }
 
 /** A non-stream answer: no `id`, `model` carries the version (§3). */

@@ -42,6 +42,8 @@ export interface UpstreamClientOptions {
 export interface UpstreamCall {
   method: "GET" | "POST";
   path: string;
+  /** A whole address instead of GIGACHAT_API_URL + `path` (the v2 chat endpoint). */
+  url?: string;
   json?: unknown;
   /**
    * A form body. A Blob can be sent again; a stream (an upload passed straight through) can be
@@ -68,6 +70,8 @@ export type CallFields = Pick<UpstreamCall, "requestId" | "forwardHeaders" | "si
 
 interface SendOptions {
   source: UpstreamSource;
+  /** The API host, when the call goes elsewhere than GIGACHAT_API_URL's. */
+  host?: string;
   promptHeaders: boolean;
   trace: UpstreamTrace;
   /** The body cannot be sent again: one attempt only. */
@@ -157,6 +161,7 @@ export class UpstreamClient {
       (call.json === undefined ? undefined : JSON.stringify(call.json));
     const options: SendOptions = {
       source: "api",
+      host: call.url === undefined ? undefined : new URL(call.url).host,
       promptHeaders: call.stream === true || call.method === "GET",
       trace: attempts,
       once: call.upload?.body instanceof ReadableStream,
@@ -234,7 +239,8 @@ export class UpstreamClient {
     };
     if (call.upload) headers["Content-Type"] = call.upload.contentType;
     else if (body !== undefined) headers["Content-Type"] = "application/json";
-    return { url: `${this.#o.apiUrl}${call.path}`, init: { method: call.method, headers, body } };
+    const url = call.url ?? `${this.#o.apiUrl}${call.path}`;
+    return { url, init: { method: call.method, headers, body } };
   }
 
   /** The retry loop: returns the last response (maybe a failure) or throws a GatewayError. */
@@ -245,7 +251,7 @@ export class UpstreamClient {
   ): Promise<Response> {
     const { requestTimeoutMs, connectTimeoutMs } = this.#o;
     const retry = options.once ? { ...this.#o.retry, maxAttempts: 1 } : this.#o.retry;
-    const host = options.source === "oauth" ? this.#authHost : this.#apiHost;
+    const host = options.source === "oauth" ? this.#authHost : options.host ?? this.#apiHost;
     for (let attempt = 1;; attempt++) {
       options.trace.upstreamAttempts++;
       const attemptControl = guard.next();

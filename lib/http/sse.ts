@@ -36,7 +36,18 @@ export class SseDataReader {
   #buffer = new ArrayBuffer(READ_SIZE);
   readonly #decoder = new TextDecoder();
   readonly #queue: string[] = [];
-  readonly #parser = createParser({ onEvent: (event) => this.#queue.push(event.data) });
+  // Event names run beside the data, only for streams that name their events (GigaChat v2).
+  readonly #names: (string | undefined)[] = [];
+  #name: string | undefined;
+  readonly #parser = createParser({
+    onEvent: (event) => {
+      this.#queue.push(event.data);
+      if (event.event !== undefined || this.#names.length > 0) {
+        while (this.#names.length < this.#queue.length - 1) this.#names.push(undefined);
+        this.#names.push(event.event);
+      }
+    },
+  });
   #ended = false;
 
   constructor(body: ReadableStream<Uint8Array>) {
@@ -64,7 +75,13 @@ export class SseDataReader {
 
   /** The next event already read, if any; reads nothing. */
   take(): string | undefined {
+    this.#name = this.#names.shift();
     return this.#queue.shift();
+  }
+
+  /** The `event:` name of the event `take` returned last, if it had one. */
+  get eventName(): string | undefined {
+    return this.#name;
   }
 
   /**

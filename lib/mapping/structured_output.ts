@@ -293,6 +293,8 @@ export function completionToChunks(
     } else {
       delta({ role: "assistant", content: message.content ?? "" });
     }
+    if (message.annotations) delta({ annotations: message.annotations });
+    if (message.images) delta({ images: message.images });
     (message.tool_calls ?? []).forEach((call, k) => delta({ tool_calls: [{ index: k, ...call }] }));
     if (message.function_call) delta({ function_call: message.function_call });
     chunks.push({

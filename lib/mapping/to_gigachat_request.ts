@@ -4,11 +4,17 @@ import type {
   GigaChatFunction,
   GigaChatReasoningEffort,
 } from "../gigachat/types.ts";
-import type { ChatRequest, FunctionTool, ReasoningEffort } from "../openai/chat_request.ts";
+import type {
+  ChatRequest,
+  FunctionTool,
+  HostedTool,
+  ReasoningEffort,
+} from "../openai/chat_request.ts";
 import { resolveModel } from "../resolve_model.ts";
 import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
 import { type ResolvedAttachments, toGigaChatMessages } from "./to_gigachat_messages.ts";
-import { type ToolNames, toolNamesFor } from "./tool_names.ts";
+import { type ToolNames, toolNamesFor, V2_FUNCTION_NAME } from "./tool_names.ts";
+import type { V2HostedTools } from "./v2/to_gigachat_v2_request.ts";
 import { planStructuredOutput, type StructuredPlan } from "./structured_output.ts";
 
 /** How the structured-output emulation and the response mapping must treat this request. */
@@ -19,8 +25,12 @@ export interface ChatPlan extends StructuredPlan {
   includeUsage: boolean;
   stop: readonly string[];
   names: ToolNames;
-  /** Tools the gateway cannot pass on (non-function types), for a log line. */
+  /** Tools the gateway cannot pass on (non-function types), for a header and a log line. */
   ignoredTools: readonly string[];
+  /** GigaChat's own tools for this request (v2 only; empty on v1). */
+  hosted: V2HostedTools;
+  /** Web search is on: the answer may cite sources. */
+  citations: boolean;
   /** The client declared legacy `functions`: answer with `function_call`. */
   legacyFunctions: boolean;
 }
@@ -32,6 +42,10 @@ export interface ChatMappingOptions {
   structuredOutput: "function" | "native";
   /** Whether the model reasons (capability table); false drops reasoning_effort. */
   reasoning?: boolean;
+  /** The chat API the body is for: v2 takes GigaChat's own tools and stricter names. */
+  backend?: "v1" | "v2";
+  /** GigaChat tools the operator offers on every v2 request (GIGACHAT_V2_TOOLS). */
+  hostedTools?: readonly HostedTool[];
 }
 
 /**
@@ -48,10 +62,22 @@ export function toGigaChatRequest(
   const functionTools = (request.tools ?? []).filter((tool): tool is FunctionTool =>
     tool.type === "function" && "function" in tool
   );
-  const ignoredTools = (request.tools ?? []).filter((tool) => tool.type !== "function").map(
-    (tool) => tool.type,
+  const v2 = options.backend === "v2";
+  const asked = request.hostedTools ?? [];
+  const ignoredTools = [
+    ...(request.ignoredTools ?? []),
+    ...(request.tools ?? []).filter((tool) => tool.type !== "function").map((tool) => tool.type),
+    // GigaChat's own tools are v2's; on v1 the client hears that they were left out.
+    ...(v2 ? [] : asked),
+  ];
+  const hostedTools = v2 ? [...new Set([...asked, ...(options.hostedTools ?? [])])] : [];
+  const hosted: V2HostedTools = request.hostedToolChoice !== undefined && v2
+    ? { tools: hostedTools, forced: request.hostedToolChoice }
+    : { tools: hostedTools };
+  const names = toolNamesFor(
+    functionTools.map((tool) => tool.function.name),
+    v2 ? V2_FUNCTION_NAME : undefined,
   );
-  const names = toolNamesFor(functionTools.map((tool) => tool.function.name));
   const body: GigaChatChatRequest = {
     model: resolveModel(request.model, options.aliases),
     messages: toGigaChatMessages(request.messages, names, attachments),
@@ -63,6 +89,8 @@ export function toGigaChatRequest(
     stop: stopSequences(request.stop),
     names,
     ignoredTools,
+    hosted,
+    citations: hostedTools.includes("web_search"),
     legacyFunctions: request.legacyFunctions === true,
   };
   if (plan.stream) body.stream = true;

@@ -12,8 +12,11 @@ import type { ResponseIds } from "./to_openai_completion.ts";
 import { toLegacyFunctionChunkChoice } from "./to_legacy_function_call.ts";
 import { toOpenAIToolCall } from "./to_openai_tool_call.ts";
 import { toOpenAIUsage } from "./to_openai_usage.ts";
+import { toImageOutputs, toUrlCitations } from "./to_openai_annotations.ts";
 
 interface ChoiceState {
+  /** The text sent so far, kept only when the answer may cite sources (web search). */
+  text?: string;
   started: boolean;
   finished: boolean;
   toolCalls: number;
@@ -85,13 +88,22 @@ export class ChatChunkMapper {
         }
       } else if (split.content) {
         const cut = state.cutter.push(split.content);
+        if (state.text !== undefined) state.text += cut.text;
         if (cut.text || role.role) out.push(choice(index, { ...takeRole(), content: cut.text }));
         if (cut.stopped) reason = "stop";
       }
+      // Sources may come with any delta; their citations point into the text sent so far.
+      if (delta.sources !== undefined) {
+        const annotations = toUrlCitations(state.text ?? "", delta.sources);
+        if (annotations.length > 0) out.push(choice(index, { ...takeRole(), annotations }));
+      }
+      const images = toImageOutputs(delta.files);
+      if (images.length > 0) out.push(choice(index, { ...takeRole(), images }));
       if (reason === undefined && c.finish_reason !== undefined) {
         const held = state.think.flush();
         if (held.reasoning) out.push(choice(index, { reasoning_content: held.reasoning }));
         const rest = state.cutter.push(held.content).text + state.cutter.flush();
+        if (state.text !== undefined) state.text += rest;
         if (rest) out.push(choice(index, { content: rest }));
         reason = mapGigaChatFinishReason(c.finish_reason);
         if (reason === "tool_calls" && state.toolCalls === 0) reason = "stop";
@@ -132,6 +144,7 @@ export class ChatChunkMapper {
         toolCalls: 0,
         cutter: new StopCutter(this.#plan.stop),
         think: new ThinkSplitter(),
+        ...(this.#plan.citations ? { text: "" } : {}),
       };
       this.#choices.set(index, state);
     }

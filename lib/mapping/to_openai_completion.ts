@@ -7,6 +7,7 @@ import type { ChatPlan } from "./to_gigachat_request.ts";
 import { toLegacyFunctionChoice } from "./to_legacy_function_call.ts";
 import { argumentsJson, toOpenAIToolCall } from "./to_openai_tool_call.ts";
 import { toOpenAIUsage } from "./to_openai_usage.ts";
+import { toImageOutputs, toUrlCitations } from "./to_openai_annotations.ts";
 
 /** The id and time every OpenAI object of one response shares. */
 export interface ResponseIds {
@@ -75,9 +76,18 @@ export function toOpenAICompletion(
       }
       const cut = cutAtStop(split.content, plan.stop);
       const reason = mapGigaChatFinishReason(choice.finish_reason);
+      const annotations = toUrlCitations(cut.text, message.sources);
+      const images = toImageOutputs(message.files);
       return {
         index,
-        message: { role: "assistant", content: cut.text, refusal: null, ...reasoning },
+        message: {
+          role: "assistant",
+          content: cut.text,
+          refusal: null,
+          ...reasoning,
+          ...(annotations.length > 0 ? { annotations } : {}),
+          ...(images.length > 0 ? { images } : {}),
+        },
         logprobs: null,
         // "tool_calls" without a call would send clients looking for one that is not there.
         finish_reason: cut.stopped || reason === "tool_calls" ? "stop" : reason,

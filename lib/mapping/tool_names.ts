@@ -22,14 +22,21 @@ export interface ToolNames {
   fromUpstream(name: string): string;
 }
 
-/** Renames client tools that collide with built-ins to `user_<name>` (unique among `names`). */
-export function toolNamesFor(names: readonly string[]): ToolNames {
+/** The function names GigaChat's v2 API takes (HOSTS-AND-MODELS.md, live probes). */
+export const V2_FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+/**
+ * Renames client tools that collide with built-ins to `user_<name>` (unique among `names`);
+ * with `pattern`, also those it refuses, their other characters made `_`.
+ */
+export function toolNamesFor(names: readonly string[], pattern?: RegExp): ToolNames {
   const up = new Map<string, string>();
   const down = new Map<string, string>();
   const taken = new Set(names);
   for (const name of names) {
-    if (!BUILT_IN.has(name)) continue;
-    let renamed = `user_${name}`;
+    const allowed = pattern === undefined || pattern.test(name);
+    if (!BUILT_IN.has(name) && allowed) continue;
+    let renamed = allowed ? `user_${name}` : `user_${name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
     while (taken.has(renamed)) renamed = `user_${renamed}`;
     taken.add(renamed);
     up.set(name, renamed);

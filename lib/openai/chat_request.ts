@@ -126,14 +126,28 @@ const schema = z.object({
   // The newer spelling (`reasoning: {effort, summary}`); only the effort is read.
   reasoning: z.looseObject({ effort: reasoningEffort.nullish() }).nullish(),
   extra_body: z.object(gigaChatExtras).nullish(),
+  // Chat completions' way to ask for web search; its options have no GigaChat counterpart.
+  web_search_options: z.looseObject({}).nullish(),
   ...gigaChatExtras,
 });
 
+/** GigaChat's own tools (v2 API only, API-more.md §9) that a dialect asks for. */
+export const HOSTED_TOOLS = ["web_search", "url_content_extraction", "image_generate"] as const;
+export type HostedTool = typeof HOSTED_TOOLS[number];
+
 /** A validated request; the legacy `functions` arrive as `tools`, flagged `legacyFunctions`. */
-export type ChatRequest = Omit<z.infer<typeof schema>, "functions" | "function_call"> & {
-  /** The client sent `functions`: answers carry `function_call`, not `tool_calls`. */
-  legacyFunctions?: boolean;
-};
+export type ChatRequest =
+  & Omit<z.infer<typeof schema>, "functions" | "function_call" | "web_search_options">
+  & {
+    /** The client sent `functions`: answers carry `function_call`, not `tool_calls`. */
+    legacyFunctions?: boolean;
+    /** GigaChat tools the client asked for, in its dialect's words. */
+    hostedTools?: HostedTool[];
+    /** The one of them the client forced. */
+    hostedToolChoice?: HostedTool;
+    /** Tools of the client's dialect the gateway cannot offer, for a header and a log line. */
+    ignoredTools?: string[];
+  };
 export type ImagePart = z.infer<typeof imagePart>;
 export type FilePart = z.infer<typeof filePart>;
 
@@ -155,7 +169,10 @@ export type ResponseFormat = z.infer<typeof responseFormat>;
 export function parseChatRequest(body: unknown): ChatRequest {
   const parsed = schema.safeParse(body);
   if (parsed.success) {
-    const { functions, function_call, ...request } = parsed.data;
+    const { functions, function_call, web_search_options, ...parsedRequest } = parsed.data;
+    const request: ChatRequest = web_search_options
+      ? { ...parsedRequest, hostedTools: ["web_search"] }
+      : parsedRequest;
     if (functions === undefined || functions === null) return request;
     if (request.tools) {
       throw invalidRequest("Send either 'tools' or the legacy 'functions', not both.", "functions");

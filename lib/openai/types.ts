@@ -23,6 +23,18 @@ export interface OpenAIUsage {
   completion_tokens_details?: { reasoning_tokens: number };
 }
 
+/** A cited web page: the span of the answer's text that cites it. */
+export interface OpenAIUrlCitation {
+  type: "url_citation";
+  url_citation: { url: string; title: string; start_index: number; end_index: number };
+}
+
+/** An image the model made, as a data URL. */
+export interface OpenAIImageOutput {
+  type: "image_url";
+  image_url: { url: string };
+}
+
 export interface OpenAIToolCall {
   id: string;
   type: "function";
@@ -45,6 +57,10 @@ export interface OpenAIChatCompletion {
       function_call?: OpenAIFunctionCall;
       /** The reasoning, apart from the answer (the field OpenClaw, LangChain, the AI SDK read). */
       reasoning_content?: string;
+      /** Web pages the answer cites (OpenAI's web search shape). */
+      annotations?: OpenAIUrlCitation[];
+      /** Generated images, in the shape OpenRouter gives chat completions. */
+      images?: OpenAIImageOutput[];
     };
     logprobs: null;
     finish_reason: OpenAIFinishReason;
@@ -68,6 +84,8 @@ export interface OpenAIChunkChoice {
     reasoning_content?: string;
     tool_calls?: OpenAIToolCallDelta[];
     function_call?: OpenAIFunctionCall;
+    annotations?: OpenAIUrlCitation[];
+    images?: OpenAIImageOutput[];
   };
   logprobs: null;
   finish_reason: OpenAIFinishReason | null;

@@ -3,8 +3,7 @@
 // output, limits, reasoning and the upstream call with its retries happen here.
 import type { RequestContext } from "../context.ts";
 import type { Credential } from "../gigachat/credential.ts";
-import type { GigaChatChatRequest, GigaChatCompletion } from "../gigachat/types.ts";
-import { unexpectedAnswer } from "../gigachat/upstream_error.ts";
+import type { GigaChatChatRequest } from "../gigachat/types.ts";
 import type { UpstreamCall } from "../gigachat/upstream_client.ts";
 import { completeCheckedJson, completionToChunks } from "../mapping/structured_output.ts";
 import { toGigaChatRequest } from "../mapping/to_gigachat_request.ts";
@@ -17,6 +16,7 @@ import type { OpenAIChatCompletion } from "../openai/types.ts";
 import { planAttachments } from "../vision/plan_attachments.ts";
 import { resolveAttachments } from "../vision/resolve_attachments.ts";
 import { callFields } from "./call_fields.ts";
+import { backendFor, v1Backend, v2Backend } from "./chat_backends.ts";
 import { type ChunkStream, preparedChunks, relayedChunks } from "./chunk_stream.ts";
 
 /** What the pipeline answers: one completion, or a stream of chunks. */
@@ -54,21 +54,30 @@ export async function runChat(
         timeoutMs: app.config.imageFetchTimeoutMs,
       },
     });
+  const backendName = backendFor(model, app.config.backends);
+  ctx.trace.backend = backendName;
   const { body, plan } = toGigaChatRequest(chat, {
     aliases: app.config.modelAliases,
     maxOutputTokens: Math.min(
       capabilities?.max_output_tokens ?? app.config.maxOutputTokens,
       app.config.maxOutputTokens,
     ),
-    structuredOutput: app.config.structuredOutputMode,
+    // v2 takes a JSON schema natively (API-more.md §9); the answer is still checked.
+    structuredOutput: backendName === "v2" ? "native" : app.config.structuredOutputMode,
     reasoning: capabilities?.reasoning,
+    backend: backendName,
+    hostedTools: app.config.backends.v2Tools,
   }, attachments);
+  const backend = backendName === "v2"
+    ? v2Backend(app.upstream, app.config.backends.v2Url!, plan.hosted)
+    : v1Backend(app.upstream);
   // Long conversations keep working by sending only the newest images; say so to the client.
   const headers: Record<string, string> = attachmentPlan.dropped.size > 0
     ? { "X-Gateway-Images-Dropped": String(attachmentPlan.dropped.size) }
     : {};
   if (plan.ignoredTools.length > 0) {
     app.log.info("tools ignored", { request_id: ctx.requestId, types: plan.ignoredTools });
+    headers["X-Gateway-Tools-Ignored"] = plan.ignoredTools.join(", ");
   }
   const call: UpstreamCall = {
     ...callFields(ctx),
@@ -80,24 +89,15 @@ export async function runChat(
     model: { requested: chat.model, upstream: model },
   };
   const ids = newResponseIds();
-  const complete = async (
-    { stream: _stream, ...json }: GigaChatChatRequest,
-    signal = call.signal,
-  ) => {
-    const answer = await app.upstream.requestJson<GigaChatCompletion>({
-      ...call,
-      json,
-      stream: false,
-      signal,
-    });
-    if (!Array.isArray(answer?.choices)) throw unexpectedAnswer("chat completion response");
-    return toOpenAICompletion(answer, plan, ids);
-  };
+  const complete = async (json: GigaChatChatRequest, signal = call.signal) =>
+    toOpenAICompletion(await backend.complete(json, { ...call, signal }), plan, ids);
+  // A generated image is fetched before the answer can be given, so it is prepared whole.
+  const prepared = plan.jsonAnswer !== undefined || plan.hosted.tools.includes("image_generate");
 
-  if (plan.jsonAnswer !== undefined) {
+  if (prepared) {
     // A JSON answer is checked whole before any of it is sent.
     const checked = (signal?: AbortSignal) =>
-      completeCheckedJson(body, plan, {
+      plan.jsonAnswer === undefined ? complete(body, signal) : completeCheckedJson(body, plan, {
         complete: (json) => complete(json, signal),
         onRepair: (problem) =>
           app.log.info("repairing structured output", { request_id: ctx.requestId, problem }),
@@ -113,11 +113,15 @@ export async function runChat(
   }
   if (!plan.stream) return { kind: "completion", completion: await complete(body), headers };
   // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
-  const upstream = await app.upstream.request(call);
-  if (upstream.body === null) throw unexpectedAnswer("chat completion stream");
+  const upstream = await backend.open(body, call);
   return {
     kind: "stream",
-    stream: relayedChunks(upstream.body, new ChatChunkMapper(plan, ids), body.n ?? 1),
+    stream: relayedChunks(
+      upstream.body,
+      new ChatChunkMapper(plan, ids),
+      body.n ?? 1,
+      upstream.decode,
+    ),
     headers,
   };
 }

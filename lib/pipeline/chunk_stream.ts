@@ -22,16 +22,20 @@ export interface ChunkStream {
   readonly idle: boolean;
 }
 
+/** One upstream event's data (and name) as a v1 chunk; undefined for one to skip. */
+export type ChunkDecoder = (data: string, name: string | undefined) => GigaChatChunk | undefined;
+
 /**
  * GigaChat's SSE body as chat completion chunks, one upstream event at a time through
- * `mapper`. The answer is complete when every one of `choices` has its finish_reason
- * (GigaChat's last chunk also carries usage), whether or not [DONE] and the end of the body
- * follow promptly.
+ * `decode` (v1's chunks by default) and `mapper`. The answer is complete when every one of
+ * `choices` has its finish_reason (GigaChat's last chunk also carries usage), whether or not
+ * [DONE] and the end of the body follow promptly.
  */
 export function relayedChunks(
   upstreamBody: ReadableStream<Uint8Array>,
   mapper: ChatChunkMapper,
   choices: number,
+  decode: ChunkDecoder = parseChunk,
 ): ChunkStream {
   const events = new SseDataReader(upstreamBody);
   // Not an async function: a thousand open streams each wait here, and a chain of promises
@@ -45,7 +49,9 @@ export function relayedChunks(
           if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
           return Promise.resolve({ chunks: [], done: true });
         }
-        const chunks = mapper.map(parseChunk(value));
+        const chunk = decode(value, events.eventName);
+        if (chunk === undefined) continue;
+        const chunks = mapper.map(chunk);
         if (mapper.finishedChoices >= choices && mapper.complete) {
           return Promise.resolve({ chunks, done: true });
         }

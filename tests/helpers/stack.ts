@@ -26,6 +26,17 @@ export interface StackOptions {
   newHost?: boolean;
 }
 
+/**
+ * The chat API the tests' gateways use: GATEWAY_TEST_BACKEND=v2 runs a test file again with
+ * every chat request on GigaChat's v2 API (issue #15: both backends keep parity).
+ */
+export const TEST_BACKEND: "v1" | "v2" = Deno.env.get("GATEWAY_TEST_BACKEND") === "v2"
+  ? "v2"
+  : "v1";
+
+/** For tests that read GigaChat's v1 wire format itself: run only on the v1 backend. */
+export const onV1 = { ignore: TEST_BACKEND !== "v1" };
+
 /** Starts the fake and the gateway in this process; `close` stops both. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const fake = await FakeGigaChat.start(options.fake);
@@ -38,6 +49,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RETRY_BASE_DELAY_MS: "5",
     RETRY_MAX_DELAY_MS: "2000",
     LOG_LEVEL: "debug",
+    GIGACHAT_BACKEND: TEST_BACKEND,
     ...options.env,
   });
   const logs: string[] = [];

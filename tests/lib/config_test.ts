@@ -36,6 +36,12 @@ const DEFAULTS: Config = {
   imageFetchTimeoutMs: 10000,
   uploadCacheTtlMs: 3600000,
   responsesStore: { maxEntries: 1000, maxBytes: 67_108_864, ttlMs: 86_400_000 },
+  backends: {
+    default: "v1",
+    rules: [],
+    v2Url: "https://api.giga.chat/v2/chat/completions",
+    v2Tools: [],
+  },
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
@@ -90,6 +96,10 @@ const VARIABLES = [
   "RESPONSES_STORE_MAX",
   "RESPONSES_STORE_MAX_BYTES",
   "RESPONSES_STORE_TTL_MS",
+  "GIGACHAT_BACKEND",
+  "GIGACHAT_MODEL_BACKENDS",
+  "GIGACHAT_V2_URL",
+  "GIGACHAT_V2_TOOLS",
 ];
 
 Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {
@@ -131,6 +141,60 @@ Deno.test("loadConfig reads numbers, levels and lists", async (t) => {
       assert.deepEqual(loadConfig(row.env), { ...DEFAULTS, ...row.expected });
     });
   }
+});
+
+Deno.test("loadConfig reads the backend settings", async (t) => {
+  const rows: { name: string; env: Record<string, string>; expected: Config["backends"] }[] = [
+    {
+      name: "v2 for every model, address derived from the old host",
+      env: {
+        GIGACHAT_BACKEND: "V2",
+        GIGACHAT_API_URL: "https://gigachat.devices.sberbank.ru/api/v1",
+      },
+      expected: {
+        default: "v2",
+        rules: [],
+        v2Url: "https://gigachat.devices.sberbank.ru/api/v2/chat/completions",
+        v2Tools: [],
+      },
+    },
+    {
+      name: "per-model rules, a prefix and an exact name",
+      env: { GIGACHAT_MODEL_BACKENDS: "GigaChat-3*=v2, GigaChat-2-Max = V1" },
+      expected: {
+        default: "v1",
+        rules: [
+          { model: "GigaChat-3", prefix: true, backend: "v2" },
+          { model: "GigaChat-2-Max", prefix: false, backend: "v1" },
+        ],
+        v2Url: "https://api.giga.chat/v2/chat/completions",
+        v2Tools: [],
+      },
+    },
+    {
+      name: "an explicit v2 address and tools",
+      env: {
+        GIGACHAT_V2_URL: "https://gw.example/giga/v2/chat/completions/",
+        GIGACHAT_V2_TOOLS: "url_content_extraction",
+      },
+      expected: {
+        default: "v1",
+        rules: [],
+        v2Url: "https://gw.example/giga/v2/chat/completions",
+        v2Tools: ["url_content_extraction"],
+      },
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => assert.deepEqual(loadConfig(row.env).backends, row.expected));
+  }
+  await t.step("v2 with an address that cannot be derived", () => {
+    const error = configError({
+      GIGACHAT_BACKEND: "v2",
+      GIGACHAT_API_URL: "https://gigachat.example/custom",
+    });
+    assert.match(error.message, /^GIGACHAT_V2_URL must be set/);
+  });
 });
 
 Deno.test("loadConfig expands scope short forms", async (t) => {
@@ -200,6 +264,11 @@ Deno.test("loadConfig rejects each bad variable with a message starting with its
     { name: "MODELS_CACHE_TTL_MS", env: { MODELS_CACHE_TTL_MS: "x" } },
     { name: "TOKEN_CACHE_SIZE", env: { TOKEN_CACHE_SIZE: "0" } },
     { name: "MODEL_ALIASES", env: { MODEL_ALIASES: "{bad" } },
+    { name: "GIGACHAT_BACKEND", env: { GIGACHAT_BACKEND: "v3" } },
+    { name: "GIGACHAT_MODEL_BACKENDS", env: { GIGACHAT_MODEL_BACKENDS: "GigaChat-3" } },
+    { name: "GIGACHAT_MODEL_BACKENDS", env: { GIGACHAT_MODEL_BACKENDS: "GigaChat-3=v9" } },
+    { name: "GIGACHAT_V2_URL", env: { GIGACHAT_V2_URL: "http://gigachat.example/v2" } },
+    { name: "GIGACHAT_V2_TOOLS", env: { GIGACHAT_V2_TOOLS: "code_interpreter" } },
   ];
   for (const row of rows) {
     await t.step(`${row.name}=${Object.values(row.env)[0]}`, () => {

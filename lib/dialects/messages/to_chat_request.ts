@@ -1,12 +1,23 @@
 import { invalidRequest } from "../../errors.ts";
-import type { ChatMessage, ChatRequest, ReasoningEffort } from "../../openai/chat_request.ts";
+import type {
+  ChatMessage,
+  ChatRequest,
+  HostedTool,
+  ReasoningEffort,
+} from "../../openai/chat_request.ts";
 import { readReasoningToken } from "../responses/reasoning_token.ts";
 import type { ContentBlock, MessagesRequest } from "./messages_request.ts";
 
-/** A Messages request as the chat pipeline's request, with the server tools left out. */
+/** A Messages request as the chat pipeline's request. */
 export interface ChatTranslation {
   chat: ChatRequest;
-  ignoredTools: string[];
+}
+
+/** Anthropic's server tools GigaChat's v2 API has a counterpart of (API-more.md §9). */
+function gigaChatToolOf(type: string): HostedTool | undefined {
+  if (/^web_search_\d+$/.test(type)) return "web_search";
+  if (/^web_fetch_\d+$/.test(type)) return "url_content_extraction";
+  return undefined;
 }
 
 /** Anthropic's tool ids carry the same state as chat's: `toolu_<x>` is `call_<x>`. */
@@ -44,11 +55,20 @@ export function toChatRequest(request: MessagesRequest): ChatTranslation {
     }
   });
   const ignoredTools: string[] = [];
+  const hostedTools: HostedTool[] = [];
+  /** Server tool name (as tool_choice names it) → GigaChat's tool. */
+  const hostedNames = new Map<string, HostedTool>();
   const tools: NonNullable<ChatRequest["tools"]> = [];
   (request.tools ?? []).forEach((tool, i) => {
     // Server tools (web_search_*, bash_*, code_execution_*, ...) have a versioned type and run
-    // at Anthropic; GigaChat cannot run them.
-    if (tool.type !== undefined && tool.type !== "custom") return void ignoredTools.push(tool.type);
+    // at Anthropic; GigaChat runs its own web search and URL reading, and nothing else.
+    if (tool.type !== undefined && tool.type !== "custom") {
+      const hosted = gigaChatToolOf(tool.type);
+      if (hosted === undefined) return void ignoredTools.push(tool.type);
+      if (!hostedTools.includes(hosted)) hostedTools.push(hosted);
+      if (tool.name) hostedNames.set(tool.name, hosted);
+      return;
+    }
     if (!tool.name) throw invalidRequest(`tools[${i}] needs a 'name'.`, `tools[${i}].name`);
     tools.push({
       type: "function",
@@ -62,6 +82,9 @@ export function toChatRequest(request: MessagesRequest): ChatTranslation {
     });
   });
   const choice = request.tool_choice;
+  const forcedHosted = choice?.type === "tool" && choice.name
+    ? hostedNames.get(choice.name)
+    : undefined;
   const chat: ChatRequest = {
     model: request.model,
     messages,
@@ -77,13 +100,18 @@ export function toChatRequest(request: MessagesRequest): ChatTranslation {
       ? undefined
       : choice.type === "any"
       ? "required"
+      : forcedHosted !== undefined
+      ? "auto"
       : choice.type === "tool" && choice.name
       ? { type: "function", function: { name: choice.name } }
       : choice.type === "none"
       ? "none"
       : "auto",
+    ...(hostedTools.length > 0 ? { hostedTools } : {}),
+    ...(forcedHosted !== undefined ? { hostedToolChoice: forcedHosted } : {}),
+    ...(ignoredTools.length > 0 ? { ignoredTools } : {}),
   };
-  return { chat, ignoredTools };
+  return { chat };
 }
 
 /** `thinking` and `output_config.effort` as a reasoning effort. */

@@ -1,5 +1,5 @@
 import { invalidRequest } from "../../errors.ts";
-import type { ChatMessage, ChatRequest } from "../../openai/chat_request.ts";
+import type { ChatMessage, ChatRequest, HostedTool } from "../../openai/chat_request.ts";
 import { readReasoningToken } from "./reasoning_token.ts";
 import type { InputItem, ResponsesRequest, ResponsesTool } from "./responses_request.ts";
 
@@ -15,18 +15,21 @@ export interface ChatTranslation {
   chat: ChatRequest;
   /** Chat tool name → the Responses tool (custom and namespaced ones are renamed). */
   tools: ReadonlyMap<string, ToolOrigin>;
-  /** Hosted tools GigaChat's v1 API cannot run (web_search, ...), left out. */
-  ignoredTools: string[];
 }
 
-/** Tools that run at OpenAI, not in the client; GigaChat's v1 API has none of them. */
+/** Hosted tools GigaChat's v2 API has a counterpart of (API-more.md §9). */
+const GIGACHAT_HOSTED: Readonly<Record<string, HostedTool>> = {
+  web_search: "web_search",
+  web_search_2025_08_26: "web_search",
+  web_search_preview: "web_search",
+  web_search_preview_2025_03_11: "web_search",
+  image_generation: "image_generate",
+};
+
+/** Tools that run at OpenAI, not in the client, and that GigaChat has nothing like. */
 const HOSTED = new Set([
-  "web_search",
-  "web_search_preview",
-  "web_search_preview_2025_03_11",
   "file_search",
   "code_interpreter",
-  "image_generation",
   "computer_use_preview",
   "computer_use",
   "mcp",
@@ -51,7 +54,7 @@ export function toChatRequest(
   request: ResponsesRequest,
   history: readonly InputItem[] = [],
 ): ChatTranslation {
-  const { tools, origins, ignored } = toChatTools(request.tools ?? []);
+  const { tools, origins, ignored, hosted } = toChatTools(request.tools ?? []);
   const input = typeof request.input === "string"
     ? [{ type: "message", role: "user", content: request.input }]
     : request.input ?? [];
@@ -71,6 +74,9 @@ export function toChatRequest(
     reasoning_effort: request.reasoning?.effort ?? undefined,
     tools: tools.length > 0 ? tools : undefined,
     tool_choice: toChatToolChoice(request.tool_choice, origins),
+    ...(hosted.length > 0 ? { hostedTools: hosted } : {}),
+    ...hostedChoice(request.tool_choice),
+    ...(ignored.length > 0 ? { ignoredTools: ignored } : {}),
     response_format: format === undefined || format.type === "text"
       ? undefined
       : format.type === "json_object"
@@ -85,13 +91,25 @@ export function toChatRequest(
         },
       },
   };
-  return { chat, tools: origins, ignoredTools: ignored };
+  return { chat, tools: origins };
+}
+
+/** A tool_choice that forces a hosted tool GigaChat has (`{type: "web_search"}`). */
+function hostedChoice(
+  choice: ResponsesRequest["tool_choice"],
+): Pick<ChatRequest, "hostedToolChoice"> {
+  if (typeof choice !== "object" || choice === null) return {};
+  const tool = Object.hasOwn(GIGACHAT_HOSTED, choice.type)
+    ? GIGACHAT_HOSTED[choice.type]
+    : undefined;
+  return tool === undefined ? {} : { hostedToolChoice: tool };
 }
 
 function toChatTools(list: readonly ResponsesTool[]) {
   const tools: NonNullable<ChatRequest["tools"]> = [];
   const origins = new Map<string, ToolOrigin>();
   const ignored: string[] = [];
+  const hosted: HostedTool[] = [];
   const add = (tool: ResponsesTool, at: string, namespace?: string) => {
     const name = typeof tool.name === "string" ? tool.name : "";
     if (name === "") throw invalidRequest(`${at} needs a 'name'.`, at);
@@ -129,10 +147,14 @@ function toChatTools(list: readonly ResponsesTool[]) {
       });
       return;
     }
+    const gigachat = Object.hasOwn(GIGACHAT_HOSTED, tool.type)
+      ? GIGACHAT_HOSTED[tool.type]
+      : undefined;
+    if (gigachat !== undefined) return void (hosted.includes(gigachat) || hosted.push(gigachat));
     if (HOSTED.has(tool.type)) return void ignored.push(tool.type);
     throw invalidRequest(`${at}: tool type '${tool.type}' is not supported.`, `${at}.type`);
   });
-  return { tools, origins, ignored };
+  return { tools, origins, ignored, hosted };
 }
 
 function toChatToolChoice(

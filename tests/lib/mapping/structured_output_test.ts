@@ -344,6 +344,8 @@ function plan(extra: Partial<ChatPlan>): ChatPlan {
     stop: [],
     names: toolNamesFor([]),
     ignoredTools: [],
+    hosted: { tools: [] },
+    citations: false,
     legacyFunctions: false,
     ...extra,
   };

@@ -447,6 +447,8 @@ Deno.test("toGigaChatRequest plans the response mapping", async (t) => {
     includeUsage: false,
     stop: [],
     ignoredTools: [],
+    hosted: { tools: [] },
+    citations: false,
     legacyFunctions: false,
   };
   const rows: { name: string; request: ChatRequest; expected: PlanFields }[] = [

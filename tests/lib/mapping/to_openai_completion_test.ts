@@ -26,6 +26,8 @@ function plan(fields: Partial<ChatPlan> = {}): ChatPlan {
     stop: [],
     names: toolNamesFor([]),
     ignoredTools: [],
+    hosted: { tools: [] },
+    citations: false,
     legacyFunctions: false,
     ...fields,
   };

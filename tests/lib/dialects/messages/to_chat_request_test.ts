@@ -133,8 +133,8 @@ Deno.test("toChatRequest (Messages) turns blocks into chat messages", async (t) 
   }
 });
 
-Deno.test("toChatRequest (Messages) maps settings and leaves server tools out", () => {
-  const { chat, ignoredTools } = translate({
+Deno.test("toChatRequest (Messages) maps settings, asks GigaChat for web search and leaves other server tools out", () => {
+  const { chat } = translate({
     messages: [{ role: "user", content: "hi" }],
     tools: [
       { name: "Bash", description: "Run", input_schema: { type: "object" } },
@@ -148,7 +148,20 @@ Deno.test("toChatRequest (Messages) maps settings and leaves server tools out", 
     thinking: { type: "enabled", budget_tokens: 8000 },
     context_management: { edits: [] },
   });
-  assert.deepEqual(ignoredTools, ["web_search_20250305", "bash_20250124"]);
+  assert.deepEqual(chat.ignoredTools, ["bash_20250124"]);
+  assert.deepEqual(chat.hostedTools, ["web_search"]);
+  assert.equal(chat.hostedToolChoice, undefined);
+  const forced = translate({
+    messages: [{ role: "user", content: "hi" }],
+    tools: [{ type: "web_search_20250305", name: "web_search" }, {
+      type: "web_fetch_20250910",
+      name: "web_fetch",
+    }],
+    tool_choice: { type: "tool", name: "web_search" },
+  }).chat;
+  assert.deepEqual(forced.hostedTools, ["web_search", "url_content_extraction"]);
+  assert.equal(forced.hostedToolChoice, "web_search");
+  assert.equal(forced.tool_choice, "auto");
   assert.equal(chat.tools?.length, 1);
   assert.equal(chat.tool_choice, "required");
   assert.deepEqual(chat.stop, ["END"]);

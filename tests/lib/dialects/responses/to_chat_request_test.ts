@@ -150,8 +150,8 @@ Deno.test("toChatRequest turns input items into chat messages", async (t) => {
   }
 });
 
-Deno.test("toChatRequest offers function, custom and namespaced tools, and leaves hosted ones out", () => {
-  const { chat, tools, ignoredTools } = toChatRequest(request({
+Deno.test("toChatRequest offers function, custom and namespaced tools, GigaChat's hosted ones, and leaves others out", () => {
+  const { chat, tools } = toChatRequest(request({
     input: "x",
     tools: [
       { type: "function", name: "exec_command", parameters: { type: "object" } },
@@ -162,6 +162,9 @@ Deno.test("toChatRequest offers function, custom and namespaced tools, and leave
         tools: [{ type: "function", name: "spawn_agent", parameters: { type: "object" } }],
       },
       { type: "web_search", external_web_access: false },
+      { type: "image_generation" },
+      { type: "web_search_preview" },
+      { type: "file_search", vector_store_ids: [] },
     ],
     tool_choice: { type: "function", name: "spawn_agent" },
     text: { format: { type: "json_schema", name: "out", schema: { type: "object" } } },
@@ -185,7 +188,15 @@ Deno.test("toChatRequest offers function, custom and namespaced tools, and leave
       namespace: "multi_agent_v1",
     }],
   ]);
-  assert.deepEqual(ignoredTools, ["web_search"]);
+  assert.deepEqual(chat.hostedTools, ["web_search", "image_generate"]);
+  assert.deepEqual(chat.ignoredTools, ["file_search"]);
+  assert.deepEqual(
+    toChatRequest(
+      request({ input: "x", tools: [{ type: "web_search" }], tool_choice: { type: "web_search" } }),
+    )
+      .chat.hostedToolChoice,
+    "web_search",
+  );
   assert.deepEqual(chat.tool_choice, {
     type: "function",
     function: { name: "multi_agent_v1__spawn_agent" },
