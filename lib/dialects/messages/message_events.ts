@@ -13,6 +13,7 @@ import {
   toAnthropicUsage,
   toolUseBlock,
   toStopReason,
+  webSearchBlocks,
 } from "./to_message.ts";
 
 const encoder = new TextEncoder();
@@ -33,6 +34,7 @@ export function messageEvents(stream: ChunkStream, model: string): SseSource {
   let thinking = "";
   let finish: OpenAIFinishReason | undefined;
   let usage: OpenAIUsage | undefined;
+  let searches = 0;
 
   const close = (out: Uint8Array[]) => {
     if (open === undefined) return;
@@ -83,6 +85,17 @@ export function messageEvents(stream: ChunkStream, model: string): SseSource {
             delta: { type: "text_delta", text: delta.content },
           }));
         }
+        const searched = webSearchBlocks(delta.annotations);
+        if (searched.length > 0) searches++;
+        for (const block of searched) {
+          // Whole blocks: nothing of them streams.
+          close(out);
+          index++;
+          out.push(
+            event("content_block_start", { index, content_block: block }),
+            event("content_block_stop", { index }),
+          );
+        }
         for (const call of delta.tool_calls ?? []) {
           close(out);
           index++;
@@ -128,7 +141,10 @@ export function messageEvents(stream: ChunkStream, model: string): SseSource {
       out.push(
         event("message_delta", {
           delta: { stop_reason: toStopReason(finish), stop_sequence: null },
-          usage: toAnthropicUsage(usage),
+          usage: {
+            ...toAnthropicUsage(usage),
+            ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}),
+          },
         }),
         event("message_stop", {}),
       );

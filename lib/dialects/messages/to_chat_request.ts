@@ -159,7 +159,11 @@ function assistantMessage(
         return;
       }
       case "redacted_thinking":
-        // Anthropic's encrypted reasoning means nothing to GigaChat.
+      case "server_tool_use":
+      case "web_search_tool_result":
+      case "web_fetch_tool_result":
+        // Anthropic's encrypted reasoning means nothing to GigaChat, and a server tool's
+        // record of an earlier turn is in the text that follows it.
         return;
       case "tool_use":
         message.tool_calls = [...(message.tool_calls ?? []), {

@@ -2,6 +2,7 @@ import type {
   OpenAIChatCompletion,
   OpenAIFinishReason,
   OpenAIToolCall,
+  OpenAIUrlCitation,
   OpenAIUsage,
 } from "../../openai/types.ts";
 import { reasoningToken } from "../responses/reasoning_token.ts";
@@ -11,7 +12,19 @@ import { toAnthropicToolId } from "./to_chat_request.ts";
 export type AnswerBlock =
   | { type: "thinking"; thinking: string; signature: string }
   | { type: "text"; text: string }
-  | { type: "tool_use"; id: string; name: string; input: unknown };
+  | { type: "tool_use"; id: string; name: string; input: unknown }
+  | { type: "server_tool_use"; id: string; name: "web_search"; input: Record<string, never> }
+  | { type: "web_search_tool_result"; tool_use_id: string; content: WebSearchResult[] };
+
+/** A page web search found, as Anthropic lists them. */
+export interface WebSearchResult {
+  type: "web_search_result";
+  url: string;
+  title: string;
+  /** Anthropic's opaque page content; GigaChat gives none, so it is empty. */
+  encrypted_content: string;
+  page_age: null;
+}
 
 export type StopReason = "end_turn" | "max_tokens" | "tool_use" | "stop_sequence" | "refusal";
 
@@ -20,6 +33,7 @@ export interface AnthropicUsage {
   output_tokens: number;
   cache_read_input_tokens: number;
   cache_creation_input_tokens: number;
+  server_tool_use?: { web_search_requests: number };
 }
 
 /** The Message object. */
@@ -82,12 +96,40 @@ export function toolUseBlock(call: OpenAIToolCall): AnswerBlock {
   return { type: "tool_use", id: toAnthropicToolId(call.id), name: call.function.name, input };
 }
 
+/**
+ * The pages a searched answer cites as Anthropic's web search blocks: the server tool's use
+ * (GigaChat does not say what it searched for, so its input is empty) and its result. Each
+ * page once, in the order first cited. Empty when there are none.
+ */
+export function webSearchBlocks(
+  annotations: readonly OpenAIUrlCitation[] | undefined,
+): AnswerBlock[] {
+  if (annotations === undefined || annotations.length === 0) return [];
+  const pages = new Map<string, WebSearchResult>();
+  for (const { url_citation: c } of annotations) {
+    if (pages.has(c.url)) continue;
+    pages.set(c.url, {
+      type: "web_search_result",
+      url: c.url,
+      title: c.title,
+      encrypted_content: "",
+      page_age: null,
+    });
+  }
+  const id = `srvtoolu_${crypto.randomUUID().replaceAll("-", "")}`;
+  return [
+    { type: "server_tool_use", id, name: "web_search", input: {} },
+    { type: "web_search_tool_result", tool_use_id: id, content: [...pages.values()] },
+  ];
+}
+
 /** A whole chat completion (its first choice) as a Message. */
 export function toMessage(completion: OpenAIChatCompletion, model: string): MessageObject {
   const choice = completion.choices[0];
   const message = choice?.message;
   const content: AnswerBlock[] = [];
   if (message?.reasoning_content) content.push(thinkingBlock(message.reasoning_content));
+  content.push(...webSearchBlocks(message?.annotations));
   if (message?.content) content.push({ type: "text", text: message.content });
   for (const call of message?.tool_calls ?? []) content.push(toolUseBlock(call));
   return {
@@ -98,6 +140,9 @@ export function toMessage(completion: OpenAIChatCompletion, model: string): Mess
     content,
     stop_reason: toStopReason(choice?.finish_reason),
     stop_sequence: null,
-    usage: toAnthropicUsage(completion.usage),
+    usage: {
+      ...toAnthropicUsage(completion.usage),
+      ...(message?.annotations?.length ? { server_tool_use: { web_search_requests: 1 } } : {}),
+    },
   };
 }

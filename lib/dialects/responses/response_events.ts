@@ -7,24 +7,28 @@ import type {
 } from "../../openai/types.ts";
 import type { ChunkStream } from "../../pipeline/chunk_stream.ts";
 import {
+  imageItem,
   messageItem,
   newId,
   type OutputItem,
   reasoningItem,
   type ResponseObject,
   responseObject,
+  type ResponsesAnnotation,
   type ResponseSetting,
   toolCallItem,
+  toResponsesAnnotations,
 } from "./to_response.ts";
 
 const encoder = new TextEncoder();
 
-/** An item being streamed: its text so far. */
+/** An item being streamed: its text (and a message's citations) so far. */
 interface OpenItem {
   kind: "reasoning" | "message";
   id: string;
   index: number;
   text: string;
+  annotations: ResponsesAnnotation[];
 }
 
 /**
@@ -54,7 +58,7 @@ export function responseEvents(
 
   const close = (out: Uint8Array[]) => {
     if (open === undefined) return;
-    const { kind, id, index, text } = open;
+    const { kind, id, index, text, annotations } = open;
     open = undefined;
     const at = { item_id: id, output_index: index };
     if (kind === "reasoning") {
@@ -70,8 +74,8 @@ export function responseEvents(
       );
       output.push(item);
     } else {
-      const item = messageItem(id, text);
-      const part = { type: "output_text", text, annotations: [], logprobs: [] };
+      const item = messageItem(id, text, annotations);
+      const part = { type: "output_text", text, annotations, logprobs: [] };
       out.push(
         event("response.output_text.done", { ...at, content_index: 0, text, logprobs: [] }),
         event("response.content_part.done", { ...at, content_index: 0, part }),
@@ -86,7 +90,7 @@ export function responseEvents(
     close(out);
     const id = newId(kind === "reasoning" ? "rs" : "msg");
     const index = output.length;
-    open = { kind, id, index, text: "" };
+    open = { kind, id, index, text: "", annotations: [] };
     const at = { item_id: id, output_index: index };
     if (kind === "reasoning") {
       out.push(
@@ -144,6 +148,30 @@ export function responseEvents(
             delta: delta.content,
             logprobs: [],
           }));
+        }
+        for (const annotation of toResponsesAnnotations(delta.annotations)) {
+          const item = openItem("message", out);
+          out.push(event("response.output_text.annotation.added", {
+            item_id: item.id,
+            output_index: item.index,
+            content_index: 0,
+            annotation_index: item.annotations.length,
+            annotation,
+          }));
+          item.annotations.push(annotation);
+        }
+        for (const image of delta.images ?? []) {
+          close(out);
+          const item = imageItem(image);
+          const index = output.length;
+          out.push(
+            event("response.output_item.added", {
+              output_index: index,
+              item: { ...item, status: "in_progress", result: null },
+            }),
+            event("response.output_item.done", { output_index: index, item }),
+          );
+          output.push(item);
         }
         for (const call of delta.tool_calls ?? []) {
           close(out);

@@ -264,6 +264,11 @@ function toChatMessages(items: readonly InputItem[], historyLength: number): Cha
         reasoning += encrypted ?? summary;
         return;
       }
+      case "image_generation_call":
+      case "web_search_call":
+        // A hosted tool's record from an earlier turn: the answer it led to is in the
+        // message that follows, and GigaChat takes no such item back.
+        return;
       default:
         throw invalidRequest(
           `${at}: input item type '${String(type)}' is not supported.`,

@@ -1,7 +1,9 @@
 import type {
   OpenAIChatCompletion,
   OpenAIFinishReason,
+  OpenAIImageOutput,
   OpenAIToolCall,
+  OpenAIUrlCitation,
   OpenAIUsage,
 } from "../../openai/types.ts";
 import { reasoningToken } from "./reasoning_token.ts";
@@ -15,7 +17,20 @@ export type OutputItem =
     id: string;
     status: "completed";
     role: "assistant";
-    content: { type: "output_text"; text: string; annotations: []; logprobs: [] }[];
+    content: {
+      type: "output_text";
+      text: string;
+      annotations: ResponsesAnnotation[];
+      logprobs: [];
+    }[];
+  }
+  | {
+    type: "image_generation_call";
+    id: string;
+    status: "completed";
+    /** The image, base64. */
+    result: string;
+    output_format: string;
   }
   | {
     type: "reasoning";
@@ -41,6 +56,40 @@ export type OutputItem =
     input: string;
     status: "completed";
   };
+
+/** A cited web page, as the Responses API annotates output text. */
+export interface ResponsesAnnotation {
+  type: "url_citation";
+  url: string;
+  title: string;
+  start_index: number;
+  end_index: number;
+}
+
+/** Chat's url_citation annotations → Responses' (the same fields, one level up). */
+export function toResponsesAnnotations(
+  annotations: readonly OpenAIUrlCitation[] | undefined,
+): ResponsesAnnotation[] {
+  return (annotations ?? []).map(({ url_citation: c }) => ({
+    type: "url_citation",
+    url: c.url,
+    title: c.title,
+    start_index: c.start_index,
+    end_index: c.end_index,
+  }));
+}
+
+/** A generated image (a data URL) as an image_generation_call item. */
+export function imageItem(image: OpenAIImageOutput): OutputItem {
+  const match = /^data:image\/([\w.+-]+);base64,(.*)$/s.exec(image.image_url.url);
+  return {
+    type: "image_generation_call",
+    id: newId("ig"),
+    status: "completed",
+    result: match?.[2] ?? "",
+    output_format: match?.[1] ?? "jpeg",
+  };
+}
 
 /** The Responses usage object. */
 export interface ResponsesUsage {
@@ -90,7 +139,7 @@ export interface ResponseSetting {
 }
 
 /** A new `resp_…` id, or an item id with the given prefix. */
-export function newId(prefix: "resp" | "msg" | "rs" | "fc" | "ctc"): string {
+export function newId(prefix: "resp" | "msg" | "rs" | "fc" | "ctc" | "ig"): string {
   return `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
@@ -163,13 +212,17 @@ export function reasoningItem(setting: ResponseSetting, id: string, text: string
 }
 
 /** A message output item for `text`. */
-export function messageItem(id: string, text: string): OutputItem {
+export function messageItem(
+  id: string,
+  text: string,
+  annotations: ResponsesAnnotation[] = [],
+): OutputItem {
   return {
     type: "message",
     id,
     status: "completed",
     role: "assistant",
-    content: [{ type: "output_text", text, annotations: [], logprobs: [] }],
+    content: [{ type: "output_text", text, annotations, logprobs: [] }],
   };
 }
 
@@ -218,7 +271,12 @@ export function toResponse(
   if (message?.reasoning_content) {
     output.push(reasoningItem(setting, newId("rs"), message.reasoning_content));
   }
-  if (message?.content) output.push(messageItem(newId("msg"), message.content));
+  for (const image of message?.images ?? []) output.push(imageItem(image));
+  if (message?.content) {
+    output.push(
+      messageItem(newId("msg"), message.content, toResponsesAnnotations(message.annotations)),
+    );
+  }
   for (const call of message?.tool_calls ?? []) output.push(toolCallItem(setting, call));
   return responseObject(setting, output, {
     finish: choice?.finish_reason,

@@ -56,7 +56,10 @@ export function toGigaChatV2Request(
   for (const tool of hosted.tools) tools.push(hostedTool(tool));
   if (tools.length > 0) {
     v2.tools = tools;
-    v2.tool_config = toolConfig(body, hosted);
+    // Left out when v1 said nothing either, as the recorded result request has it.
+    if (body.function_call !== undefined || hosted.tools.length > 0) {
+      v2.tool_config = toolConfig(body, hosted);
+    }
   }
   return v2;
 }

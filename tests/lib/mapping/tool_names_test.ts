@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { toolNamesFor } from "../../../lib/mapping/tool_names.ts";
+import { toolNamesFor, V2_FUNCTION_NAME } from "../../../lib/mapping/tool_names.ts";
 
 Deno.test("toolNamesFor renames client tools that collide with built-ins", async (t) => {
   const rows: { name: string; tools: string[]; up: Record<string, string> }[] = [
@@ -62,4 +62,43 @@ Deno.test("toolNamesFor renames client tools that collide with built-ins", async
   await t.step("the built-in's own name from upstream stays itself", () => {
     assert.equal(toolNamesFor(["web_search"]).fromUpstream("web_search"), "web_search");
   });
+});
+
+Deno.test("toolNamesFor with v2's pattern renames names v2 refuses, and back", async (t) => {
+  const rows: { name: string; tools: string[]; up: Record<string, string> }[] = [
+    {
+      name: "allowed as they are (HOSTS-AND-MODELS.md: ^[A-Za-z][A-Za-z0-9_.-]*$)",
+      tools: ["get_weather", "fs.read-file", "A1"],
+      up: { get_weather: "get_weather", "fs.read-file": "fs.read-file", A1: "A1" },
+    },
+    {
+      name: "a leading digit or underscore",
+      tools: ["1st_lookup", "_private"],
+      up: { "1st_lookup": "user_1st_lookup", _private: "user__private" },
+    },
+    {
+      name: "other characters become _, unique among the tools",
+      tools: ["get weather", "user_get_weather", "_get_weather"],
+      up: {
+        "get weather": "user_user_get_weather",
+        user_get_weather: "user_get_weather",
+        _get_weather: "user__get_weather",
+      },
+    },
+    {
+      name: "a built-in's name, as on v1",
+      tools: ["web_search"],
+      up: { web_search: "user_web_search" },
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      const names = toolNamesFor(row.tools, V2_FUNCTION_NAME);
+      for (const [client, upstream] of Object.entries(row.up)) {
+        assert.equal(names.toUpstream(client), upstream);
+        assert.match(upstream, V2_FUNCTION_NAME);
+        assert.equal(names.fromUpstream(upstream), client);
+      }
+    });
+  }
 });
