@@ -27,6 +27,9 @@ async function demo(): Promise<number> {
         GIGACHAT_CA_FILE: caFile,
         // Server-side mode on loopback: clients need no key of their own.
         GIGACHAT_CREDENTIALS: DEMO_KEY,
+        // GIGACHAT_BACKEND=v2 deno task demo tries GigaChat's v2 API (web search and all).
+        GIGACHAT_BACKEND: Deno.env.get("GIGACHAT_BACKEND"),
+        GIGACHAT_MODEL_BACKENDS: Deno.env.get("GIGACHAT_MODEL_BACKENDS"),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

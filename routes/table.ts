@@ -31,7 +31,8 @@ export const ROUTES: readonly Route<Handler>[] = [
 ];
 
 /** `GET /`: what this is and what it serves. */
-function index(_request: Request, _ctx: RequestContext): Promise<Response> {
+function index(_request: Request, ctx: RequestContext): Promise<Response> {
+  const { backends } = ctx.app.config;
   return Promise.resolve(Response.json({
     name: NAME,
     version: VERSION,
@@ -41,5 +42,19 @@ function index(_request: Request, _ctx: RequestContext): Promise<Response> {
         route.path.replace(/:(\w+)/g, "{$1}")
       }`
     ),
+    // Which GigaChat API serves what: chat per model, the rest always v1 (v2 has no files).
+    gigachat_api: {
+      chat: {
+        default: backends.default,
+        by_model: Object.fromEntries(
+          backends.rules.map((rule) => [`${rule.model}${rule.prefix ? "*" : ""}`, rule.backend]),
+        ),
+        v2_tools: backends.v2Tools,
+      },
+      embeddings: "v1",
+      files: "v1",
+      models: "v1",
+      tokens_count: "v1",
+    },
   }));
 }

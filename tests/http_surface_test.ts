@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { DEMO_KEY, type Stack, type StackOptions, startStack } from "./helpers/stack.ts";
+import {
+  DEMO_KEY,
+  type Stack,
+  type StackOptions,
+  startStack,
+  TEST_BACKEND,
+} from "./helpers/stack.ts";
 
 async function withStack(options: StackOptions, body: (stack: Stack) => Promise<void>) {
   const stack = await startStack(options);
@@ -20,6 +26,13 @@ Deno.test("GET / names the gateway and lists its endpoints; /health answers with
     assert.match(index.version, /^\d+\.\d+\.\d+/);
     assert.ok(index.endpoints.includes("GET /v1/models"));
     assert.ok(index.endpoints.includes("GET /health"));
+    assert.deepEqual(index.gigachat_api, {
+      chat: { default: TEST_BACKEND, by_model: {}, v2_tools: [] },
+      embeddings: "v1",
+      files: "v1",
+      models: "v1",
+      tokens_count: "v1",
+    });
 
     const health = await fetch(`${stack.origin}/health`);
     assert.equal(health.status, 200);
