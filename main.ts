@@ -63,21 +63,33 @@ async function main(args: string[]): Promise<number> {
     // deno-lint-ignore prefer-const
     let server: Deno.HttpServer<Deno.NetAddr>;
     // Signal handlers go in before the port opens, so no SIGTERM can find the process unready.
-    // Graceful shutdown: stop accepting, let requests and streams finish for up to
-    // SHUTDOWN_TIMEOUT_MS, then end the rest cleanly. A second signal stops waiting at once.
+    // Graceful shutdown: not ready, then (after DRAIN_DELAY_MS) stop accepting, let requests and
+    // streams finish for up to SHUTDOWN_TIMEOUT_MS, then end the rest cleanly. A second signal
+    // stops waiting at once.
     let signals = 0;
+    let closing: Promise<void> | undefined;
     const onSignal = () => {
       signals++;
       if (signals > 1) {
         gateway.abortInFlight();
+        closing ??= server.shutdown();
         return;
       }
-      gateway.log.info("shutting down", { timeout_ms: config.shutdownTimeoutMs });
-      const timer = setTimeout(() => {
-        gateway.log.warn("shutdown timeout: ending requests still in flight");
-        gateway.abortInFlight();
-      }, config.shutdownTimeoutMs);
-      server.shutdown().finally(() => clearTimeout(timer));
+      gateway.log.info("shutting down", {
+        timeout_ms: config.shutdownTimeoutMs,
+        drain_delay_ms: config.drainDelayMs,
+      });
+      // /ready says 503 at once; new requests are still served for DRAIN_DELAY_MS, long enough
+      // for a load balancer's health check to move traffic elsewhere.
+      gateway.drain();
+      setTimeout(() => {
+        const timer = setTimeout(() => {
+          gateway.log.warn("shutdown timeout: ending requests still in flight");
+          gateway.abortInFlight();
+        }, config.shutdownTimeoutMs);
+        closing ??= server.shutdown();
+        closing.finally(() => clearTimeout(timer));
+      }, config.drainDelayMs);
     };
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       try {

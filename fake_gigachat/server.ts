@@ -77,6 +77,9 @@ export class FakeGigaChat {
   readonly files = new FakeFiles();
   /** Streams whose connection the other side closed before the fake finished sending. */
   abandonedStreams = 0;
+  /** Chat requests (v1 or v2) being answered now, and the most there ever were at once. */
+  activeChats = 0;
+  maxActiveChats = 0;
   readonly #server: https.Server;
   readonly #keys: Record<string, readonly string[]>;
   readonly #tokenTtlMs: number;
@@ -156,6 +159,11 @@ export class FakeGigaChat {
       if (typeof value === "string") headers[name] = value;
     }
     this.requests.push({ method: req.method ?? "GET", path, headers, body });
+    if (path.endsWith("/chat/completions")) {
+      this.activeChats++;
+      this.maxActiveChats = Math.max(this.maxActiveChats, this.activeChats);
+      res.once("close", () => this.activeChats--);
+    }
     if (path === "/api/v2/oauth") this.oauthCalls++;
     const fault = this.#takeFault(path);
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));

@@ -10,6 +10,9 @@ import { ModelCatalog } from "./models/model_catalog.ts";
 import { createAuthenticator } from "./pipeline/client_auth.ts";
 import { createRequestHandler } from "./request_handler.ts";
 import { MemoryResponseStore } from "./pipeline/response_store.ts";
+import { GatewayMetrics } from "./metrics.ts";
+import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
+import { UpstreamSlots } from "./pipeline/upstream_slots.ts";
 import { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
 export interface GatewayOptions {
@@ -25,8 +28,13 @@ export interface GatewayOptions {
  * connections.
  */
 export interface Gateway {
-  readonly handler: (request: Request) => Promise<Response>;
+  readonly handler: (
+    request: Request,
+    info?: Deno.ServeHandlerInfo<Deno.Addr>,
+  ) => Promise<Response>;
   readonly log: Logger;
+  /** Says not ready from now on (`/ready` 503), while requests are still served. */
+  drain(): void;
   abortInFlight(): void;
   close(): void;
 }
@@ -40,8 +48,14 @@ export async function createGateway(
   const log = new Logger({
     level: config.logLevel,
     sink: options.logSink,
-    secrets: [config.credentials ?? "", ...config.proxyApiKeys],
+    secrets: [config.credentials ?? "", ...config.proxyApiKeys, config.metricsToken ?? ""],
   });
+  // Model labels: the names the gateway knows of; anything else a client sends is "other".
+  const metrics = new GatewayMetrics([
+    ...Object.keys(config.capabilities),
+    ...Object.keys(config.modelAliases),
+    ...Object.values(config.modelAliases),
+  ]);
   let fetcher = options.fetch;
   let httpClient: Deno.HttpClient | undefined;
   if (fetcher === undefined) {
@@ -63,10 +77,12 @@ export async function createGateway(
     tokenRefreshBufferMs: config.tokenRefreshBufferMs,
     tokenCacheSize: config.credentialCacheSize,
     fetch: fetcher,
+    metrics,
   });
   const checkKey = await createAuthenticator(config);
   const startedAt = Date.now();
   const stopping = new AbortController();
+  let ready = true;
   const app: AppContext = {
     config,
     log,
@@ -78,11 +94,13 @@ export async function createGateway(
       maxEntries: config.credentialCacheSize,
       created: Math.floor(startedAt / 1000),
       capabilities: config.capabilities,
+      onLookup: (hit) => metrics.cacheLookup("models", hit),
     }),
     attachments: new AttachmentUploader(upstream, {
       ttlMs: config.uploadCacheTtlMs,
       // Uploads are kept per credential and file: room for ten files each.
       maxEntries: config.credentialCacheSize * 10,
+      onLookup: (hit) => metrics.cacheLookup("uploads", hit),
     }),
     authenticate: async (request, { signal, trace }) => {
       const credential = await checkKey(request);
@@ -102,12 +120,24 @@ export async function createGateway(
     bodyDeadlines: new Deadlines(config.requestBodyTimeoutMs),
     startedAt,
     stopping: stopping.signal,
+    metrics,
+    slots: new UpstreamSlots({
+      concurrency: config.queue.concurrency,
+      maxWaiting: config.queue.maxWaiting,
+      timeoutMs: config.queue.timeoutMs,
+      metrics,
+    }),
+    guardMetrics: await createMetricsGuard(config),
+    ready: () => ready && !stopping.signal.aborted,
   };
 
   const requests = createRequestHandler(app, routes);
   return {
     handler: requests.handle,
     log,
+    drain: () => {
+      ready = false;
+    },
     abortInFlight: () => {
       stopping.abort(shuttingDown());
       requests.abortInFlight();

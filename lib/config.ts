@@ -54,6 +54,12 @@ export interface Config {
   responsesStore: { maxEntries: number; maxBytes: number; ttlMs: number };
   /** Which GigaChat chat API serves each model, and v2's own settings. */
   backends: BackendSettings;
+  /** METRICS_TOKEN: who presents it may read /metrics. */
+  metricsToken: string | undefined;
+  /** How long /ready says 503 after a shutdown signal before the listener closes. */
+  drainDelayMs: number;
+  /** Concurrent chat generations per credential (or per credential and model); 0: no cap. */
+  queue: { concurrency: number; perModel: boolean; maxWaiting: number; timeoutMs: number };
 }
 
 /** GigaChat's two chat APIs: v1 `/chat/completions` and v2 (API-more.md §9). */
@@ -187,6 +193,10 @@ const v2Tools = list.pipe(z.array(z.enum(V2_TOOL_SETTINGS, {
   message: `must list some of ${V2_TOOL_SETTINGS.join(", ")}`,
 })));
 
+const bool = z.string().trim().toLowerCase().pipe(
+  z.enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" }),
+).transform((value) => ["true", "1", "yes"].includes(value));
+
 const optionalText = z.string().trim().transform((value) => value === "" ? undefined : value)
   .optional();
 
@@ -227,9 +237,7 @@ const schema = z.object({
   STREAM_IDLE_TIMEOUT_MS: int(10).default(120_000),
   EMBEDDINGS_MODEL: z.string().trim().min(1).default("Embeddings"),
   EMBEDDINGS_BATCH_SIZE: int(1, 2048).default(90),
-  ALLOW_PRIVATE_IMAGE_URLS: z.string().trim().toLowerCase().pipe(
-    z.enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" }),
-  ).transform((value) => ["true", "1", "yes"].includes(value)).default(false),
+  ALLOW_PRIVATE_IMAGE_URLS: bool.default(false),
   MODEL_CAPABILITIES: capabilities.default({}),
   VISION_MODELS: list.optional(),
   IMAGE_FETCH_TIMEOUT_MS: int(100).default(10_000),
@@ -242,6 +250,12 @@ const schema = z.object({
   GIGACHAT_MODEL_BACKENDS: backendRules.default([]),
   GIGACHAT_V2_URL: url.optional(),
   GIGACHAT_V2_TOOLS: v2Tools.default([]),
+  METRICS_TOKEN: optionalText,
+  DRAIN_DELAY_MS: int(0).default(0),
+  UPSTREAM_CONCURRENCY: int(0, 10_000).default(0),
+  UPSTREAM_CONCURRENCY_PER_MODEL: bool.default(false),
+  QUEUE_MAX: int(0).default(100),
+  QUEUE_TIMEOUT_MS: int(1).default(30_000),
 });
 
 /** Every variable the gateway reads, for `.env` loading and the README table. */
@@ -313,6 +327,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       v2Url: v.GIGACHAT_V2_URL ?? deriveV2Url(v.GIGACHAT_API_URL),
       v2Tools: v.GIGACHAT_V2_TOOLS,
     },
+    metricsToken: v.METRICS_TOKEN,
+    drainDelayMs: v.DRAIN_DELAY_MS,
+    queue: {
+      concurrency: v.UPSTREAM_CONCURRENCY,
+      perModel: v.UPSTREAM_CONCURRENCY_PER_MODEL,
+      maxWaiting: v.QUEUE_MAX,
+      timeoutMs: v.QUEUE_TIMEOUT_MS,
+    },
   };
   const usesV2 = config.backends.default === "v2" ||
     config.backends.rules.some((rule) => rule.backend === "v2");
@@ -360,5 +382,5 @@ export function deriveV2Url(apiUrl: string): string | undefined {
 }
 
 function isSecret(name: string): boolean {
-  return name === "GIGACHAT_CREDENTIALS" || name === "PROXY_API_KEYS";
+  return name === "GIGACHAT_CREDENTIALS" || name === "PROXY_API_KEYS" || name === "METRICS_TOKEN";
 }

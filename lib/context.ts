@@ -1,10 +1,12 @@
 import type { Config } from "./config.ts";
 import type { StreamOutcome } from "./http/sse_transport.ts";
 import type { ResponseStore } from "./pipeline/response_store.ts";
+import type { UpstreamSlots } from "./pipeline/upstream_slots.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamClient } from "./gigachat/upstream_client.ts";
 import type { Logger } from "./log.ts";
+import type { GatewayMetrics } from "./metrics.ts";
 import type { ModelCatalog } from "./models/model_catalog.ts";
 import type { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
@@ -30,6 +32,13 @@ export interface AppContext {
   readonly startedAt: number;
   /** Aborts when the gateway gives up waiting for in-flight work during shutdown. */
   readonly stopping: AbortSignal;
+  readonly metrics: GatewayMetrics;
+  /** UPSTREAM_CONCURRENCY: slots for chat generations, per key. */
+  readonly slots: UpstreamSlots;
+  /** May this client read /metrics? @throws {GatewayError} 401 or 403 */
+  readonly guardMetrics: (request: Request, clientAddress: string | undefined) => Promise<void>;
+  /** False from the shutdown signal on: `/ready` answers 503 so load balancers move on. */
+  readonly ready: () => boolean;
 }
 
 /** Facts of one request; handlers fill `trace` for the log line. */
@@ -39,10 +48,14 @@ export interface RequestContext {
   /** Path parameters, e.g. `id` in `/models/:id`. */
   readonly params: Readonly<Record<string, string>>;
   readonly forwardHeaders: Readonly<Record<string, string>>;
+  /** The client's IP address, when the server gave it (loopback checks). */
+  readonly clientAddress?: string;
   /** Aborts when the client leaves or the gateway stops waiting for this request. */
   readonly signal: AbortSignal;
   readonly trace: {
     model?: string;
+    /** The route template that matched (a metrics label). */
+    route?: string;
     /** The GigaChat chat API that served it (v1 or v2). */
     backend?: string;
     upstreamAttempts: number;

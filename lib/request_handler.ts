@@ -9,7 +9,7 @@ import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_
 
 /** The request handler and the means to end what it still runs when shutdown stops waiting. */
 export interface RequestHandler {
-  handle(request: Request): Promise<Response>;
+  handle(request: Request, info?: Deno.ServeHandlerInfo<Deno.Addr>): Promise<Response>;
   /** Aborts every handler still running (streams end on `app.stopping`). */
   abortInFlight(): void;
 }
@@ -29,7 +29,10 @@ export function createRequestHandler(
   // AbortSignal.any on every request (measurably slower, see bench/README.md).
   const inFlight = new Set<AbortController>();
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(
+    request: Request,
+    info?: Deno.ServeHandlerInfo<Deno.Addr>,
+  ): Promise<Response> {
     const started = performance.now();
     // Parsed, not sliced by hand: slicing saved ~60 ns a request, and got the Host header's
     // special cases wrong once.
@@ -43,6 +46,7 @@ export function createRequestHandler(
       requestId: requestIdFor(request),
       params: {},
       forwardHeaders: forwardedHeaders(request),
+      clientAddress: info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
       signal: controller.signal,
       trace: { upstreamAttempts: 0 },
     };
@@ -87,16 +91,33 @@ export function createRequestHandler(
       stream: undefined,
       ttfb_ms: undefined,
     };
+    const observe = () =>
+      app.metrics.observeRequest({
+        route: ctx.trace.route ?? "unknown",
+        status: fields.status,
+        model: fields.model,
+        durationMs: fields.duration_ms,
+        ttfbMs: fields.ttfb_ms,
+      });
     if (request.method === "HEAD") {
       logRequest(app.log, fields, started);
+      observe();
       // The body is not sent, so it is not read either (a file download would otherwise run).
       await response.body?.cancel();
       return new Response(null, response);
     }
     const streamEnd = ctx.trace.streamEnd;
     // A stream's log line is written when it ends, so it tells how it ended and how long it ran.
-    if (streamEnd !== undefined) logWhenStreamEnds(app.log, fields, started, streamEnd);
-    else logRequest(app.log, fields, started);
+    if (streamEnd !== undefined) {
+      app.metrics.openStreams.add([], 1);
+      logWhenStreamEnds(app.log, fields, started, streamEnd, () => {
+        app.metrics.openStreams.add([], -1);
+        observe();
+      });
+    } else {
+      logRequest(app.log, fields, started);
+      observe();
+    }
     return response;
   }
 
@@ -105,6 +126,7 @@ export function createRequestHandler(
       return Promise.resolve(preflightResponse(request, app.config.corsOrigins));
     }
     const match = router.match(request.method, path);
+    if (match.kind !== "not_found") ctx.trace.route = match.route;
     switch (match.kind) {
       case "found":
         return match.handler(request, { ...ctx, params: match.params });

@@ -30,11 +30,13 @@ export function logWhenStreamEnds(
   fields: RequestLogFields,
   started: number,
   streamEnd: Promise<StreamOutcome>,
+  onLogged: () => void,
 ): void {
   fields.ttfb_ms = elapsed(started);
   streamEnd.then((outcome) => {
     fields.stream = outcome;
     logRequest(log, fields, started);
+    onLogged();
   });
 }
 

@@ -9,3 +9,26 @@ export function health(_request: Request, ctx: RequestContext): Promise<Response
     uptime_s: Math.round((Date.now() - ctx.app.startedAt) / 1000),
   }));
 }
+
+/**
+ * `GET /ready`: 200 while the gateway takes new work, 503 from a shutdown signal on, so a load
+ * balancer stops sending before the listener closes. Never calls GigaChat.
+ */
+export function ready(_request: Request, ctx: RequestContext): Promise<Response> {
+  const isReady = ctx.app.ready();
+  return Promise.resolve(Response.json(
+    { status: isReady ? "ready" : "draining" },
+    { status: isReady ? 200 : 503, headers: { "Cache-Control": "no-store" } },
+  ));
+}
+
+/** `GET /metrics`: Prometheus' text format, for those `guardMetrics` lets in. */
+export async function metrics(request: Request, ctx: RequestContext): Promise<Response> {
+  await ctx.app.guardMetrics(request, ctx.clientAddress);
+  return new Response(ctx.app.metrics.render(), {
+    headers: {
+      "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+      "Cache-Control": "no-store",
+    },
+  });
+}

@@ -98,6 +98,7 @@ function storedOrFail(
   param: string,
 ): StoredResponse {
   const stored = ctx.app.responses.get(credentialId, id);
+  ctx.app.metrics.cacheLookup("responses", stored !== undefined);
   if (stored === undefined) throw notStored(id, param);
   return stored;
 }

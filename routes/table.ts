@@ -4,7 +4,7 @@ import { NAME, VERSION } from "../lib/version.ts";
 import { chatCompletions } from "./chat_completions.ts";
 import { embeddings } from "./embeddings.ts";
 import { createFile, deleteFile, getFile, getFileContent, listFiles } from "./files.ts";
-import { health } from "./health.ts";
+import { health, metrics, ready } from "./health.ts";
 import { countTokens, createMessage } from "./messages.ts";
 import { createResponse, deleteResponse, getResponse, getResponseInputItems } from "./responses.ts";
 import { getModel, listModels } from "./models.ts";
@@ -13,6 +13,8 @@ import { getModel, listModels } from "./models.ts";
 export const ROUTES: readonly Route<Handler>[] = [
   { method: "GET", path: "/", handler: index },
   { method: "GET", path: "/health", handler: health },
+  { method: "GET", path: "/ready", handler: ready },
+  { method: "GET", path: "/metrics", handler: metrics },
   { method: "GET", path: "/models", handler: listModels },
   { method: "GET", path: "/models/:id", handler: getModel },
   { method: "POST", path: "/chat/completions", handler: chatCompletions },
@@ -38,7 +40,7 @@ function index(_request: Request, ctx: RequestContext): Promise<Response> {
     version: VERSION,
     description: "OpenAI-compatible gateway to Sber GigaChat",
     endpoints: ROUTES.filter((route) => route.path !== "/").map((route) =>
-      `${route.method} ${route.path === "/health" ? "" : "/v1"}${
+      `${route.method} ${["/health", "/ready", "/metrics"].includes(route.path) ? "" : "/v1"}${
         route.path.replace(/:(\w+)/g, "{$1}")
       }`
     ),

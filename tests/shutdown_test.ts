@@ -101,3 +101,34 @@ Deno.test("SIGTERM: a stream still open after SHUTDOWN_TIMEOUT_MS gets an error 
     await fake.close();
   }
 });
+
+Deno.test("SIGTERM with DRAIN_DELAY_MS: /ready says 503 at once, requests are still served, then the port closes", async () => {
+  const fake = await FakeGigaChat.start();
+  try {
+    await withChild(fake, { DRAIN_DELAY_MS: "1500" }, async (port, child) => {
+      const before = await fetch(`http://127.0.0.1:${port}/ready`);
+      assert.equal(before.status, 200);
+      await before.body?.cancel();
+      child.kill("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const draining = await fetch(`http://127.0.0.1:${port}/ready`);
+      assert.equal(draining.status, 503);
+      assert.deepEqual(await draining.json(), { status: "draining" });
+      // Still served while the load balancer moves away.
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      assert.equal(health.status, 200);
+      await health.body?.cancel();
+      const chat = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ model: "GigaChat", messages: [{ role: "user", content: "x" }] }),
+      });
+      assert.equal(chat.status, 200);
+      await chat.body?.cancel();
+      assert.equal((await child.status).code, 0);
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/ready`), "closed after the drain");
+    });
+  } finally {
+    await fake.close();
+  }
+});

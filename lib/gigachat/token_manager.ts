@@ -24,6 +24,8 @@ export interface TokenManagerOptions {
    */
   requestToken: (credential: Credential, trace: AttemptCount) => Promise<AccessToken>;
   now?: () => number;
+  /** Told whether each lookup found a token (metrics). */
+  onLookup?: (hit: boolean) => void;
 }
 
 /**
@@ -48,6 +50,7 @@ export class TokenManager {
    */
   get(credential: Credential, signal?: AbortSignal, trace?: AttemptCount): Promise<string> {
     const cached = this.#cache.get(credential.id);
+    this.#options.onLookup?.(cached !== undefined);
     if (cached !== undefined) return Promise.resolve(cached);
     let pending = this.#pending.get(credential.id);
     if (pending === undefined) {

@@ -7,6 +7,7 @@ import type { RetryPolicy } from "./retry_policy.ts";
 import { Deadlines } from "../deadlines.ts";
 import { readLimited } from "../io/read_limited.ts";
 import { TokenManager } from "./token_manager.ts";
+import type { GatewayMetrics } from "../metrics.ts";
 import {
   type CalledModel,
   mapNetworkFailure,
@@ -36,6 +37,8 @@ export interface UpstreamClientOptions {
   tokenCacheSize: number;
   fetch: Fetcher;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Counts attempts, retries, OAuth exchanges and token cache lookups. */
+  metrics?: GatewayMetrics;
 }
 
 /** One call to the GigaChat API, relative to GIGACHAT_API_URL. */
@@ -101,6 +104,7 @@ export class UpstreamClient {
       refreshBufferMs: options.tokenRefreshBufferMs,
       maxEntries: options.tokenCacheSize,
       requestToken: (credential, trace) => this.#requestToken(credential, trace),
+      onLookup: options.metrics && ((hit) => options.metrics!.cacheLookup("tokens", hit)),
     });
   }
 
@@ -201,6 +205,7 @@ export class UpstreamClient {
   async #requestToken(credential: Credential, trace: UpstreamTrace): Promise<AccessToken> {
     // The exchange is shared by every waiting request, so no single client's signal may stop it.
     const guard = new CallGuard(undefined, this.#deadlines);
+    let outcome = "error";
     try {
       const response = await this.#send(
         // Rare (once per token lifetime), so the Request object is fine here.
@@ -218,8 +223,10 @@ export class UpstreamClient {
       if (token === undefined) {
         throw unexpectedAnswer("OAuth response, without an access token");
       }
+      outcome = "ok";
       return token;
     } finally {
+      this.#o.metrics?.oauthExchanges.add([outcome]);
       guard.release();
     }
   }
@@ -252,8 +259,10 @@ export class UpstreamClient {
     const { requestTimeoutMs, connectTimeoutMs } = this.#o;
     const retry = options.once ? { ...this.#o.retry, maxAttempts: 1 } : this.#o.retry;
     const host = options.source === "oauth" ? this.#authHost : options.host ?? this.#apiHost;
+    const metrics = this.#o.metrics;
     for (let attempt = 1;; attempt++) {
       options.trace.upstreamAttempts++;
+      metrics?.upstreamAttempts.add([options.source]);
       const attemptControl = guard.next();
       let headersLate = false;
       const timer = options.promptHeaders
@@ -274,6 +283,7 @@ export class UpstreamClient {
           : mapNetworkFailure(error, host, attempt);
         // A certificate that is not trusted now will not be trusted in a second either.
         if (attempt >= retry.maxAttempts || !failure.retryable) throw failure;
+        metrics?.upstreamRetries.add([options.source, headersLate ? "timeout" : "network"]);
         await this.#wait(retryDelayMs(attempt, retry) ?? 0, guard, host);
         continue;
       } finally {
@@ -286,6 +296,7 @@ export class UpstreamClient {
         retryAfterMs: parseRetryAfterMs(response.headers.get("retry-after")),
       });
       if (delay === undefined) return response;
+      metrics?.upstreamRetries.add([options.source, String(response.status)]);
       await response.body?.cancel();
       await this.#wait(delay, guard, host);
     }

@@ -8,8 +8,8 @@ export interface Route<Handler> {
 }
 
 export type RouteMatch<Handler> =
-  | { kind: "found"; handler: Handler; params: Record<string, string> }
-  | { kind: "method_not_allowed"; allow: readonly Method[] }
+  | { kind: "found"; handler: Handler; params: Record<string, string>; route: string }
+  | { kind: "method_not_allowed"; allow: readonly Method[]; route: string }
   | { kind: "not_found" };
 
 /**
@@ -43,20 +43,24 @@ export class Router<Handler> {
     const path = normalizePath(pathname);
     let handlers = this.#static.get(path);
     let params: Record<string, string> = {};
+    let route = path;
     if (handlers === undefined) {
       for (const entry of this.#patterns) {
         const result = entry.pattern.exec({ pathname: path });
         if (result !== null) {
           handlers = entry.handlers;
           params = decodeParams(result.pathname.groups);
+          route = entry.pattern.pathname;
           break;
         }
       }
     }
     if (handlers === undefined) return { kind: "not_found" };
     const handler = handlers.get((method === "HEAD" ? "GET" : method) as Method);
-    if (handler === undefined) return { kind: "method_not_allowed", allow: [...handlers.keys()] };
-    return { kind: "found", handler, params };
+    if (handler === undefined) {
+      return { kind: "method_not_allowed", allow: [...handlers.keys()], route };
+    }
+    return { kind: "found", handler, params, route };
   }
 }
 

@@ -119,6 +119,11 @@ export class ChatChunkMapper {
     );
   }
 
+  /** The usage GigaChat reported, once its last chunk came. */
+  get usage(): GigaChatUsage | undefined {
+    return this.#usage;
+  }
+
   /** How many choices have had their finish_reason. */
   get finishedChoices(): number {
     return [...this.#choices.values()].filter((state) => state.finished).length;

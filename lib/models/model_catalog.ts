@@ -21,6 +21,8 @@ export interface ModelCatalogOptions {
   created: number;
   /** What each model can do, added to its entry. */
   capabilities: CapabilityTable;
+  /** Told whether each lookup found a cached list (metrics). */
+  onLookup?: (hit: boolean) => void;
 }
 
 /** What a model look-up needs from the request besides the credential. */
@@ -40,6 +42,7 @@ export class ModelCatalog {
   /** Every model the credential may use, aliases included. @throws {GatewayError} */
   list(credential: Credential, call: ModelCall): Promise<OpenAIModel[]> {
     const cached = this.#cache.get(credential.id);
+    this.#o.onLookup?.(cached !== undefined);
     if (cached !== undefined) return Promise.resolve(cached);
     // Concurrent cold requests share one upstream call, like the token manager does; being
     // shared, it runs to its own timeout rather than stopping when its first client leaves.

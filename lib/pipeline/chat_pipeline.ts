@@ -89,39 +89,58 @@ export async function runChat(
     model: { requested: chat.model, upstream: model },
   };
   const ids = newResponseIds();
-  const complete = async (json: GigaChatChatRequest, signal = call.signal) =>
-    toOpenAICompletion(await backend.complete(json, { ...call, signal }), plan, ids);
+  const countTokens = (usage: { prompt_tokens?: number; completion_tokens?: number } | undefined) =>
+    app.metrics.observeTokens(model, usage?.prompt_tokens ?? 0, usage?.completion_tokens ?? 0);
+  const complete = async (json: GigaChatChatRequest, signal = call.signal) => {
+    const answer = await backend.complete(json, { ...call, signal });
+    countTokens(answer.usage);
+    return toOpenAICompletion(answer, plan, ids);
+  };
   // A generated image is fetched before the answer can be given, so it is prepared whole.
   const prepared = plan.jsonAnswer !== undefined || plan.hosted.tools.includes("image_generate");
 
-  if (prepared) {
-    // A JSON answer is checked whole before any of it is sent.
-    const checked = (signal?: AbortSignal) =>
-      plan.jsonAnswer === undefined ? complete(body, signal) : completeCheckedJson(body, plan, {
-        complete: (json) => complete(json, signal),
-        onRepair: (problem) =>
-          app.log.info("repairing structured output", { request_id: ctx.requestId, problem }),
-      });
-    if (!plan.stream) return { kind: "completion", completion: await checked(), headers };
-    // A stream gets its headers and keep-alives at once while the answer is prepared.
-    const stop = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, stop.signal]);
-    const chunks = checked(signal).then((completion) =>
-      completionToChunks(completion, plan.includeUsage)
-    );
-    return { kind: "stream", stream: preparedChunks(chunks, () => stop.abort()), headers };
+  // One slot per generation (UPSTREAM_CONCURRENCY): taken before anything is sent, so a full
+  // queue is an ordinary 429, and held until the answer ends, streams included.
+  const slotKey = app.config.queue.perModel ? `${credential.id}\u0000${model}` : credential.id;
+  const release = await app.slots.acquire(slotKey, ctx.signal);
+  try {
+    if (prepared) {
+      // A JSON answer is checked whole before any of it is sent.
+      const checked = (signal?: AbortSignal) =>
+        plan.jsonAnswer === undefined ? complete(body, signal) : completeCheckedJson(body, plan, {
+          complete: (json) => complete(json, signal),
+          onRepair: (problem) =>
+            app.log.info("repairing structured output", { request_id: ctx.requestId, problem }),
+        });
+      if (!plan.stream) {
+        const completion = await checked().finally(release);
+        return { kind: "completion", completion, headers };
+      }
+      // A stream gets its headers and keep-alives at once while the answer is prepared.
+      const stop = new AbortController();
+      const signal = AbortSignal.any([ctx.signal, stop.signal]);
+      const chunks = checked(signal).finally(release).then((completion) =>
+        completionToChunks(completion, plan.includeUsage)
+      );
+      return { kind: "stream", stream: preparedChunks(chunks, () => stop.abort()), headers };
+    }
+    if (!plan.stream) {
+      const completion = await complete(body).finally(release);
+      return { kind: "completion", completion, headers };
+    }
+    // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
+    const upstream = await backend.open(body, call);
+    const mapper = new ChatChunkMapper(plan, ids);
+    const stream = relayedChunks(upstream.body, mapper, body.n ?? 1, upstream.decode);
+    const releaseUpstream = stream.release;
+    stream.release = (outcome) => {
+      releaseUpstream(outcome);
+      countTokens(mapper.usage);
+      release();
+    };
+    return { kind: "stream", stream, headers };
+  } catch (error) {
+    release();
+    throw error;
   }
-  if (!plan.stream) return { kind: "completion", completion: await complete(body), headers };
-  // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
-  const upstream = await backend.open(body, call);
-  return {
-    kind: "stream",
-    stream: relayedChunks(
-      upstream.body,
-      new ChatChunkMapper(plan, ids),
-      body.n ?? 1,
-      upstream.decode,
-    ),
-    headers,
-  };
 }

@@ -46,7 +46,7 @@ export async function createAuthenticator(
       return refusal === undefined ? Promise.resolve(server) : Promise.reject(refusal);
     };
   }
-  const allowed = await Promise.all(config.proxyApiKeys.map(digest));
+  const matches = await keyMatcher(config.proxyApiKeys);
   return async (request) => {
     const key = presentedKey(request);
     if (key === undefined) {
@@ -56,9 +56,7 @@ export async function createAuthenticator(
         "missing_api_key",
       );
     }
-    const given = await digest(key);
-    // Comparing digests of equal length keeps the time spent independent of the key.
-    if (!allowed.some((candidate) => sameBytes(candidate, given))) {
+    if (!await matches(key)) {
       throw authenticationError("Invalid API key: it is not one of the gateway's PROXY_API_KEYS.");
     }
     return server;
@@ -87,6 +85,18 @@ function browserRefused(what: string): GatewayError {
       "Set PROXY_API_KEYS (or CORS_ORIGINS for a trusted page).",
     { type: "permission_error", code: "forbidden_origin" },
   );
+}
+
+/** Whether a presented key is one of `keys`, in time that does not depend on the key. */
+export async function keyMatcher(
+  keys: readonly string[],
+): Promise<(key: string) => Promise<boolean>> {
+  const allowed = await Promise.all(keys.map(digest));
+  return async (key) => {
+    const given = await digest(key);
+    // Comparing digests of equal length keeps the time spent independent of the key.
+    return allowed.some((candidate) => sameBytes(candidate, given));
+  };
 }
 
 async function digest(text: string): Promise<Uint8Array> {

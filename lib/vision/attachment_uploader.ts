@@ -22,11 +22,16 @@ export class AttachmentUploader {
   readonly #upstream: UpstreamClient;
   readonly #ttlMs: number;
   readonly #cache: LruCache<string, string>;
+  readonly #onLookup: ((hit: boolean) => void) | undefined;
 
-  constructor(upstream: UpstreamClient, options: { ttlMs: number; maxEntries: number }) {
+  constructor(
+    upstream: UpstreamClient,
+    options: { ttlMs: number; maxEntries: number; onLookup?: (hit: boolean) => void },
+  ) {
     this.#upstream = upstream;
     this.#ttlMs = options.ttlMs;
     this.#cache = new LruCache(options.maxEntries);
+    this.#onLookup = options.onLookup;
   }
 
   /** The GigaChat file id for `file`, uploading it unless it was uploaded recently. */
@@ -42,6 +47,7 @@ export class AttachmentUploader {
       Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")
     }`;
     const cached = this.#cache.get(key);
+    this.#onLookup?.(cached !== undefined);
     if (cached !== undefined) return { id: cached, cached: true };
     const answer = await this.#upstream.requestJson<{ id?: unknown }>({
       ...call,

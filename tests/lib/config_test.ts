@@ -42,6 +42,9 @@ const DEFAULTS: Config = {
     v2Url: "https://api.giga.chat/v2/chat/completions",
     v2Tools: [],
   },
+  metricsToken: undefined,
+  drainDelayMs: 0,
+  queue: { concurrency: 0, perModel: false, maxWaiting: 100, timeoutMs: 30_000 },
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
@@ -100,6 +103,12 @@ const VARIABLES = [
   "GIGACHAT_MODEL_BACKENDS",
   "GIGACHAT_V2_URL",
   "GIGACHAT_V2_TOOLS",
+  "METRICS_TOKEN",
+  "DRAIN_DELAY_MS",
+  "UPSTREAM_CONCURRENCY",
+  "UPSTREAM_CONCURRENCY_PER_MODEL",
+  "QUEUE_MAX",
+  "QUEUE_TIMEOUT_MS",
 ];
 
 Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {
@@ -269,6 +278,9 @@ Deno.test("loadConfig rejects each bad variable with a message starting with its
     { name: "GIGACHAT_MODEL_BACKENDS", env: { GIGACHAT_MODEL_BACKENDS: "GigaChat-3=v9" } },
     { name: "GIGACHAT_V2_URL", env: { GIGACHAT_V2_URL: "http://gigachat.example/v2" } },
     { name: "GIGACHAT_V2_TOOLS", env: { GIGACHAT_V2_TOOLS: "code_interpreter" } },
+    { name: "UPSTREAM_CONCURRENCY", env: { UPSTREAM_CONCURRENCY: "-1" } },
+    { name: "UPSTREAM_CONCURRENCY_PER_MODEL", env: { UPSTREAM_CONCURRENCY_PER_MODEL: "maybe" } },
+    { name: "QUEUE_TIMEOUT_MS", env: { QUEUE_TIMEOUT_MS: "0" } },
   ];
   for (const row of rows) {
     await t.step(`${row.name}=${Object.values(row.env)[0]}`, () => {

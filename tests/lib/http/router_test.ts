@@ -89,22 +89,49 @@ Deno.test("Router.match finds handlers and decodes params", async (t) => {
       if (match.kind !== "found") return;
       assert.equal(match.handler, row.handler);
       assert.deepEqual(match.params, row.params);
+      // The template, a bounded metrics label, never the path as sent.
+      assert.ok(!match.route.includes("%") && match.route.startsWith("/"), match.route);
     });
   }
 });
 
 Deno.test("Router.match tells method_not_allowed with the allow list", async (t) => {
   const rows = [
-    { name: "POST on a GET route", method: "POST", path: "/v1/models", allow: ["GET"] },
-    { name: "GET on a POST route", method: "GET", path: "/v1/chat/completions", allow: ["POST"] },
-    { name: "HEAD on a POST route", method: "HEAD", path: "/chat/completions", allow: ["POST"] },
-    { name: "PUT on a param route", method: "PUT", path: "/v1/models/x", allow: ["GET", "DELETE"] },
+    {
+      name: "POST on a GET route",
+      method: "POST",
+      path: "/v1/models",
+      allow: ["GET"],
+      route: "/models",
+    },
+    {
+      name: "GET on a POST route",
+      method: "GET",
+      path: "/v1/chat/completions",
+      allow: ["POST"],
+      route: "/chat/completions",
+    },
+    {
+      name: "HEAD on a POST route",
+      method: "HEAD",
+      path: "/chat/completions",
+      allow: ["POST"],
+      route: "/chat/completions",
+    },
+    {
+      name: "PUT on a param route",
+      method: "PUT",
+      path: "/v1/models/x",
+      allow: ["GET", "DELETE"],
+      route: "/models/:model",
+    },
   ];
   for (const row of rows) {
     await t.step(row.name, () => {
       assert.deepEqual(router.match(row.method, row.path), {
         kind: "method_not_allowed",
         allow: row.allow,
+        route: row.route,
       });
     });
   }

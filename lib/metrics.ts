@@ -1,0 +1,285 @@
+// The gateway's metrics in Prometheus' text format (version 0.0.4), written by hand: counters,
+// gauges and histograms over a few bounded labels are all it needs, and a library would add its
+// weight to every instance's memory for that. Labels never hold keys; model names outside a
+// known set collapse into "other", so a client cannot grow the series without bound.
+
+type Labels = readonly string[];
+
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+abstract class Family {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    this.name = name;
+    this.help = help;
+    this.labelNames = labelNames;
+  }
+
+  abstract render(out: string[]): void;
+
+  protected labelText(values: Labels, extra = ""): string {
+    const pairs = this.labelNames.map((name, i) => `${name}="${escape(values[i] ?? "")}"`);
+    if (extra) pairs.push(extra);
+    return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+  }
+
+  protected header(out: string[], type: string): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${type}`);
+  }
+}
+
+/** A counter, or with `set`/`add` of negatives a gauge. */
+class Sum extends Family {
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
+  readonly #type: "counter" | "gauge";
+
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    type: "counter" | "gauge",
+  ) {
+    super(name, help, labelNames);
+    this.#type = type;
+  }
+
+  add(labels: Labels, by = 1): void {
+    const key = labels.join("\u0000");
+    const entry = this.#values.get(key);
+    if (entry === undefined) this.#values.set(key, { labels: [...labels], value: by });
+    else entry.value += by;
+  }
+
+  /** The value for `labels` (0 when never counted); for tests and the queue's own view. */
+  get(labels: Labels): number {
+    return this.#values.get(labels.join("\u0000"))?.value ?? 0;
+  }
+
+  render(out: string[]): void {
+    this.header(out, this.#type);
+    if (this.#values.size === 0 && this.labelNames.length === 0) out.push(`${this.name} 0`);
+    for (const { labels, value } of this.#values.values()) {
+      out.push(`${this.name}${this.labelText(labels)} ${value}`);
+    }
+  }
+}
+
+class Histogram extends Family {
+  readonly #buckets: readonly number[];
+  readonly #values = new Map<string, { labels: Labels; counts: number[]; sum: number }>();
+
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    buckets: readonly number[],
+  ) {
+    super(name, help, labelNames);
+    this.#buckets = buckets;
+  }
+
+  observe(labels: Labels, value: number): void {
+    const key = labels.join("\u0000");
+    let entry = this.#values.get(key);
+    if (entry === undefined) {
+      entry = { labels: [...labels], counts: new Array(this.#buckets.length + 1).fill(0), sum: 0 };
+      this.#values.set(key, entry);
+    }
+    let i = 0;
+    while (i < this.#buckets.length && value > this.#buckets[i]) i++;
+    entry.counts[i]++;
+    entry.sum += value;
+  }
+
+  render(out: string[]): void {
+    this.header(out, "histogram");
+    for (const { labels, counts, sum } of this.#values.values()) {
+      let cumulative = 0;
+      this.#buckets.forEach((bound, i) => {
+        cumulative += counts[i];
+        out.push(`${this.name}_bucket${this.labelText(labels, `le="${bound}"`)} ${cumulative}`);
+      });
+      cumulative += counts[this.#buckets.length];
+      out.push(`${this.name}_bucket${this.labelText(labels, 'le="+Inf"')} ${cumulative}`);
+      out.push(`${this.name}_sum${this.labelText(labels)} ${sum}`);
+      out.push(`${this.name}_count${this.labelText(labels)} ${cumulative}`);
+    }
+  }
+}
+
+/** Caches whose hits and misses are counted. */
+export type CacheName = "tokens" | "models" | "uploads" | "responses";
+
+/** What one finished request contributes. */
+export interface RequestObservation {
+  route: string;
+  status: number;
+  model: string | undefined;
+  durationMs: number;
+  /** Streams: when the headers went out. */
+  ttfbMs: number | undefined;
+}
+
+/** Every metric the gateway keeps, and its text rendering for `GET /metrics`. */
+export class GatewayMetrics {
+  readonly #models: ReadonlySet<string>;
+  readonly requests = new Sum(
+    "gigachat_gateway_requests_total",
+    "Requests answered, by route, dialect, status and model.",
+    ["route", "dialect", "status", "model"],
+    "counter",
+  );
+  readonly duration = new Histogram(
+    "gigachat_gateway_request_duration_seconds",
+    "Time from a request's arrival to its answer's end (a stream's last byte).",
+    ["route", "dialect"],
+    SECONDS_BUCKETS,
+  );
+  readonly ttfb = new Histogram(
+    "gigachat_gateway_time_to_first_byte_seconds",
+    "Time from a streamed request's arrival to its response headers.",
+    ["route", "dialect"],
+    SECONDS_BUCKETS,
+  );
+  readonly openStreams = new Sum(
+    "gigachat_gateway_open_streams",
+    "Streamed answers being sent now.",
+    [],
+    "gauge",
+  );
+  readonly upstreamAttempts = new Sum(
+    "gigachat_gateway_upstream_attempts_total",
+    "Calls sent to GigaChat (api) and its OAuth endpoint (oauth), retries included.",
+    ["source"],
+    "counter",
+  );
+  readonly upstreamRetries = new Sum(
+    "gigachat_gateway_upstream_retries_total",
+    "Calls sent again, by what went wrong with the one before (an HTTP status, network, timeout).",
+    ["source", "cause"],
+    "counter",
+  );
+  readonly oauthExchanges = new Sum(
+    "gigachat_gateway_oauth_exchanges_total",
+    "Authorization keys exchanged for access tokens, by outcome.",
+    ["outcome"],
+    "counter",
+  );
+  readonly tokens = new Sum(
+    "gigachat_gateway_tokens_total",
+    "Tokens GigaChat reported, by model and direction (in: prompt, out: completion).",
+    ["model", "direction"],
+    "counter",
+  );
+  readonly cache = new Sum(
+    "gigachat_gateway_cache_lookups_total",
+    "Cache lookups by cache and result (hit or miss).",
+    ["cache", "result"],
+    "counter",
+  );
+  readonly queued = new Sum(
+    "gigachat_gateway_queue_length",
+    "Requests waiting for an upstream slot.",
+    [],
+    "gauge",
+  );
+  readonly generating = new Sum(
+    "gigachat_gateway_upstream_generations",
+    "Chat generations holding an upstream slot now.",
+    [],
+    "gauge",
+  );
+  readonly queueWait = new Histogram(
+    "gigachat_gateway_queue_wait_seconds",
+    "How long requests waited for an upstream slot (only those that had to).",
+    [],
+    SECONDS_BUCKETS,
+  );
+  readonly queueRejected = new Sum(
+    "gigachat_gateway_queue_rejected_total",
+    "Requests answered 429 by the queue: it was full, or the wait ran out.",
+    ["reason"],
+    "counter",
+  );
+
+  /** `models`: the names that get a label of their own; any other is "other". */
+  constructor(models: Iterable<string>) {
+    this.#models = new Set(models);
+  }
+
+  /** A model name as a label value: known ones as they are, the rest "other". */
+  modelLabel(model: string | undefined): string {
+    if (model === undefined) return "";
+    return this.#models.has(model) ? model : "other";
+  }
+
+  /** Records one finished request. */
+  observeRequest(observation: RequestObservation): void {
+    const dialect = dialectOf(observation.route);
+    this.requests.add([
+      observation.route,
+      dialect,
+      String(observation.status),
+      this.modelLabel(observation.model),
+    ]);
+    this.duration.observe([observation.route, dialect], observation.durationMs / 1000);
+    if (observation.ttfbMs !== undefined) {
+      this.ttfb.observe([observation.route, dialect], observation.ttfbMs / 1000);
+    }
+  }
+
+  /** Records the usage GigaChat reported for `model`. */
+  observeTokens(model: string, prompt: number, completion: number): void {
+    const label = this.modelLabel(model);
+    if (prompt > 0) this.tokens.add([label, "in"], prompt);
+    if (completion > 0) this.tokens.add([label, "out"], completion);
+  }
+
+  /** Records a cache lookup. */
+  cacheLookup(cache: CacheName, hit: boolean): void {
+    this.cache.add([cache, hit ? "hit" : "miss"]);
+  }
+
+  /** The whole registry in Prometheus' text format. */
+  render(): string {
+    const out: string[] = [];
+    for (
+      const family of [
+        this.requests,
+        this.duration,
+        this.ttfb,
+        this.openStreams,
+        this.upstreamAttempts,
+        this.upstreamRetries,
+        this.oauthExchanges,
+        this.tokens,
+        this.cache,
+        this.queued,
+        this.generating,
+        this.queueWait,
+        this.queueRejected,
+      ]
+    ) {
+      family.render(out);
+    }
+    return `${out.join("\n")}\n`;
+  }
+}
+
+/** The dialect a route belongs to. */
+export function dialectOf(route: string): string {
+  if (route === "/chat/completions") return "chat_completions";
+  if (route.startsWith("/responses")) return "responses";
+  if (route.startsWith("/messages")) return "messages";
+  if (route === "/embeddings") return "embeddings";
+  if (route.startsWith("/files")) return "files";
+  if (route.startsWith("/models")) return "models";
+  return "gateway";
+}
+
+function escape(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}

@@ -1,0 +1,42 @@
+import type { Config } from "../config.ts";
+import { authenticationError, GatewayError } from "../errors.ts";
+import { isLoopbackHost } from "../loopback.ts";
+import { keyMatcher, presentedKey } from "./client_auth.ts";
+
+/**
+ * Who may read `/metrics`: nobody who may not call the API. With METRICS_TOKEN, whoever
+ * presents it; in server-side mode with PROXY_API_KEYS, whoever presents one of them;
+ * otherwise (pass-through, where any key is let through to GigaChat) loopback clients only.
+ * @returns a check that throws a 401 or 403 GatewayError.
+ */
+export async function createMetricsGuard(
+  config: Pick<Config, "credentials" | "proxyApiKeys" | "metricsToken">,
+): Promise<(request: Request, clientAddress: string | undefined) => Promise<void>> {
+  const keys = config.metricsToken !== undefined
+    ? [config.metricsToken]
+    : config.credentials !== undefined
+    ? config.proxyApiKeys
+    : [];
+  if (keys.length === 0) {
+    return (_request, address) =>
+      address !== undefined && isLoopbackHost(address) ? Promise.resolve() : Promise.reject(
+        new GatewayError(
+          403,
+          "Metrics are served to loopback clients only; set METRICS_TOKEN to read them from " +
+            "elsewhere.",
+          { type: "permission_error", code: "metrics_forbidden" },
+        ),
+      );
+  }
+  const matches = await keyMatcher(keys);
+  const what = config.metricsToken !== undefined ? "METRICS_TOKEN" : "one of the PROXY_API_KEYS";
+  return async (request) => {
+    const key = presentedKey(request);
+    if (key === undefined || !await matches(key)) {
+      throw authenticationError(
+        `Metrics need ${what} as 'Authorization: Bearer <key>'.`,
+        key === undefined ? "missing_api_key" : "invalid_api_key",
+      );
+    }
+  };
+}

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { GatewayError } from "../../../lib/errors.ts";
+import { GatewayMetrics } from "../../../lib/metrics.ts";
+import { UpstreamSlots } from "../../../lib/pipeline/upstream_slots.ts";
+
+function slots(concurrency: number, maxWaiting = 10, timeoutMs = 1000) {
+  const metrics = new GatewayMetrics([]);
+  return { metrics, slots: new UpstreamSlots({ concurrency, maxWaiting, timeoutMs, metrics }) };
+}
+
+const never = new AbortController().signal;
+
+function status429(code: string) {
+  return (error: unknown) =>
+    error instanceof GatewayError && error.status === 429 && error.code === code &&
+    error.headers["Retry-After"] === "2";
+}
+
+Deno.test("UpstreamSlots: first come, first served, a slot passed on at release", async () => {
+  const { slots: line, metrics } = slots(2);
+  const a = await line.acquire("k", never);
+  const b = await line.acquire("k", never);
+  const order: string[] = [];
+  const c = line.acquire("k", never).then((release) => (order.push("c"), release));
+  const d = line.acquire("k", never).then((release) => (order.push("d"), release));
+  assert.deepEqual(line.load("k"), { active: 2, waiting: 2 });
+  assert.equal(metrics.queued.get([]), 2);
+  a();
+  a(); // a second call gives nothing back twice
+  const releaseC = await c;
+  assert.deepEqual(line.load("k"), { active: 2, waiting: 1 });
+  b();
+  const releaseD = await d;
+  assert.deepEqual(order, ["c", "d"]);
+  releaseC();
+  releaseD();
+  assert.deepEqual(line.load("k"), { active: 0, waiting: 0 });
+  assert.equal(metrics.generating.get([]), 0);
+  assert.equal(metrics.queued.get([]), 0);
+});
+
+Deno.test("UpstreamSlots: a full line and a wait that runs out are 429s with Retry-After", async () => {
+  const { slots: line, metrics } = slots(1, 1, 30);
+  const held = await line.acquire("k", never);
+  const waiting = line.acquire("k", never);
+  await assert.rejects(line.acquire("k", never), status429("queue_full"));
+  await assert.rejects(waiting, status429("queue_timeout"));
+  assert.equal(metrics.queueRejected.get(["full"]), 1);
+  assert.equal(metrics.queueRejected.get(["timeout"]), 1);
+  held();
+  assert.deepEqual(line.load("k"), { active: 0, waiting: 0 });
+});
+
+Deno.test("UpstreamSlots: a client that leaves the line is gone from it; other keys never wait", async () => {
+  const { slots: line } = slots(1);
+  const held = await line.acquire("k", never);
+  const leaving = new AbortController();
+  const waiting = line.acquire("k", leaving.signal);
+  leaving.abort();
+  await assert.rejects(waiting, (e: unknown) => e instanceof GatewayError && e.status === 499);
+  assert.deepEqual(line.load("k"), { active: 1, waiting: 0 });
+  const other = await line.acquire("other", never);
+  other();
+  held();
+  assert.deepEqual(line.load("k"), { active: 0, waiting: 0 });
+});
+
+Deno.test("UpstreamSlots with concurrency 0 never waits", async () => {
+  const { slots: line } = slots(0, 0);
+  const releases = await Promise.all(Array.from({ length: 100 }, () => line.acquire("k", never)));
+  releases.forEach((release) => release());
+  assert.deepEqual(line.load("k"), { active: 0, waiting: 0 });
+});
