@@ -67,6 +67,22 @@ const V1_ONLY = [
   "profanity_check",
 ];
 const FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+/** The top-level fields §9 lists for a v2 request. */
+const TOP_LEVEL = new Set([
+  "model",
+  "messages",
+  "stream",
+  "model_options",
+  "tools",
+  "tool_config",
+  "disable_filter",
+  "filter_config",
+  "storage",
+  "assistant_id",
+  "ranker_options",
+  "user_info",
+  "flags",
+]);
 
 interface Part {
   text?: unknown;
@@ -270,10 +286,14 @@ function validate(body: unknown, files: FakeFiles, host: FakeHost): ChatV2Outcom
   for (const key of V1_ONLY) {
     if (key in request) return fail(422, `${key}: unknown field (v2 takes it in model_options)`);
   }
+  for (const key of Object.keys(request)) {
+    if (!TOP_LEVEL.has(key)) return fail(422, `${key}: unknown field`);
+  }
   if (!Array.isArray(request.messages) || request.messages.length === 0) {
     return fail(422, "messages: must not be empty");
   }
   let callState: unknown;
+  let callName: unknown;
   for (const [i, m] of (request.messages as Message[]).entries()) {
     const at = `messages[${i}]`;
     if (!ROLES.has(String(m.role))) return fail(422, `${at}.role: unknown role`);
@@ -304,12 +324,16 @@ function validate(body: unknown, files: FakeFiles, host: FakeHost): ChatV2Outcom
           return fail(422, `${at}.content[${k}].function_call.arguments: must be an object`);
         }
         callState = m.tools_state_id;
+        callName = call.name;
       }
       const result = part.function_result;
       if (result !== undefined) {
         if (m.role !== "tool") return fail(422, `${at}: function results go in tool messages`);
         if (typeof result.name !== "string" || result.name === "") {
           return fail(422, `${at}.content[${k}].function_result.name: required`);
+        }
+        if (callName !== undefined && result.name !== callName) {
+          return fail(422, `${at}: the result's name is not the called function's`);
         }
         const value = result.result;
         if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -340,7 +364,7 @@ function validate(body: unknown, files: FakeFiles, host: FakeHost): ChatV2Outcom
     }
     const effort = (o.reasoning as { effort?: unknown } | undefined)?.effort;
     if (o.reasoning !== undefined && !["none", "low", "medium", "high"].includes(String(effort))) {
-      return fail(422, "model_options.reasoning.effort: must be low, medium or high");
+      return fail(422, "model_options.reasoning.effort: must be none, low, medium or high");
     }
     const format = o.response_format as { type?: unknown; schema?: unknown } | undefined;
     if (format !== undefined) {

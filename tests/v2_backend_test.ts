@@ -357,6 +357,41 @@ Deno.test("v2: a generated image larger than the bound is a clear 502 naming whe
   });
 });
 
+Deno.test("v2: a generated image GigaChat cannot hand over is a 502 naming the file, not its 404", async () => {
+  await withV2({}, async (stack) => {
+    stack.fake.inject({
+      path: "/content",
+      status: 404,
+      body: { status: 404, message: "File not found" },
+    });
+    const response = await postTo(stack, "/responses", {
+      model: "GigaChat-2-Max",
+      input: "Draw",
+      tools: [{ type: "image_generation" }],
+    });
+    assert.equal(response.status, 502);
+    const body = await response.json();
+    assert.match(
+      body.error.message,
+      /GigaChat made an image \(file [0-9a-f-]{36}\) but it could not be fetched/,
+    );
+  });
+});
+
+Deno.test("v2: n above 1 with a JSON schema while streaming is a 400 before the stream starts", async () => {
+  await withV2({}, async (stack) => {
+    const response = await postTo(stack, "/chat/completions", {
+      model: "GigaChat-2-Max",
+      n: 2,
+      stream: true,
+      messages: [{ role: "user", content: "x" }],
+      response_format: { type: "json_object" },
+    });
+    assert.equal(response.status, 400);
+    assert.equal((await response.json()).error.param, "n");
+  });
+});
+
 Deno.test("v2: Anthropic's web_search server tool: web_search_tool_result with the sources, and a tool round trip", async () => {
   await withV2({}, async (stack) => {
     const client = new Anthropic({ apiKey: DEMO_KEY, baseURL: stack.origin, maxRetries: 0 });
@@ -376,6 +411,10 @@ Deno.test("v2: Anthropic's web_search server tool: web_search_tool_result with t
     ]);
     assert.equal(result.tool_use_id, (message.content[0] as { id: string }).id);
     assert.equal(message.usage.server_tool_use?.web_search_requests, 1);
+    assert.equal(message.usage.server_tool_use?.web_fetch_requests, 0);
+    // The fields @anthropic-ai/sdk's types require of these blocks.
+    assert.deepEqual((message.content[0] as { caller?: unknown }).caller, { type: "direct" });
+    assert.deepEqual(result.caller, { type: "direct" });
 
     // The blocks go back in history untouched, with a client tool this time.
     stack.fake.scriptChat({

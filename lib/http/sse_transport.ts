@@ -82,12 +82,26 @@ export function sseTransport(
   const pulled = (
     controller: ReadableStreamDefaultController<Uint8Array>,
     { bytes, done }: { bytes: Uint8Array[]; done: boolean },
-  ) => {
+  ): Promise<void> | undefined => {
     waitingSince = undefined;
     if (closed) return;
     for (const piece of bytes) controller.enqueue(piece);
     if (bytes.length > 0) lastWrite = Date.now();
-    if (done) end(controller, source.closing(), "complete");
+    if (done) {
+      end(controller, source.closing(), "complete");
+      return undefined;
+    }
+    // Upstream said something with nothing in it for the client (progress): the idle clock
+    // starts again, and so must the read, since a pull that enqueued nothing is not repeated.
+    return bytes.length === 0 ? read(controller) : undefined;
+  };
+  const read = (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    waitingSince = Date.now();
+    // A promise chain, not an async function: a suspended call per open stream costs RSS.
+    return source.next().then(
+      (next) => pulled(controller, next),
+      (error) => broken(controller, error),
+    );
   };
   const broken = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
     waitingSince = undefined;
@@ -131,12 +145,7 @@ export function sseTransport(
     },
     pull(controller) {
       if (closed) return;
-      waitingSince = Date.now();
-      // A promise chain, not an async function: a suspended call per open stream costs RSS.
-      return source.next().then(
-        (next) => pulled(controller, next),
-        (error) => broken(controller, error),
-      );
+      return read(controller);
     },
     cancel() {
       // The client left: upstream is let go of, which aborts its request.

@@ -287,14 +287,16 @@ export function completionToChunks(
     const { index, message } = choice;
     const delta = (d: OpenAIChatCompletionChunk["choices"][number]["delta"]) =>
       chunks.push({ ...base, choices: [{ index, delta: d, logprobs: null, finish_reason: null }] });
+    // In the order a whole answer gives them: reasoning, images, text, its citations.
     if (message.reasoning_content) {
       delta({ role: "assistant", reasoning_content: message.reasoning_content });
-      delta({ content: message.content ?? "" });
-    } else {
-      delta({ role: "assistant", content: message.content ?? "" });
     }
-    if (message.annotations) delta({ annotations: message.annotations });
     if (message.images) delta({ images: message.images });
+    delta({
+      ...(message.reasoning_content ? {} : { role: "assistant" }),
+      content: message.content ?? "",
+    });
+    if (message.annotations) delta({ annotations: message.annotations });
     (message.tool_calls ?? []).forEach((call, k) => delta({ tool_calls: [{ index: k, ...call }] }));
     if (message.function_call) delta({ function_call: message.function_call });
     chunks.push({

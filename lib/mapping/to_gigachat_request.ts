@@ -100,6 +100,14 @@ export function toGigaChatRequest(
   else if (typeof request.temperature === "number") body.temperature = request.temperature;
   if (typeof request.top_p === "number" && body.top_p === undefined) body.top_p = request.top_p;
   if (typeof request.n === "number") body.n = request.n;
+  // Refused here, before anything is sent or a stream begins (the v2 mapping checks it too).
+  if (v2 && typeof request.n === "number" && request.n > 1) {
+    throw invalidRequest(
+      "n above 1 is not available on GigaChat's v2 chat API; ask for one choice, or send this " +
+        "model to v1 (GIGACHAT_MODEL_BACKENDS).",
+      "n",
+    );
+  }
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (typeof maxTokens === "number") body.max_tokens = Math.min(maxTokens, options.maxOutputTokens);
   const effort = toGigaChatEffort(request.reasoning_effort ?? request.reasoning?.effort);

@@ -17,6 +17,7 @@ import { toImageOutputs, toUrlCitations } from "./to_openai_annotations.ts";
 interface ChoiceState {
   /** The text sent so far, kept only when the answer may cite sources (web search). */
   text?: string;
+  sources?: Record<string, { url?: string; title?: string }>;
   started: boolean;
   finished: boolean;
   toolCalls: number;
@@ -92,11 +93,9 @@ export class ChatChunkMapper {
         if (cut.text || role.role) out.push(choice(index, { ...takeRole(), content: cut.text }));
         if (cut.stopped) reason = "stop";
       }
-      // Sources may come with any delta; their citations point into the text sent so far.
-      if (delta.sources !== undefined) {
-        const annotations = toUrlCitations(state.text ?? "", delta.sources);
-        if (annotations.length > 0) out.push(choice(index, { ...takeRole(), annotations }));
-      }
+      // Sources may come with any delta, before or after the text citing them: they are kept,
+      // and their citations go out with the finish, when the whole text is known.
+      if (delta.sources !== undefined) state.sources = { ...state.sources, ...delta.sources };
       const images = toImageOutputs(delta.files);
       if (images.length > 0) out.push(choice(index, { ...takeRole(), images }));
       if (reason === undefined && c.finish_reason !== undefined) {
@@ -110,6 +109,8 @@ export class ChatChunkMapper {
       }
       if (reason !== undefined) {
         state.finished = true;
+        const annotations = toUrlCitations(state.text ?? "", state.sources);
+        if (annotations.length > 0) out.push(choice(index, { ...takeRole(), annotations }));
         out.push({ ...choice(index, {}), finish_reason: reason });
       }
     });

@@ -8,8 +8,8 @@ import type { UpstreamCall, UpstreamClient } from "../gigachat/upstream_client.t
 import { unexpectedAnswer } from "../gigachat/upstream_error.ts";
 import type { GigaChatV2Answer } from "../gigachat/v2_types.ts";
 import { readLimited } from "../io/read_limited.ts";
-import { fromGigaChatV2Answer } from "../mapping/v2/from_gigachat_v2_answer.ts";
-import { fromGigaChatV2Event } from "../mapping/v2/from_gigachat_v2_events.ts";
+import { fromGigaChatV2Answer, v2AnswerProblem } from "../mapping/v2/from_gigachat_v2_answer.ts";
+import { v2EventDecoder } from "../mapping/v2/from_gigachat_v2_events.ts";
 import { toGigaChatV2Request, type V2HostedTools } from "../mapping/v2/to_gigachat_v2_request.ts";
 import type { ChunkDecoder } from "./chunk_stream.ts";
 
@@ -70,7 +70,8 @@ export function v2Backend(
         json: toGigaChatV2Request(body, hosted),
         stream: false,
       });
-      if (!Array.isArray(answer?.messages)) throw unexpectedAnswer("v2 chat response");
+      const problem = Array.isArray(answer?.messages) ? v2AnswerProblem(answer) : "no messages";
+      if (problem !== undefined) throw unexpectedAnswer(`v2 chat response (${problem})`);
       const completion = fromGigaChatV2Answer(answer);
       if (completion.choices[0].finish_reason === "error") {
         throw new GatewayError(502, 'GigaChat ended the answer with finish_reason "error".', {
@@ -88,7 +89,7 @@ export function v2Backend(
         json: toGigaChatV2Request(body, hosted),
       });
       if (response.body === null) throw unexpectedAnswer("v2 chat stream");
-      return { body: response.body, decode: (data, name) => fromGigaChatV2Event(name, data) };
+      return { body: response.body, decode: v2EventDecoder() };
     },
   };
 }
@@ -101,15 +102,26 @@ async function fetchImages(
 ): Promise<void> {
   for (const file of completion.choices[0].message.files ?? []) {
     if (file.target !== undefined && file.target !== "image") continue;
-    const response = await upstream.request({
-      ...call,
-      method: "GET",
-      path: `/files/${encodeURIComponent(file.id)}/content`,
-      url: undefined,
-      json: undefined,
-      stream: false,
-      accept: "application/jpg",
-    });
+    let response: Response;
+    try {
+      response = await upstream.request({
+        ...call,
+        method: "GET",
+        path: `/files/${encodeURIComponent(file.id)}/content`,
+        url: undefined,
+        json: undefined,
+        stream: false,
+        accept: "application/jpg",
+      });
+    } catch (error) {
+      // The image is GigaChat's, not the client's: whatever went wrong, it is a bad gateway.
+      if (!(error instanceof GatewayError) || error.status === 499) throw error;
+      throw new GatewayError(
+        502,
+        `GigaChat made an image (file ${file.id}) but it could not be fetched: ${error.message}`,
+        { type: "server_error", code: "upstream_error", cause: error },
+      );
+    }
     const declared = Number(response.headers.get("content-length") ?? Number.NaN);
     const bytes = response.body === null
       ? new Uint8Array()

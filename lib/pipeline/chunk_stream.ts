@@ -50,7 +50,9 @@ export function relayedChunks(
           return Promise.resolve({ chunks: [], done: true });
         }
         const chunk = decode(value, events.eventName);
-        if (chunk === undefined) continue;
+        // Progress with nothing to send (a hosted tool at work): still a sign of life, so the
+        // idle timeout starts over.
+        if (chunk === undefined) return Promise.resolve({ chunks: [], done: false });
         const chunks = mapper.map(chunk);
         if (mapper.finishedChoices >= choices && mapper.complete) {
           return Promise.resolve({ chunks, done: true });

@@ -143,7 +143,9 @@ export function messageEvents(stream: ChunkStream, model: string): SseSource {
           delta: { stop_reason: toStopReason(finish), stop_sequence: null },
           usage: {
             ...toAnthropicUsage(usage),
-            ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}),
+            ...(searches > 0
+              ? { server_tool_use: { web_search_requests: searches, web_fetch_requests: 0 } }
+              : {}),
           },
         }),
         event("message_stop", {}),

@@ -13,8 +13,19 @@ export type AnswerBlock =
   | { type: "thinking"; thinking: string; signature: string }
   | { type: "text"; text: string }
   | { type: "tool_use"; id: string; name: string; input: unknown }
-  | { type: "server_tool_use"; id: string; name: "web_search"; input: Record<string, never> }
-  | { type: "web_search_tool_result"; tool_use_id: string; content: WebSearchResult[] };
+  | {
+    type: "server_tool_use";
+    id: string;
+    name: "web_search";
+    input: Record<string, never>;
+    caller: { type: "direct" };
+  }
+  | {
+    type: "web_search_tool_result";
+    tool_use_id: string;
+    content: WebSearchResult[];
+    caller: { type: "direct" };
+  };
 
 /** A page web search found, as Anthropic lists them. */
 export interface WebSearchResult {
@@ -33,7 +44,7 @@ export interface AnthropicUsage {
   output_tokens: number;
   cache_read_input_tokens: number;
   cache_creation_input_tokens: number;
-  server_tool_use?: { web_search_requests: number };
+  server_tool_use?: { web_search_requests: number; web_fetch_requests: number };
 }
 
 /** The Message object. */
@@ -118,8 +129,13 @@ export function webSearchBlocks(
   }
   const id = `srvtoolu_${crypto.randomUUID().replaceAll("-", "")}`;
   return [
-    { type: "server_tool_use", id, name: "web_search", input: {} },
-    { type: "web_search_tool_result", tool_use_id: id, content: [...pages.values()] },
+    { type: "server_tool_use", id, name: "web_search", input: {}, caller: { type: "direct" } },
+    {
+      type: "web_search_tool_result",
+      tool_use_id: id,
+      content: [...pages.values()],
+      caller: { type: "direct" },
+    },
   ];
 }
 
@@ -142,7 +158,9 @@ export function toMessage(completion: OpenAIChatCompletion, model: string): Mess
     stop_sequence: null,
     usage: {
       ...toAnthropicUsage(completion.usage),
-      ...(message?.annotations?.length ? { server_tool_use: { web_search_requests: 1 } } : {}),
+      ...(message?.annotations?.length
+        ? { server_tool_use: { web_search_requests: 1, web_fetch_requests: 0 } }
+        : {}),
     },
   };
 }

@@ -81,13 +81,15 @@ export function toResponsesAnnotations(
 
 /** A generated image (a data URL) as an image_generation_call item. */
 export function imageItem(image: OpenAIImageOutput): OutputItem {
-  const match = /^data:image\/([\w.+-]+);base64,(.*)$/s.exec(image.image_url.url);
+  const match = /^data:([^;,]*);base64,(.*)$/s.exec(image.image_url.url);
+  const subtype = match?.[1].split("/")[1]?.toLowerCase();
   return {
     type: "image_generation_call",
     id: newId("ig"),
     status: "completed",
     result: match?.[2] ?? "",
-    output_format: match?.[1] ?? "jpeg",
+    // The formats the Responses API names; GigaChat's images are JPEG (API-more.md §10).
+    output_format: subtype === "png" || subtype === "webp" ? subtype : "jpeg",
   };
 }
 

@@ -44,7 +44,45 @@ export function fromGigaChatV2Usage(usage: GigaChatV2Usage): GigaChatUsage {
   return out;
 }
 
-/** The messages of one answer or delta, as one v1 assistant message or delta. */
+/**
+ * Why `value` is not a v2 answer (or stream event data) the mapping can read, if it is not:
+ * messages, their content parts and files must be what §9 says they are.
+ */
+export function v2AnswerProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return "it is not a JSON object";
+  const { messages } = value as { messages?: unknown };
+  if (messages === undefined) return undefined;
+  if (!Array.isArray(messages)) return "its messages are not an array";
+  for (const message of messages) {
+    if (!isObject(message)) return "a message is not an object";
+    const { content } = message as { content?: unknown };
+    if (content === undefined) continue;
+    if (!Array.isArray(content)) return "a message's content is not an array of parts";
+    for (const part of content) {
+      if (!isObject(part)) return "a content part is not an object";
+      const { text, files, function_call: call } = part as Record<string, unknown>;
+      if (text !== undefined && typeof text !== "string") return "a text part is not a string";
+      if (files !== undefined && !Array.isArray(files)) return "a files part is not an array";
+      if (
+        call !== undefined &&
+        (!isObject(call) || typeof (call as { name?: unknown }).name !== "string")
+      ) {
+        return "a function_call part has no name";
+      }
+    }
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The messages of one answer or delta (shape checked by {@linkcode v2AnswerProblem}), as one v1
+ * assistant message or delta. A `tool_state_id` is kept wherever it stands: in a stream it may
+ * come before the call it belongs to.
+ */
 export function toAssistantPart(
   messages: readonly GigaChatV2AnswerMessage[],
 ): GigaChatAssistantPart {
@@ -53,6 +91,7 @@ export function toAssistantPart(
   let reasoning: string | undefined;
   for (const message of messages) {
     if (message.role === "assistant" || message.role === undefined) part.role = "assistant";
+    if (typeof message.tool_state_id === "string") part.functions_state_id = message.tool_state_id;
     for (const piece of message.content ?? []) {
       if (typeof piece.text === "string") {
         if (message.role === "reasoning") reasoning = (reasoning ?? "") + piece.text;
@@ -60,10 +99,9 @@ export function toAssistantPart(
       }
       if (piece.function_call !== undefined && part.function_call === undefined) {
         part.function_call = piece.function_call;
-        if (message.tool_state_id !== undefined) part.functions_state_id = message.tool_state_id;
       }
       const sources = piece.inline_data?.sources;
-      if (sources !== undefined && Object.keys(sources).length > 0) {
+      if (isObject(sources) && Object.keys(sources).length > 0) {
         part.sources = { ...part.sources, ...sources };
       }
       for (const file of piece.files ?? []) {

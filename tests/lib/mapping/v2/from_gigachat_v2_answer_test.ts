@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import type { GigaChatCompletion } from "../../../../lib/gigachat/types.ts";
-import { fromGigaChatV2Answer } from "../../../../lib/mapping/v2/from_gigachat_v2_answer.ts";
+import {
+  fromGigaChatV2Answer,
+  v2AnswerProblem,
+} from "../../../../lib/mapping/v2/from_gigachat_v2_answer.ts";
 
 const SAMPLES = new URL("../../../../fake_gigachat/samples/", import.meta.url);
 const sample = async (name: string) => JSON.parse(await Deno.readTextFile(new URL(name, SAMPLES)));
@@ -54,7 +57,11 @@ Deno.test("fromGigaChatV2Answer reads the recorded v2 answers (samples/v2chat_*_
       sample: "v2chat_tool_code_interpreter_response.json",
       expected: {
         choices: [{
-          message: { role: "assistant", content: "The sum of the first 20 prime numbers is 639." },
+          message: {
+            role: "assistant",
+            content: "The sum of the first 20 prime numbers is 639.",
+            functions_state_id: "019e8374-4195-79f1-98ec-55a4de3ab317",
+          },
           index: 0,
           finish_reason: "stop",
         }],
@@ -76,6 +83,7 @@ Deno.test("fromGigaChatV2Answer reads the recorded v2 answers (samples/v2chat_*_
           message: {
             role: "assistant",
             content: "A simple square icon concept for a Python SDK release has been created.",
+            functions_state_id: "019e8374-ae4c-7c7d-bc58-056e61761eb7",
             files: [{
               id: "f4b17167-3fa4-40aa-80c6-c737ee40d961",
               mime: "image/jpeg",
@@ -117,6 +125,31 @@ Deno.test("fromGigaChatV2Answer reads the recorded v2 answers (samples/v2chat_*_
       },
     });
   });
+});
+
+Deno.test("v2AnswerProblem accepts the recorded answers and names what is wrong with others", async (t) => {
+  for (
+    const name of [
+      "v2chat_simple_response.json",
+      "v2chat_function_call_1_response.json",
+      "v2chat_tool_web_search_response.json",
+      "v2chat_tool_image_generate_response.json",
+    ]
+  ) {
+    await t.step(name, async () => assert.equal(v2AnswerProblem(await sample(name)), undefined));
+  }
+  const rows: [string, unknown, string][] = [
+    ["an array", [], "it is not a JSON object"],
+    [
+      "content a number",
+      { messages: [{ content: 5 }] },
+      "a message's content is not an array of parts",
+    ],
+    ["a null part", { messages: [{ content: [null] }] }, "a content part is not an object"],
+  ];
+  for (const [name, value, problem] of rows) {
+    await t.step(name, () => assert.equal(v2AnswerProblem(value), problem));
+  }
 });
 
 Deno.test("fromGigaChatV2Answer reads what the samples do not show", async (t) => {
