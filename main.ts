@@ -4,6 +4,7 @@ import { ROUTES } from "./routes/table.ts";
 import { createGateway } from "./lib/app.ts";
 import { loadEnvFile } from "./lib/env_file.ts";
 import { installProcessGuard } from "./lib/process_guard.ts";
+import { enableTracing } from "./lib/tracing.ts";
 import { NAME, VERSION } from "./lib/version.ts";
 
 const HELP = `${NAME} ${VERSION}: an OpenAI-compatible gateway to Sber GigaChat
@@ -57,6 +58,8 @@ async function main(args: string[]): Promise<number> {
     if (flags.port !== undefined) env.PORT = flags.port;
     if (flags.host !== undefined) env.HOST = flags.host;
     const config = loadConfig(env);
+    // Deno's own OpenTelemetry export (README "Tracing"); the gateway adds its attributes.
+    if (env.OTEL_DENO === "true") await enableTracing();
     const gateway = await createGateway(config, ROUTES);
     installProcessGuard(gateway.log);
     // Assigned once below; declared first so the signal handlers can close over it.

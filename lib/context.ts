@@ -58,6 +58,8 @@ export interface RequestContext {
     route?: string;
     /** The GigaChat chat API that served it (v1 or v2). */
     backend?: string;
+    /** Tokens GigaChat reported for it (traces). */
+    usage?: { input: number; output: number };
     upstreamAttempts: number;
     /** Set by a handler whose streamed body ends later; the log line waits for it. */
     streamEnd?: Promise<StreamOutcome>;

@@ -6,6 +6,8 @@ import { type Route, Router } from "./http/router.ts";
 import { describeError } from "./log.ts";
 import { anthropicErrorResponse } from "./dialects/messages/anthropic_error.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
+import { dialectOf } from "./metrics.ts";
+import { currentSpan, type SpanLike } from "./tracing.ts";
 
 /** The request handler and the means to end what it still runs when shutdown stops waiting. */
 export interface RequestHandler {
@@ -34,6 +36,8 @@ export function createRequestHandler(
     info?: Deno.ServeHandlerInfo<Deno.Addr>,
   ): Promise<Response> {
     const started = performance.now();
+    // Deno's span for this request, taken while it is the active one (tracing on only).
+    const span = currentSpan();
     // Parsed, not sliced by hand: slicing saved ~60 ns a request, and got the Host header's
     // special cases wrong once.
     const path = new URL(request.url).pathname;
@@ -91,7 +95,7 @@ export function createRequestHandler(
       stream: undefined,
       ttfb_ms: undefined,
     };
-    const observe = () =>
+    const observe = () => {
       app.metrics.observeRequest({
         route: ctx.trace.route ?? "unknown",
         status: fields.status,
@@ -99,6 +103,10 @@ export function createRequestHandler(
         durationMs: fields.duration_ms,
         ttfbMs: fields.ttfb_ms,
       });
+      if (span !== undefined) annotate(span, ctx, fields);
+    };
+    // Known now, and the span may end with the response's last byte: set at once too.
+    if (span !== undefined) annotate(span, ctx, fields);
     if (request.method === "HEAD") {
       logRequest(app.log, fields, started);
       observe();
@@ -156,6 +164,25 @@ export function createRequestHandler(
       for (const controller of inFlight) controller.abort(shuttingDown());
     },
   };
+}
+
+/** The gateway's facts about a request on its trace span: ids and counts, never content. */
+function annotate(span: SpanLike, ctx: RequestContext, fields: RequestLogFields): void {
+  const route = ctx.trace.route ?? "unknown";
+  const attributes: Record<string, string | number> = {
+    "gateway.request_id": ctx.requestId,
+    "gateway.route": route,
+    "gateway.dialect": dialectOf(route),
+    "gateway.upstream_attempts": ctx.trace.upstreamAttempts,
+  };
+  if (ctx.trace.model !== undefined) attributes["gateway.model"] = ctx.trace.model;
+  if (ctx.trace.backend !== undefined) attributes["gateway.backend"] = ctx.trace.backend;
+  if (ctx.trace.usage !== undefined) {
+    attributes["gen_ai.usage.input_tokens"] = ctx.trace.usage.input;
+    attributes["gen_ai.usage.output_tokens"] = ctx.trace.usage.output;
+  }
+  if (fields.stream !== undefined) attributes["gateway.stream"] = fields.stream;
+  span.setAttributes(attributes);
 }
 
 /** Adds headers, copying the response first when its headers are immutable (fetch results). */

@@ -89,8 +89,16 @@ export async function runChat(
     model: { requested: chat.model, upstream: model },
   };
   const ids = newResponseIds();
-  const countTokens = (usage: { prompt_tokens?: number; completion_tokens?: number } | undefined) =>
-    app.metrics.observeTokens(model, usage?.prompt_tokens ?? 0, usage?.completion_tokens ?? 0);
+  const countTokens = (
+    usage: { prompt_tokens?: number; completion_tokens?: number } | undefined,
+  ) => {
+    const input = usage?.prompt_tokens ?? 0;
+    const output = usage?.completion_tokens ?? 0;
+    app.metrics.observeTokens(model, input, output);
+    // A repaired JSON answer took two calls: the trace shows what both cost.
+    const sum = ctx.trace.usage ?? { input: 0, output: 0 };
+    ctx.trace.usage = { input: sum.input + input, output: sum.output + output };
+  };
   const complete = async (json: GigaChatChatRequest, signal = call.signal) => {
     const answer = await backend.complete(json, { ...call, signal });
     countTokens(answer.usage);
