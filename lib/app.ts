@@ -13,6 +13,9 @@ import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
 import { UpstreamSlots } from "./pipeline/upstream_slots.ts";
+import { connectRedis, type KeyValue } from "./pipeline/shared_state.ts";
+import { SharedResponseStore, SharedUploadCache } from "./pipeline/shared_stores.ts";
+import { MemoryUploadCache } from "./vision/upload_cache.ts";
 import { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
 export interface GatewayOptions {
@@ -48,7 +51,12 @@ export async function createGateway(
   const log = new Logger({
     level: config.logLevel,
     sink: options.logSink,
-    secrets: [config.credentials ?? "", ...config.proxyApiKeys, config.metricsToken ?? ""],
+    secrets: [
+      config.credentials ?? "",
+      ...config.proxyApiKeys,
+      config.metricsToken ?? "",
+      redisPassword(config.redisUrl),
+    ],
   });
   // Model labels: the names the gateway knows of; anything else a client sends is "other".
   const metrics = new GatewayMetrics([
@@ -80,6 +88,10 @@ export async function createGateway(
     metrics,
   });
   const checkKey = await createAuthenticator(config);
+  // REDIS_URL: stored responses and the upload cache shared by every instance.
+  const shared: KeyValue | undefined = config.redisUrl === undefined
+    ? undefined
+    : await connectRedis(config.redisUrl, log);
   const startedAt = Date.now();
   const stopping = new AbortController();
   let ready = true;
@@ -98,8 +110,10 @@ export async function createGateway(
     }),
     attachments: new AttachmentUploader(upstream, {
       ttlMs: config.uploadCacheTtlMs,
-      // Uploads are kept per credential and file: room for ten files each.
-      maxEntries: config.credentialCacheSize * 10,
+      cache: shared === undefined
+        // Uploads are kept per credential and file: room for ten files each.
+        ? new MemoryUploadCache(config.credentialCacheSize * 10)
+        : new SharedUploadCache(shared, log),
       onLookup: (hit) => metrics.cacheLookup("uploads", hit),
     }),
     authenticate: async (request, { signal, trace }) => {
@@ -116,7 +130,9 @@ export async function createGateway(
       }
       return credential;
     },
-    responses: new MemoryResponseStore(config.responsesStore),
+    responses: shared === undefined
+      ? new MemoryResponseStore(config.responsesStore)
+      : new SharedResponseStore(shared, config.responsesStore),
     bodyDeadlines: new Deadlines(config.requestBodyTimeoutMs),
     startedAt,
     stopping: stopping.signal,
@@ -142,6 +158,19 @@ export async function createGateway(
       stopping.abort(shuttingDown());
       requests.abortInFlight();
     },
-    close: () => httpClient?.close(),
+    close: () => {
+      httpClient?.close();
+      void shared?.close();
+    },
   };
+}
+
+/** The password in a REDIS_URL, so the log never shows it. */
+function redisPassword(url: string | undefined): string {
+  if (url === undefined) return "";
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return "";
+  }
 }

@@ -54,6 +54,8 @@ export interface Config {
   responsesStore: { maxEntries: number; maxBytes: number; ttlMs: number };
   /** Which GigaChat chat API serves each model, and v2's own settings. */
   backends: BackendSettings;
+  /** REDIS_URL: the store several instances share; unset, everything stays in memory. */
+  redisUrl: string | undefined;
   /** METRICS_TOKEN: who presents it may read /metrics. */
   metricsToken: string | undefined;
   /** How long /ready says 503 after a shutdown signal before the listener closes. */
@@ -251,6 +253,13 @@ const schema = z.object({
   GIGACHAT_V2_URL: url.optional(),
   GIGACHAT_V2_TOOLS: v2Tools.default([]),
   METRICS_TOKEN: optionalText,
+  REDIS_URL: z.string().trim().refine((value) => {
+    try {
+      return ["redis:", "rediss:"].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, "must be a redis:// or rediss:// URL").optional(),
   DRAIN_DELAY_MS: int(0).default(0),
   UPSTREAM_CONCURRENCY: int(0, 10_000).default(0),
   UPSTREAM_CONCURRENCY_PER_MODEL: bool.default(false),
@@ -328,6 +337,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       v2Tools: v.GIGACHAT_V2_TOOLS,
     },
     metricsToken: v.METRICS_TOKEN,
+    redisUrl: v.REDIS_URL,
     drainDelayMs: v.DRAIN_DELAY_MS,
     queue: {
       concurrency: v.UPSTREAM_CONCURRENCY,
@@ -382,5 +392,6 @@ export function deriveV2Url(apiUrl: string): string | undefined {
 }
 
 function isSecret(name: string): boolean {
-  return name === "GIGACHAT_CREDENTIALS" || name === "PROXY_API_KEYS" || name === "METRICS_TOKEN";
+  return name === "GIGACHAT_CREDENTIALS" || name === "PROXY_API_KEYS" || name === "METRICS_TOKEN" ||
+    name === "REDIS_URL";
 }

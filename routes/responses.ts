@@ -25,7 +25,7 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
     await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
   );
   const previous = body.previous_response_id
-    ? storedOrFail(ctx, credential.id, body.previous_response_id, "previous_response_id")
+    ? await storedOrFail(ctx, credential.id, body.previous_response_id, "previous_response_id")
     : undefined;
   // The stored turn is replayed before this one: its input, then its output as input items.
   const history: InputItem[] = previous === undefined
@@ -46,14 +46,23 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
     encryptedReasoning: (body.include ?? []).includes("reasoning.encrypted_content"),
   };
   const input = [...history, ...inputItemsOf(body.input)];
-  const store = (response: ResponseObject) => {
+  // Saved before the client hears the response is complete, so its next turn finds it on any
+  // instance. A store that fails then is logged; the answer is not withheld for it.
+  const store = async (response: ResponseObject): Promise<void> => {
     if (body.store === false) return;
-    app.responses.save(credential.id, { id: response.id, response, input });
+    try {
+      await app.responses.save(credential.id, { id: response.id, response, input });
+    } catch (error) {
+      app.log.error("response not stored", {
+        request_id: ctx.requestId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   };
   const outcome = await runChat(translation.chat, credential, { ...ctx, forwardHeaders });
   if (outcome.kind === "completion") {
     const response = toResponse(outcome.completion, setting);
-    store(response);
+    await store(response);
     return Response.json(response, { headers: outcome.headers });
   }
   return streamResponse(ctx, responseEvents(outcome.stream, setting, store), {
@@ -65,7 +74,7 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
 /** `GET /v1/responses/{id}`: a stored response of this key. */
 export async function getResponse(request: Request, ctx: RequestContext): Promise<Response> {
   const credential = await ctx.app.authenticate(request, ctx);
-  return Response.json(storedOrFail(ctx, credential.id, ctx.params.id, "id").response);
+  return Response.json((await storedOrFail(ctx, credential.id, ctx.params.id, "id")).response);
 }
 
 /** `GET /v1/responses/{id}/input_items`: what that response was given. */
@@ -74,7 +83,9 @@ export async function getResponseInputItems(
   ctx: RequestContext,
 ): Promise<Response> {
   const credential = await ctx.app.authenticate(request, ctx);
-  const data = storedOrFail(ctx, credential.id, ctx.params.id, "id").input as { id?: string }[];
+  const data = (await storedOrFail(ctx, credential.id, ctx.params.id, "id")).input as {
+    id?: string;
+  }[];
   return Response.json({
     object: "list",
     data,
@@ -87,17 +98,19 @@ export async function getResponseInputItems(
 /** `DELETE /v1/responses/{id}`. */
 export async function deleteResponse(request: Request, ctx: RequestContext): Promise<Response> {
   const credential = await ctx.app.authenticate(request, ctx);
-  if (!ctx.app.responses.delete(credential.id, ctx.params.id)) throw notStored(ctx.params.id, "id");
+  if (!await ctx.app.responses.delete(credential.id, ctx.params.id)) {
+    throw notStored(ctx.params.id, "id");
+  }
   return Response.json({ id: ctx.params.id, object: "response", deleted: true });
 }
 
-function storedOrFail(
+async function storedOrFail(
   ctx: RequestContext,
   credentialId: string,
   id: string,
   param: string,
-): StoredResponse {
-  const stored = ctx.app.responses.get(credentialId, id);
+): Promise<StoredResponse> {
+  const stored = await ctx.app.responses.get(credentialId, id);
   ctx.app.metrics.cacheLookup("responses", stored !== undefined);
   if (stored === undefined) throw notStored(id, param);
   return stored;
@@ -108,7 +121,7 @@ function notStored(id: string, param: string): GatewayError {
     404,
     `No response '${id.slice(0, 100)}' is stored for this key: it was made with store: false, ` +
       "by another key, has expired or been deleted, or was lost when the gateway restarted " +
-      "(responses are kept in memory). Send the whole history in 'input' instead.",
+      "(without REDIS_URL, responses are kept in memory). Send the whole history in 'input' instead.",
     { type: "invalid_request_error", code: "response_not_found", param },
   );
 }

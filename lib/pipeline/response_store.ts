@@ -13,10 +13,10 @@ export interface StoredResponse {
  * continue another's. One small interface, so a shared store can replace the embedded one.
  */
 export interface ResponseStore {
-  save(credentialId: string, stored: StoredResponse): void;
-  get(credentialId: string, id: string): StoredResponse | undefined;
+  save(credentialId: string, stored: StoredResponse): Promise<void>;
+  get(credentialId: string, id: string): Promise<StoredResponse | undefined>;
   /** True when there was such a response. */
-  delete(credentialId: string, id: string): boolean;
+  delete(credentialId: string, id: string): Promise<boolean>;
 }
 
 export interface MemoryStoreOptions {
@@ -47,7 +47,20 @@ export class MemoryResponseStore implements ResponseStore {
     this.#now = options.now ?? Date.now;
   }
 
-  save(credentialId: string, stored: StoredResponse): void {
+  save(credentialId: string, stored: StoredResponse): Promise<void> {
+    this.#save(credentialId, stored);
+    return Promise.resolve();
+  }
+
+  get(credentialId: string, id: string): Promise<StoredResponse | undefined> {
+    return Promise.resolve(this.#get(credentialId, id));
+  }
+
+  delete(credentialId: string, id: string): Promise<boolean> {
+    return Promise.resolve(this.#drop(keyOf(credentialId, id)));
+  }
+
+  #save(credentialId: string, stored: StoredResponse): void {
     const key = keyOf(credentialId, stored.id);
     this.#drop(key);
     const bytes = JSON.stringify(stored).length;
@@ -61,7 +74,7 @@ export class MemoryResponseStore implements ResponseStore {
     }
   }
 
-  get(credentialId: string, id: string): StoredResponse | undefined {
+  #get(credentialId: string, id: string): StoredResponse | undefined {
     const key = keyOf(credentialId, id);
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
@@ -70,10 +83,6 @@ export class MemoryResponseStore implements ResponseStore {
       return undefined;
     }
     return entry.stored;
-  }
-
-  delete(credentialId: string, id: string): boolean {
-    return this.#drop(keyOf(credentialId, id));
   }
 
   /** How many responses are kept, and their size. */

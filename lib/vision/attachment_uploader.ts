@@ -2,7 +2,7 @@ import { GatewayError } from "../errors.ts";
 import type { Credential } from "../gigachat/credential.ts";
 import { fileForm } from "../gigachat/file_form.ts";
 import type { CallFields, UpstreamClient } from "../gigachat/upstream_client.ts";
-import { LruCache } from "../lru_cache.ts";
+import type { UploadCache } from "./upload_cache.ts";
 
 /** A file to attach to a chat message: an image or a document. */
 export interface Attachment {
@@ -21,16 +21,16 @@ export type UploadCall = CallFields;
 export class AttachmentUploader {
   readonly #upstream: UpstreamClient;
   readonly #ttlMs: number;
-  readonly #cache: LruCache<string, string>;
+  readonly #cache: UploadCache;
   readonly #onLookup: ((hit: boolean) => void) | undefined;
 
   constructor(
     upstream: UpstreamClient,
-    options: { ttlMs: number; maxEntries: number; onLookup?: (hit: boolean) => void },
+    options: { ttlMs: number; cache: UploadCache; onLookup?: (hit: boolean) => void },
   ) {
     this.#upstream = upstream;
     this.#ttlMs = options.ttlMs;
-    this.#cache = new LruCache(options.maxEntries);
+    this.#cache = options.cache;
     this.#onLookup = options.onLookup;
   }
 
@@ -46,7 +46,7 @@ export class AttachmentUploader {
     const key = `${credential.id}:${
       Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")
     }`;
-    const cached = this.#cache.get(key);
+    const cached = await this.#cache.get(key);
     this.#onLookup?.(cached !== undefined);
     if (cached !== undefined) return { id: cached, cached: true };
     const answer = await this.#upstream.requestJson<{ id?: unknown }>({
@@ -62,7 +62,7 @@ export class AttachmentUploader {
         code: "upstream_error",
       });
     }
-    if (this.#ttlMs > 0) this.#cache.set(key, answer.id, Date.now() + this.#ttlMs);
+    if (this.#ttlMs > 0) await this.#cache.set(key, answer.id, this.#ttlMs);
     return { id: answer.id, cached: false };
   }
 }

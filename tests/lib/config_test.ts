@@ -43,6 +43,7 @@ const DEFAULTS: Config = {
     v2Tools: [],
   },
   metricsToken: undefined,
+  redisUrl: undefined,
   drainDelayMs: 0,
   queue: { concurrency: 0, perModel: false, maxWaiting: 100, timeoutMs: 30_000 },
 };
@@ -104,6 +105,7 @@ const VARIABLES = [
   "GIGACHAT_V2_URL",
   "GIGACHAT_V2_TOOLS",
   "METRICS_TOKEN",
+  "REDIS_URL",
   "DRAIN_DELAY_MS",
   "UPSTREAM_CONCURRENCY",
   "UPSTREAM_CONCURRENCY_PER_MODEL",
@@ -281,6 +283,7 @@ Deno.test("loadConfig rejects each bad variable with a message starting with its
     { name: "UPSTREAM_CONCURRENCY", env: { UPSTREAM_CONCURRENCY: "-1" } },
     { name: "UPSTREAM_CONCURRENCY_PER_MODEL", env: { UPSTREAM_CONCURRENCY_PER_MODEL: "maybe" } },
     { name: "QUEUE_TIMEOUT_MS", env: { QUEUE_TIMEOUT_MS: "0" } },
+    { name: "REDIS_URL", env: { REDIS_URL: "http://cache:6379" } },
   ];
   for (const row of rows) {
     await t.step(`${row.name}=${Object.values(row.env)[0]}`, () => {

@@ -36,12 +36,13 @@ interface OpenItem {
  * parse: named events with increasing `sequence_number`s, `response.created` first, an item's
  * `added`, deltas and `done`, and `response.completed` (or `.incomplete`) with the whole
  * Response last; a failure after the first byte is an `error` event and `response.failed`.
- * `onDone` gets the finished Response (for the store).
+ * `onDone` gets the finished Response (for the store), and is awaited before the client
+ * hears `response.completed`: its next turn may reach another instance at once.
  */
 export function responseEvents(
   stream: ChunkStream,
   setting: ResponseSetting,
-  onDone: (response: ResponseObject) => void,
+  onDone: (response: ResponseObject) => Promise<void>,
 ): SseSource {
   let sequence = 0;
   const output: OutputItem[] = [];
@@ -219,16 +220,23 @@ export function responseEvents(
         ...handle(stream.opening()),
       ];
     },
-    next: () => stream.next().then(({ chunks, done }) => ({ bytes: handle(chunks), done })),
-    closing: () => {
-      const out = handle(stream.closing());
-      close(out);
-      const response = responseObject(setting, output, { finish, usage });
-      onDone(response);
-      const type = response.status === "incomplete" ? "response.incomplete" : "response.completed";
-      out.push(event(type, { response }));
-      return out;
-    },
+    next: () =>
+      stream.next().then(({ chunks, done }) => {
+        const bytes = handle(chunks);
+        if (!done) return { bytes, done };
+        // The closing events go out with the last read, once the store has the response.
+        bytes.push(...handle(stream.closing()));
+        close(bytes);
+        const response = responseObject(setting, output, { finish, usage });
+        const type = response.status === "incomplete"
+          ? "response.incomplete"
+          : "response.completed";
+        return onDone(response).then(() => {
+          bytes.push(event(type, { response }));
+          return { bytes, done };
+        });
+      }),
+    closing: () => [],
     failure: (error: GatewayError) => {
       const out: Uint8Array[] = [];
       close(out);

@@ -51,7 +51,10 @@ function chunksOf(steps: OpenAIChatCompletionChunk[][]): ChunkStream {
 
 async function run(steps: OpenAIChatCompletionChunk[][]) {
   let stored: ResponseObject | undefined;
-  const source = responseEvents(chunksOf(steps), SETTING, (response) => stored = response);
+  const source = responseEvents(chunksOf(steps), SETTING, (response) => {
+    stored = response;
+    return Promise.resolve();
+  });
   const bytes = [...source.opening()];
   while (true) {
     const { bytes: more, done } = await source.next();
