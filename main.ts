@@ -4,6 +4,7 @@ import { ROUTES } from "./routes/table.ts";
 import { createGateway } from "./lib/app.ts";
 import { loadEnvFile } from "./lib/env_file.ts";
 import { installProcessGuard } from "./lib/process_guard.ts";
+import { checkReady, readyUrl } from "./lib/ready_check.ts";
 import { enableTracing } from "./lib/tracing.ts";
 import { NAME, VERSION } from "./lib/version.ts";
 
@@ -16,6 +17,8 @@ Options (each overrides the environment variable named after it):
   --host <address>   listen address (HOST, default 127.0.0.1)
   --env-file <path>  read variables from this file instead of ./.env;
                      variables already set in the environment win
+  --check-ready      ask the gateway these settings describe for /ready and exit
+                     0 when it is ready, 1 otherwise (a container health check)
   --version          print the version and exit
   --help             print this help and exit
 
@@ -33,6 +36,7 @@ async function main(args: string[]): Promise<number> {
         host: { type: "string" },
         "env-file": { type: "string" },
         version: { type: "boolean" },
+        "check-ready": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -58,6 +62,11 @@ async function main(args: string[]): Promise<number> {
     if (flags.port !== undefined) env.PORT = flags.port;
     if (flags.host !== undefined) env.HOST = flags.host;
     const config = loadConfig(env);
+    if (flags["check-ready"]) {
+      const problem = await checkReady(readyUrl(config.host, config.port));
+      if (problem !== null) fail(`${NAME}: not ready: ${problem}`);
+      return problem === null ? 0 : 1;
+    }
     // Deno's own OpenTelemetry export (README "Tracing"); the gateway adds its attributes.
     if (env.OTEL_DENO === "true") await enableTracing();
     const gateway = await createGateway(config, ROUTES);

@@ -96,6 +96,8 @@ interface Figures {
     failed: number;
     rssIdleMb: number;
     rssOpenMb: number;
+    cpuCoresOpen: number;
+    cpuUsPerChunk: number;
     rssClosedMb: number;
     upstreamAbandoned: number;
   };
@@ -278,10 +280,17 @@ async function run(): Promise<Figures> {
     100,
   );
   // Two readings a second apart; the larger counts, in case a collection ran just before one.
+  // The CPU the gateway spends meanwhile is what holding and relaying the streams costs: each
+  // gets a chunk every slowChunkDelayMs.
+  const cpuBefore = await cpuMs(streamsGateway.pid);
+  const heldFrom = performance.now();
   await delay(1_000);
   const firstReading = await streamsGateway.rssMb();
   await delay(1_000);
   const rssOpenMb = Math.max(firstReading, await streamsGateway.rssMb());
+  const heldMs = performance.now() - heldFrom;
+  const cpuOpenMs = await cpuMs(streamsGateway.pid) - cpuBefore;
+  const chunksRelayed = streams.open * heldMs / SETTINGS.slowChunkDelayMs;
   await streams.close();
   await delay(1_500);
   const memory = {
@@ -289,6 +298,9 @@ async function run(): Promise<Figures> {
     failed: streams.failed,
     rssIdleMb: memoryIdleMb,
     rssOpenMb,
+    // CPU share (cores) while the streams were held, and CPU per relayed chunk.
+    cpuCoresOpen: cpuOpenMs / heldMs,
+    cpuUsPerChunk: chunksRelayed > 0 ? cpuOpenMs * 1000 / chunksRelayed : 0,
     rssClosedMb: await streamsGateway.rssMb(),
     upstreamAbandoned: (await fake.stats()).slow.abandonedStreams - abandonedBefore,
   };
@@ -469,6 +481,11 @@ function toReport(f: Figures, runSeconds: number) {
       failed: f.memory.failed,
       rss_mb_idle: round(f.memory.rssIdleMb),
       rss_mb_open: round(f.memory.rssOpenMb),
+      rss_kb_per_stream: round(
+        (f.memory.rssOpenMb - f.memory.rssIdleMb) * 1024 / Math.max(1, f.memory.opened),
+      ),
+      cpu_cores_open: round(f.memory.cpuCoresOpen),
+      cpu_us_per_chunk: round(f.memory.cpuUsPerChunk),
       rss_mb_after_close: round(f.memory.rssClosedMb),
       upstream_streams_stopped: f.memory.upstreamAbandoned,
     },
@@ -559,7 +576,12 @@ function table(r: Report, profile: string[] | undefined): string {
         `${n(r.rss_mb_after_requests, 1)} MB (${growth >= 0 ? "+" : ""}${n(growth, 1)})`,
       ],
       ["fresh gateway, idle", `${n(o.rss_mb_idle, 1)} MB`],
-      [`${o.opened}/${o.requested} streams open`, `${n(o.rss_mb_open, 1)} MB`],
+      [
+        `${o.opened}/${o.requested} streams open`,
+        `${n(o.rss_mb_open, 1)} MB (${n(o.rss_kb_per_stream, 0)} KB per stream; CPU ${
+          n(o.cpu_cores_open, 3)
+        } cores, ${n(o.cpu_us_per_chunk, 0)} µs per chunk)`,
+      ],
       [
         "after closing them",
         `${

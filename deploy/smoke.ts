@@ -1,7 +1,8 @@
 // `deno run -A deploy/smoke.ts <command> [args...]`: starts the gateway command against the
 // fake GigaChat on loopback and checks what only the whole program shows: start-up, TLS with an
 // extra CA, a chat answer, a stream, structured output (ajv, loaded on first use), an image URL
-// (node:http, loaded on first use) and a clean SIGTERM. The release workflow runs it on the
+// (node:http, loaded on first use), the Redis client (loaded when REDIS_URL is set; here it
+// points at a closed port), the container's health check and a clean SIGTERM. The release workflow runs it on the
 // compiled binary, which cannot be built here; tests/smoke_test.ts runs it on `deno run main.ts`.
 import { DEMO_KEY, FakeGigaChat } from "../fake_gigachat/server.ts";
 import { denoCacheEnv } from "../tests/helpers/deno_env.ts";
@@ -45,21 +46,23 @@ export async function runSmoke(command: string, args: string[] = []): Promise<Sm
   await Deno.writeTextFile(`${dir}/ca.pem`, fake.caPem);
   const port = freePort();
   const base = `http://127.0.0.1:${port}/v1`;
+  const env = {
+    ...denoCacheEnv(),
+    GIGACHAT_API_URL: fake.apiUrl,
+    GIGACHAT_AUTH_URL: fake.authUrl,
+    GIGACHAT_CA_FILE: "ca.pem",
+    GIGACHAT_CREDENTIALS: DEMO_KEY,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    LOG_LEVEL: "warn",
+    ALLOW_PRIVATE_IMAGE_URLS: "true",
+    REDIS_URL: `redis://127.0.0.1:${freePort()}`,
+  };
   const child = new Deno.Command(command, {
     args,
     cwd: dir,
     clearEnv: true,
-    env: {
-      ...denoCacheEnv(),
-      GIGACHAT_API_URL: fake.apiUrl,
-      GIGACHAT_AUTH_URL: fake.authUrl,
-      GIGACHAT_CA_FILE: "ca.pem",
-      GIGACHAT_CREDENTIALS: DEMO_KEY,
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      LOG_LEVEL: "warn",
-      ALLOW_PRIVATE_IMAGE_URLS: "true",
-    },
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -123,6 +126,32 @@ export async function runSmoke(command: string, args: string[] = []): Promise<Sm
       });
       if (imageRequests !== before + 1) throw new Error("the image was not fetched");
       return "fetched and attached";
+    });
+    await check("shared store down (@redis/client)", async () => {
+      const response = await fetch(`${base}/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "GigaChat", input: "Hi", previous_response_id: "resp_1" }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await response.text();
+      if (response.status !== 503 || !text.includes("shared_store_unavailable")) {
+        throw new Error(`HTTP ${response.status}: ${text}`);
+      }
+      return "503 shared_store_unavailable";
+    });
+    await check("--check-ready (the container's health check)", async () => {
+      const { code, stderr } = await new Deno.Command(command, {
+        args: [...args, "--check-ready"],
+        cwd: dir,
+        clearEnv: true,
+        env,
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (code !== 0) throw new Error(`exit ${code}: ${new TextDecoder().decode(stderr)}`);
+      return "exit 0";
     });
     await check("stops on SIGTERM with exit code 0", async () => {
       child.kill("SIGTERM");

@@ -273,3 +273,85 @@ Deno.test({
     }
   },
 });
+
+const CONTAINER = new URL("../deploy/container/", import.meta.url);
+
+Deno.test("container image: the compiled binary, unprivileged, health-checked on /ready", async () => {
+  const text = await Deno.readTextFile(new URL("Dockerfile", CONTAINER));
+  const instructions = text.split("\n").filter((line) => /^[A-Z]+ /.test(line));
+  const value = (name: string) =>
+    instructions.filter((line) => line.startsWith(`${name} `)).map((line) =>
+      line.slice(name.length + 1)
+    );
+  assert.deepEqual(value("FROM"), ["gcr.io/distroless/cc-debian12:nonroot"]);
+  assert.deepEqual(value("USER"), ["65532:65532"], "not root");
+  assert.deepEqual(value("ENTRYPOINT"), [`["${BINARY}"]`]);
+  assert.match(
+    text,
+    /HEALTHCHECK [^\n]*\\\n\s+CMD \["\/usr\/local\/bin\/gigachat-gateway", "--check-ready"\]/,
+  );
+  assert.match(text, /COPY --chmod=0555 \$\{BINARY\} \/usr\/local\/bin\/gigachat-gateway/);
+  // What the image sets is what the gateway accepts.
+  const env = Object.fromEntries(
+    [...text.matchAll(/\b([A-Z_]+)=(\S+)/g)].filter(([, name]) => CONFIG_VARIABLES.includes(name))
+      .map(([, name, v]) => [name, v]),
+  );
+  assert.deepEqual(Object.keys(env).sort(), ["DRAIN_DELAY_MS", "HOST", "PORT"]);
+  loadConfig(env);
+});
+
+Deno.test("compose: replicas share Valkey behind HAProxy, which checks /ready", async () => {
+  const { parse } = await import("yaml");
+  const compose = parse(await Deno.readTextFile(new URL("compose.yaml", CONTAINER)));
+  const gateway = compose.services.gateway;
+  assert.ok(gateway.deploy.replicas >= 2, "several replicas");
+  assert.equal(gateway.environment.REDIS_URL, "redis://valkey:6379");
+  assert.ok(compose.services.valkey.image.startsWith("valkey/valkey:"));
+  assert.equal(gateway.depends_on.valkey.condition, "service_healthy");
+  // Each replica may finish its drain and its streams before Docker's SIGKILL.
+  const grace = Number(/^(\d+)s$/.exec(gateway.stop_grace_period)?.[1]) * 1000;
+  assert.ok(
+    grace > Number(gateway.environment.DRAIN_DELAY_MS) +
+        Number(gateway.environment.SHUTDOWN_TIMEOUT_MS),
+    "stop_grace_period covers DRAIN_DELAY_MS + SHUTDOWN_TIMEOUT_MS",
+  );
+  loadConfig({ ...gateway.environment, PROXY_API_KEYS: "k", GIGACHAT_CREDENTIALS: "x" });
+  const haproxy = compose.services.haproxy;
+  assert.ok(haproxy.volumes.includes("./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"));
+
+  const cfg = await Deno.readTextFile(new URL("haproxy.cfg", CONTAINER));
+  assert.match(cfg, /option httpchk GET \/ready\n/);
+  const slots = Number(/server-template gateway (\d+) gateway:8080 /.exec(cfg)?.[1]);
+  assert.ok(slots >= gateway.deploy.replicas, "a server line for every replica");
+  // Two failed checks take a replica out within the drain delay.
+  const inter = Number(/inter (\d+)s/.exec(cfg)?.[1]) * 1000;
+  const fall = Number(/fall (\d+)/.exec(cfg)?.[1]);
+  assert.ok(inter * fall < Number(gateway.environment.DRAIN_DELAY_MS));
+  // A stream may last as long as the gateway's own upstream limit.
+  const serverTimeout = Number(/timeout server (\d+)s/.exec(cfg)?.[1]) * 1000;
+  assert.ok(serverTimeout > loadConfig({}).requestTimeoutMs);
+});
+
+Deno.test("release workflow: builds the image from the Linux binary and smoke-tests it", async () => {
+  const { parse } = await import("yaml");
+  const workflow = parse(
+    await Deno.readTextFile(new URL("../.github/workflows/release.yml", import.meta.url)),
+  );
+  const steps: { name?: string; run?: string }[] = workflow.jobs.release.steps;
+  const run = (name: string) => steps.find((step) => step.name === name)?.run ?? "";
+  assert.match(run("Build the container image"), /docker build -f deploy\/container\/Dockerfile/);
+  assert.match(
+    run("Smoke-test the container image"),
+    /deploy\/smoke\.ts "\$\(realpath deploy\/container\/run\.sh\)" gigachat-gateway:test/,
+  );
+  const names = steps.map((step) => step.name);
+  assert.ok(
+    names.indexOf("Smoke-test the container image") <
+      names.indexOf("Push the image to GitHub's container registry"),
+    "nothing is pushed before its smoke test passed",
+  );
+  const wrapper = await Deno.readTextFile(new URL("run.sh", CONTAINER));
+  for (const name of ["GIGACHAT_API_URL", "GIGACHAT_AUTH_URL", "REDIS_URL", "HOST", "PORT"]) {
+    assert.match(wrapper, new RegExp(`-e ${name}\\b`), `run.sh passes ${name} on`);
+  }
+});

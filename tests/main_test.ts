@@ -102,3 +102,32 @@ Deno.test("main: --port beats PORT, --env-file reads another file, a missing one
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("main: --check-ready exits 0 for a ready gateway, 1 while it drains and when none listens", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const child = gateway(cwd, { PORT: "0", DRAIN_DELAY_MS: "5000" });
+    const { line, rest } = await waitForLine(child.stdout, (text) => text.includes('"listening"'));
+    const port = String(portOf(line));
+    const check = async (env: Record<string, string>) => {
+      const { code, stderr } = await gateway(cwd, env, ["--check-ready"]).output();
+      return { code, err: new TextDecoder().decode(stderr) };
+    };
+    assert.deepEqual(await check({ PORT: port }), { code: 0, err: "" });
+    // The container listens on every address; the check still finds it on loopback.
+    assert.equal((await check({ PORT: port, HOST: "0.0.0.0" })).code, 0);
+    child.kill("SIGTERM");
+    const draining = await check({ PORT: port });
+    assert.equal(draining.code, 1);
+    assert.match(draining.err, /not ready: .*\/ready: HTTP 503/);
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    const gone = await check({ PORT: port });
+    assert.equal(gone.code, 1);
+    assert.match(gone.err, /not ready/);
+    await rest.cancel();
+    await child.stderr.cancel();
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

@@ -24,6 +24,8 @@ Deno.test("deploy/smoke.ts passes on the gateway as deno task start runs it", as
     "stream",
     "structured output (ajv)",
     "image URL (node:http)",
+    "shared store down (@redis/client)",
+    "--check-ready (the container's health check)",
     "stops on SIGTERM with exit code 0",
   ]);
 });
@@ -36,7 +38,15 @@ Deno.test("deploy/smoke.ts fails a program that only answers /health", async () 
   ]);
   const outcome = Object.fromEntries(checks.map((check) => [check.name, check.ok]));
   assert.equal(outcome["starts and answers /health"], true);
-  for (const name of ["chat", "stream", "structured output (ajv)", "image URL (node:http)"]) {
+  for (
+    const name of [
+      "chat",
+      "stream",
+      "structured output (ajv)",
+      "image URL (node:http)",
+      "shared store down (@redis/client)",
+    ]
+  ) {
     assert.equal(outcome[name], false, name);
   }
 });
