@@ -8,6 +8,7 @@
 // nothing fails on a figure; the table says which targets are met.
 import { DEMO_KEY } from "../fake_gigachat/server.ts";
 import { type LoadOptions, type LoadResult, runLoad } from "./load.ts";
+import { ensureWrk, runWrk } from "./native_load.ts";
 import {
   BASELINE_PROXY,
   cpuMs,
@@ -20,20 +21,29 @@ import { formatSummary, readProfile, summarize } from "./profile_summary.ts";
 import { SEND_MARKER } from "./stamp.ts";
 import { measureStreams, openStreams, type StreamFigures, type StreamTarget } from "./streams.ts";
 
+const FLAGS = ["--quick", "--cpu-prof", "--autocannon"];
 const quick = Deno.args.includes("--quick");
 const cpuProf = Deno.args.includes("--cpu-prof");
 for (const arg of Deno.args) {
-  if (arg !== "--quick" && arg !== "--cpu-prof") {
-    fail(`bench: unknown argument ${arg} (use --quick and/or --cpu-prof)`);
+  if (!FLAGS.includes(arg)) {
+    fail(`bench: unknown argument ${arg} (use ${FLAGS.join(", ")})`);
     Deno.exit(2);
   }
 }
+// Request/response load: Debian's wrk, installed when missing (issue 17: autocannon runs in
+// this process's JavaScript and takes more of the two cores than the gateway does); autocannon
+// when wrk cannot be had or --autocannon asks for it, and for runs of a fixed request count.
+const generator: "wrk" | "autocannon" = !Deno.args.includes("--autocannon") && await ensureWrk(true)
+  ? "wrk"
+  : "autocannon";
 
 /** Sizes of each phase; --quick keeps the whole run under a minute on the 2-core machine. */
 const SETTINGS = {
   levels: [1, 16, 64],
+  /** Interleaved rounds: direct, baseline, gateway, then again; each figure is their median. */
+  rounds: 3,
   warmupS: quick ? 1 : 3,
-  durationS: quick ? 2 : 10,
+  durationS: quick ? 2 : 8,
   streamCount: quick ? 40 : 200,
   streamConcurrency: 8,
   openStreams: 1000,
@@ -65,6 +75,13 @@ const RESPONSES_STREAM_BODY = JSON.stringify({
   store: false,
   input: Array(22).fill(SEND_MARKER).join(" "),
 });
+// And through the Messages dialect.
+const MESSAGES_STREAM_BODY = JSON.stringify({
+  model: "GigaChat",
+  stream: true,
+  max_tokens: 1024,
+  messages: [{ role: "user", content: Array(22).fill(SEND_MARKER).join(" ") }],
+});
 const JSON_HEADERS = { "content-type": "application/json" };
 const PATHS = ["direct", "baseline", "gateway"] as const;
 type Path = typeof PATHS[number];
@@ -85,11 +102,13 @@ interface Measured extends LoadResult {
 interface Figures {
   coldStartsMs: number[];
   rssIdleMb: number;
-  levels: ({ connections: number } & Record<Path, Measured>)[];
+  /** Per level: each path's median over the rounds, and every round as measured. */
+  levels: ({ connections: number; rounds: Record<Path, Measured>[] } & Record<Path, Measured>)[];
   soak: { requests: number; failed: number; rssBeforeMb: number; rssAfterMb: number };
   streaming: Record<Path, StreamFigures>;
-  /** The gateway's /v1/responses stream of the same answer. */
+  /** The gateway's /v1/responses and /v1/messages streams of the same answer. */
   responsesStreaming: StreamFigures;
+  messagesStreaming: StreamFigures;
   oauth: { calls: number; ok: number; failed: number };
   memory: {
     opened: number;
@@ -162,42 +181,59 @@ async function run(): Promise<Figures> {
       pid: gateway.pid,
     },
   };
-  const chatLoad = (target: Target, options: Partial<LoadOptions>) =>
-    runLoad({
+  const chatLoad = async (
+    target: Target,
+    options: Partial<LoadOptions>,
+  ): Promise<LoadResult & { clientCpuMs?: number }> => {
+    const load: LoadOptions = {
       url: target.chat,
       method: "POST",
       headers: target.headers,
       body: CHAT_BODY,
       connections: 64,
       ...options,
-    });
+    };
+    if (generator === "autocannon" || load.amount !== undefined) return await runLoad(load);
+    const { cpuMs, ...result } = await runWrk(load, workDir);
+    return { ...result, clientCpuMs: cpuMs };
+  };
 
   progress("warm-up");
   for (const path of PATHS) await chatLoad(targets[path], { durationS: SETTINGS.warmupS });
 
   const levels: Figures["levels"] = [];
   for (const connections of SETTINGS.levels) {
-    progress(`non-stream chat, ${connections} connections, ${SETTINGS.durationS} s per path`);
-    const level = { connections } as Figures["levels"][number];
-    for (const path of PATHS) {
-      const target = targets[path];
-      const pids = { client: Deno.pid, fake: fake.pid, proxy: target.pid };
-      const before = await cpuOf(pids);
-      const result = await chatLoad(target, { connections, durationS: SETTINGS.durationS });
-      const after = await cpuOf(pids);
-      const perRequest = (key: keyof typeof pids) =>
-        path === "direct" && key === "proxy"
-          ? 0
-          : (after[key] - before[key]) * 1000 / Math.max(1, result.ok);
-      level[path] = {
-        ...result,
-        cpuUs: {
-          client: perRequest("client"),
-          fake: perRequest("fake"),
-          proxy: perRequest("proxy"),
-        },
-      };
+    progress(
+      `non-stream chat, ${connections} connections, ${SETTINGS.rounds} rounds of ` +
+        `${SETTINGS.durationS} s per path (${generator})`,
+    );
+    const rounds: Record<Path, Measured>[] = [];
+    for (let round = 0; round < SETTINGS.rounds; round++) {
+      const measured = {} as Record<Path, Measured>;
+      for (const path of PATHS) {
+        const target = targets[path];
+        const pids = { client: Deno.pid, fake: fake.pid, proxy: target.pid };
+        const before = await cpuOf(pids);
+        const { clientCpuMs, ...result } = await chatLoad(target, {
+          connections,
+          durationS: SETTINGS.durationS,
+        });
+        const after = await cpuOf(pids);
+        const perRequest = (ms: number) => ms * 1000 / Math.max(1, result.ok);
+        measured[path] = {
+          ...result,
+          cpuUs: {
+            // wrk's own CPU when it ran; autocannon's is this process's.
+            client: perRequest(clientCpuMs ?? after.client - before.client),
+            fake: perRequest(after.fake - before.fake),
+            proxy: path === "direct" ? 0 : perRequest(after.proxy - before.proxy),
+          },
+        };
+      }
+      rounds.push(measured);
     }
+    const level = { connections, rounds } as Figures["levels"][number];
+    for (const path of PATHS) level[path] = medianOf(rounds.map((round) => round[path]));
     levels.push(level);
   }
 
@@ -240,6 +276,17 @@ async function run(): Promise<Figures> {
   await measureStreams(responsesTarget, 8, 8);
   const responsesStreaming = await measureStreams(
     responsesTarget,
+    SETTINGS.streamCount,
+    SETTINGS.streamConcurrency,
+  );
+  const messagesTarget: StreamTarget = {
+    url: targets.gateway.chat.replace("/chat/completions", "/messages"),
+    headers: targets.gateway.headers,
+    body: MESSAGES_STREAM_BODY,
+  };
+  await measureStreams(messagesTarget, 8, 8);
+  const messagesStreaming = await measureStreams(
+    messagesTarget,
     SETTINGS.streamCount,
     SETTINGS.streamConcurrency,
   );
@@ -313,10 +360,41 @@ async function run(): Promise<Figures> {
     soak,
     streaming,
     responsesStreaming,
+    messagesStreaming,
     oauth,
     memory,
     profile,
   };
+}
+
+/** Each figure's median over the rounds (figure by figure, so a median round need not exist). */
+function medianOf(rounds: Measured[]): Measured {
+  const m = (pick: (x: Measured) => number) => median(rounds.map(pick));
+  return {
+    connections: rounds[0].connections,
+    ok: m((x) => x.ok),
+    failed: m((x) => x.failed),
+    durationS: m((x) => x.durationS),
+    rps: m((x) => x.rps),
+    p50Ms: m((x) => x.p50Ms),
+    p99Ms: m((x) => x.p99Ms),
+    meanMs: m((x) => x.meanMs),
+    cpuUs: {
+      client: m((x) => x.cpuUs.client),
+      fake: m((x) => x.cpuUs.fake),
+      proxy: m((x) => x.cpuUs.proxy),
+    },
+  };
+}
+
+/** The middle value (the upper middle one of an even count). */
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1];
+}
+
+/** The lowest and highest value: a figure's spread over the rounds. */
+function spread(values: number[]): [number, number] {
+  return [Math.min(...values), Math.max(...values)];
 }
 
 async function spawn(
@@ -377,19 +455,46 @@ type Report = ReturnType<typeof toReport>;
 
 function toReport(f: Figures, runSeconds: number) {
   const at64 = f.levels.find((level) => level.connections === 64)!;
+  const at1 = f.levels.find((level) => level.connections === 1)!;
   const round = (value: number) => Math.round(value * 1000) / 1000;
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
-  const addedP50 = at64.gateway.p50Ms - at64.direct.p50Ms;
-  const addedP99 = at64.gateway.p99Ms - at64.direct.p99Ms;
-  const ratio = at64.gateway.rps / at64.direct.rps;
+  // Ratios and differences are taken within each round (the paths of one round ran back to
+  // back), then their median; the spread is their range over the rounds.
+  const perRound = (
+    level: Figures["levels"][number],
+    figure: (round: Record<Path, Measured>) => number,
+  ) => {
+    const values = level.rounds.map(figure);
+    return { value: median(values), spread: spread(values).map(round) };
+  };
+  const added50 = perRound(at64, (r) => r.gateway.p50Ms - r.direct.p50Ms);
+  const added99 = perRound(at64, (r) => r.gateway.p99Ms - r.direct.p99Ms);
+  const ratioAt64 = perRound(at64, (r) => r.gateway.rps / r.direct.rps);
+  const cpuRatio = perRound(at64, (r) => r.gateway.cpuUs.proxy / r.baseline.cpuUs.proxy);
+  const added1 = perRound(at1, (r) => r.gateway.p50Ms - r.direct.p50Ms);
+  const addedP50 = added50.value;
+  const addedP99 = added99.value;
+  const ratio = ratioAt64.value;
   const s = f.streaming;
   const chunkP50 = s.gateway.gapP50Ms - s.direct.gapP50Ms;
   const responsesChunkP50 = f.responsesStreaming.gapP50Ms - s.direct.gapP50Ms;
+  const messagesChunkP50 = f.messagesStreaming.gapP50Ms - s.direct.gapP50Ms;
   const targets = [
     { name: "added latency p50 @64", goal: "<= 1 ms", value: addedP50, met: addedP50 <= 1 },
     { name: "added latency p99 @64", goal: "<= 3 ms", value: addedP99, met: addedP99 <= 3 },
     { name: "throughput ratio @64", goal: ">= 0.8", value: ratio, met: ratio >= 0.8 },
-    { name: "chunk delay p50", goal: "<= 1 ms", value: chunkP50, met: chunkP50 <= 1 },
+    {
+      name: "CPU per request vs bare proxy @64",
+      goal: "<= 1.5",
+      value: cpuRatio.value,
+      met: cpuRatio.value <= 1.5,
+    },
+    {
+      name: "added latency p50 @1",
+      goal: "<= 0.5 ms",
+      value: added1.value,
+      met: added1.value <= 0.5,
+    },
+    { name: "chunk delay p50", goal: "<= 0.5 ms", value: chunkP50, met: chunkP50 <= 0.5 },
     {
       name: "Responses chunk delay p50",
       goal: "chat's ±0.5 ms",
@@ -397,10 +502,16 @@ function toReport(f: Figures, runSeconds: number) {
       met: Math.abs(responsesChunkP50 - chunkP50) <= 0.5,
     },
     {
+      name: "Messages chunk delay p50",
+      goal: "chat's ±0.5 ms",
+      value: messagesChunkP50,
+      met: Math.abs(messagesChunkP50 - chunkP50) <= 0.5,
+    },
+    {
       name: "RSS, 1000 streams",
-      goal: "< 200 MB",
+      goal: "< 150 MB",
       value: f.memory.rssOpenMb,
-      met: f.memory.rssOpenMb < 200 && f.memory.opened === SETTINGS.openStreams,
+      met: f.memory.rssOpenMb < 150 && f.memory.opened === SETTINGS.openStreams,
     },
     {
       name: "OAuth calls, 500 cold",
@@ -436,6 +547,7 @@ function toReport(f: Figures, runSeconds: number) {
     date: new Date().toISOString(),
     machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno, os: Deno.build.os },
     settings: SETTINGS,
+    load_generator: generator,
     run_seconds: round(runSeconds),
     // The keys issue 6 asks for; latency and throughput at 64 concurrent connections.
     added_latency_p50_ms: round(addedP50),
@@ -443,6 +555,15 @@ function toReport(f: Figures, runSeconds: number) {
     throughput_ratio: round(ratio),
     stream_chunk_delay_p50_ms: round(chunkP50),
     responses_stream_chunk_delay_p50_ms: round(responsesChunkP50),
+    messages_stream_chunk_delay_p50_ms: round(messagesChunkP50),
+    // Issue 17's figures, with their spread over the rounds.
+    cpu_ratio_vs_bare_proxy: round(cpuRatio.value),
+    cpu_ratio_vs_bare_proxy_spread: cpuRatio.spread,
+    throughput_ratio_spread: ratioAt64.spread,
+    added_latency_p50_ms_spread: added50.spread,
+    added_latency_p99_ms_spread: added99.spread,
+    added_latency_p50_ms_1_conn: round(added1.value),
+    added_latency_p50_ms_1_conn_spread: added1.spread,
     rss_mb_1000_streams: round(f.memory.rssOpenMb),
     oauth_calls_500_cold: f.oauth.calls,
     cold_start_ms: round(median(f.coldStartsMs)),
@@ -459,20 +580,28 @@ function toReport(f: Figures, runSeconds: number) {
     rss_mb_after_requests: round(f.soak.rssAfterMb),
     requests_between_rss: f.soak.requests,
     requests_failed_between_rss: f.soak.failed,
-    non_stream: f.levels.map((level) => ({
-      connections: level.connections,
-      direct: load(level.direct),
-      baseline: load(level.baseline),
-      gateway: load(level.gateway),
-      added_p50_ms: round(level.gateway.p50Ms - level.direct.p50Ms),
-      added_p99_ms: round(level.gateway.p99Ms - level.direct.p99Ms),
-      throughput_ratio: round(level.gateway.rps / level.direct.rps),
-    })),
+    non_stream: f.levels.map((level) => {
+      const ratios = perRound(level, (r) => r.gateway.rps / r.direct.rps);
+      return {
+        connections: level.connections,
+        direct: load(level.direct),
+        baseline: load(level.baseline),
+        gateway: load(level.gateway),
+        added_p50_ms: round(perRound(level, (r) => r.gateway.p50Ms - r.direct.p50Ms).value),
+        added_p99_ms: round(perRound(level, (r) => r.gateway.p99Ms - r.direct.p99Ms).value),
+        throughput_ratio: round(ratios.value),
+        throughput_ratio_spread: ratios.spread,
+        rps_spread: Object.fromEntries(
+          PATHS.map((path) => [path, spread(level.rounds.map((r) => r[path].rps)).map(round)]),
+        ),
+      };
+    }),
     streaming: {
       direct: stream(s.direct),
       baseline: stream(s.baseline),
       gateway: stream(s.gateway),
       gateway_responses: stream(f.responsesStreaming),
+      gateway_messages: stream(f.messagesStreaming),
     },
     oauth: { requests: SETTINGS.oauthConcurrent, ...f.oauth },
     open_streams: {
@@ -500,7 +629,8 @@ function table(r: Report, profile: string[] | undefined): string {
     `gigachat-gateway bench (${r.mode}), ${r.machine.cpus} CPUs, Deno ${r.machine.deno}; ` +
     `baseline = a minimal Deno pass-through proxy`,
     "",
-    "non-stream chat (autocannon, POST /chat/completions); added = vs direct; " +
+    `non-stream chat (${r.load_generator}, POST /chat/completions, median of ` +
+    `${SETTINGS.rounds} interleaved rounds); added = vs direct; ` +
     "cpu = CPU µs per request of client / fake / proxy",
   ];
   const rows = [[
@@ -513,6 +643,7 @@ function table(r: Report, profile: string[] | undefined): string {
     "added p50",
     "added p99",
     "ratio",
+    "ratio range",
     "cpu client/fake/proxy",
   ]];
   for (const level of r.non_stream) {
@@ -529,6 +660,7 @@ function table(r: Report, profile: string[] | undefined): string {
         path === "direct" ? "" : n(x.p50_ms - level.direct.p50_ms),
         path === "direct" ? "" : n(x.p99_ms - level.direct.p99_ms),
         path === "direct" ? "" : n(x.rps / level.direct.rps),
+        path === "gateway" ? level.throughput_ratio_spread.map((v) => n(v)).join("–") : "",
         `${n(cpu.client, 0)} / ${n(cpu.fake, 0)} / ${path === "direct" ? "-" : n(cpu.proxy, 0)}`,
       ]);
     }
@@ -561,6 +693,16 @@ function table(r: Report, profile: string[] | undefined): string {
       n(s.gateway_responses.gap_p50_ms),
       n(s.gateway_responses.gap_p99_ms),
       n(s.gateway_responses.gap_p50_ms - s.direct.gap_p50_ms),
+    ],
+    [
+      "gateway /messages",
+      String(s.gateway_messages.streams - s.gateway_messages.failed),
+      String(s.gateway_messages.chunks),
+      n(s.gateway_messages.ttfb_p50_ms),
+      n(s.gateway_messages.ttfb_p99_ms),
+      n(s.gateway_messages.gap_p50_ms),
+      n(s.gateway_messages.gap_p99_ms),
+      n(s.gateway_messages.gap_p50_ms - s.direct.gap_p50_ms),
     ],
   ]));
   const o = r.open_streams;
@@ -595,7 +737,10 @@ function table(r: Report, profile: string[] | undefined): string {
     `cold start to first 200 on /health: ${n(r.cold_start_ms, 0)} ms, median of ` +
       `[${r.cold_starts_ms.map((ms) => n(ms, 0)).join(", ")}]`,
     "",
-    "targets (issue 6)",
+    `CPU per request, gateway over bare proxy @64: ${n(r.cpu_ratio_vs_bare_proxy)} ` +
+      `(rounds ${r.cpu_ratio_vs_bare_proxy_spread.map((v) => n(v)).join("–")})`,
+    "",
+    "targets (issues 6 and 17)",
     ...columns(r.targets.map((t) => [t.met ? "met" : "MISSED", t.name, t.goal, n(t.value)])),
   );
   if (profile) lines.push("", `gateway CPU profile: ${r.cpu_profile}`, ...profile);

@@ -91,9 +91,12 @@ async function oneStream(target: StreamTarget): Promise<{ ttfbMs: number; gapsMs
     const end = pending.lastIndexOf("\n\n");
     if (end < 0) continue;
     for (const event of pending.slice(0, end).split("\n\n")) {
-      // Of the Responses events only the text deltas are the chunks; the done events repeat
-      // the whole text when it is complete.
-      if (event.startsWith("event: ") && !event.startsWith("event: response.output_text.delta")) {
+      // Of the Responses and Messages events only the text deltas are the chunks; the done
+      // events repeat the whole text when it is complete.
+      if (
+        event.startsWith("event: ") && !event.startsWith("event: response.output_text.delta") &&
+        !event.startsWith("event: content_block_delta")
+      ) {
         continue;
       }
       // The fake repeats one piece's stamp for each marker in it; each chunk counts once.
