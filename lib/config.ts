@@ -255,11 +255,14 @@ const schema = z.object({
   METRICS_TOKEN: optionalText,
   REDIS_URL: z.string().trim().refine((value) => {
     try {
-      return ["redis:", "rediss:"].includes(new URL(value).protocol);
+      const url = new URL(value);
+      // The path, if any, is a database number, as the Redis client reads it.
+      return ["redis:", "rediss:"].includes(url.protocol) && url.hostname !== "" &&
+        /^(\/\d*)?$/.test(url.pathname) && url.search === "" && url.hash === "";
     } catch {
       return false;
     }
-  }, "must be a redis:// or rediss:// URL").optional(),
+  }, "must be a redis:// or rediss:// URL, like redis://:password@host:6379/0").optional(),
   DRAIN_DELAY_MS: int(0).default(0),
   UPSTREAM_CONCURRENCY: int(0, 10_000).default(0),
   UPSTREAM_CONCURRENCY_PER_MODEL: bool.default(false),

@@ -14,6 +14,7 @@ import {
   toResponse,
 } from "../lib/dialects/responses/to_response.ts";
 import { runChat } from "../lib/pipeline/chat_pipeline.ts";
+import type { Credential } from "../lib/gigachat/credential.ts";
 import type { StoredResponse } from "../lib/pipeline/response_store.ts";
 import { streamResponse } from "../lib/pipeline/stream_response.ts";
 
@@ -25,7 +26,12 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
     await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
   );
   const previous = body.previous_response_id
-    ? await storedOrFail(ctx, credential.id, body.previous_response_id, "previous_response_id")
+    ? await storedOrFail(
+      ctx,
+      ownerOf(credential),
+      body.previous_response_id,
+      "previous_response_id",
+    )
     : undefined;
   // The stored turn is replayed before this one: its input, then its output as input items.
   const history: InputItem[] = previous === undefined
@@ -51,7 +57,7 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
   const store = async (response: ResponseObject): Promise<void> => {
     if (body.store === false) return;
     try {
-      await app.responses.save(credential.id, { id: response.id, response, input });
+      await app.responses.save(ownerOf(credential), { id: response.id, response, input });
     } catch (error) {
       app.log.error("response not stored", {
         request_id: ctx.requestId,
@@ -74,7 +80,9 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
 /** `GET /v1/responses/{id}`: a stored response of this key. */
 export async function getResponse(request: Request, ctx: RequestContext): Promise<Response> {
   const credential = await ctx.app.authenticate(request, ctx);
-  return Response.json((await storedOrFail(ctx, credential.id, ctx.params.id, "id")).response);
+  return Response.json(
+    (await storedOrFail(ctx, ownerOf(credential), ctx.params.id, "id")).response,
+  );
 }
 
 /** `GET /v1/responses/{id}/input_items`: what that response was given. */
@@ -83,7 +91,7 @@ export async function getResponseInputItems(
   ctx: RequestContext,
 ): Promise<Response> {
   const credential = await ctx.app.authenticate(request, ctx);
-  const data = (await storedOrFail(ctx, credential.id, ctx.params.id, "id")).input as {
+  const data = (await storedOrFail(ctx, ownerOf(credential), ctx.params.id, "id")).input as {
     id?: string;
   }[];
   return Response.json({
@@ -98,10 +106,15 @@ export async function getResponseInputItems(
 /** `DELETE /v1/responses/{id}`. */
 export async function deleteResponse(request: Request, ctx: RequestContext): Promise<Response> {
   const credential = await ctx.app.authenticate(request, ctx);
-  if (!await ctx.app.responses.delete(credential.id, ctx.params.id)) {
+  if (!await ctx.app.responses.delete(ownerOf(credential), ctx.params.id)) {
     throw notStored(ctx.params.id, "id");
   }
   return Response.json({ id: ctx.params.id, object: "response", deleted: true });
+}
+
+/** Whose stored responses a request may see: its proxy key's, else its GigaChat key's. */
+function ownerOf(credential: Credential): string {
+  return credential.owner ?? credential.id;
 }
 
 async function storedOrFail(

@@ -291,3 +291,131 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A TCP relay to `port` whose first connection is accepted and never answered: a Redis that
+ * hangs in the handshake. Later connections reach the real server.
+ */
+function stallFirstConnection(port: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  let connections = 0;
+  const relay = async (conn: Deno.Conn) => {
+    const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+    await Promise.allSettled([
+      conn.readable.pipeTo(upstream.writable),
+      upstream.readable.pipeTo(conn.writable),
+    ]);
+  };
+  (async () => {
+    for await (const conn of listener) {
+      if (connections++ === 0) held.push(conn);
+      else relay(conn).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: listener.addr.port,
+    connections: () => connections,
+    close() {
+      for (const conn of held) conn.close();
+      listener.close();
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "REDIS_URL: a Redis that hangs or stops answering costs one wait, then the gateway recovers",
+  ...onV1,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const redisPort = freePort();
+    const redis = await startRedis(dir, redisPort);
+    const relay = stallFirstConnection(redisPort);
+    const fake = await FakeGigaChat.start();
+    await Deno.writeTextFile(`${dir}/ca.pem`, fake.caPem);
+    const gateway = await startGateway(dir, {
+      PORT: "0",
+      GIGACHAT_API_URL: fake.apiUrl,
+      GIGACHAT_AUTH_URL: fake.authUrl,
+      GIGACHAT_CA_FILE: "ca.pem",
+      REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${relay.port}`,
+    });
+    const ai = new OpenAI({ apiKey: DEMO_KEY, baseURL: gateway.baseURL, maxRetries: 0 });
+    const timed = async (run: () => Promise<Response>) => {
+      const started = performance.now();
+      const response = await run();
+      const body = await response.text();
+      return { status: response.status, body, ms: performance.now() - started };
+    };
+    const continueFrom = (id: string) =>
+      timed(() =>
+        post(gateway.baseURL, "/responses", {
+          model: "GigaChat-2-Max",
+          input: "Дальше",
+          previous_response_id: id,
+        })
+      );
+    try {
+      // The first connection hangs in its handshake: 503s at once, then a new connection.
+      const early = await continueFrom("resp_1");
+      assert.equal(early.status, 503);
+      assert.ok(early.ms < 1000, `no wait on a connection that is not ready (${early.ms} ms)`);
+      let first: OpenAI.Responses.Response | undefined;
+      const deadline = Date.now() + 20_000;
+      while (first === undefined && Date.now() < deadline) {
+        const attempt = await ai.responses.create({ model: "GigaChat-2-Max", input: "Привет" });
+        if ((await continueFrom(attempt.id)).status === 200) first = attempt;
+        else await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.ok(first, "a new connection replaced the one that hung");
+      assert.ok(relay.connections() >= 2);
+
+      // Redis stops answering (SIGSTOP): the first request waits COMMAND_TIMEOUT_MS, the next
+      // ones fail at once for a while, and a request with two images waits at most once.
+      redis.kill("SIGSTOP");
+      const stalled = await continueFrom(first.id);
+      assert.equal(stalled.status, 503);
+      assert.ok(stalled.ms >= 1500 && stalled.ms < 4000, `one wait (${stalled.ms} ms)`);
+      const next = await continueFrom(first.id);
+      assert.equal(next.status, 503);
+      assert.ok(next.ms < 1000, `then no wait (${next.ms} ms)`);
+      const images = await timed(() =>
+        post(gateway.baseURL, "/chat/completions", {
+          model: "GigaChat-2-Max",
+          messages: [3, 4].map((seed) => ({
+            role: "user",
+            content: [{ type: "text", text: "Что это?" }, {
+              type: "image_url",
+              image_url: { url: png(seed) },
+            }],
+          })),
+        })
+      );
+      assert.equal(images.status, 200, images.body);
+      assert.ok(images.ms < 3000, `two images, at most one wait (${images.ms} ms)`);
+
+      redis.kill("SIGCONT");
+      const back = Date.now() + 20_000;
+      let status = 503;
+      while (status !== 200 && Date.now() < back) {
+        status = (await continueFrom(first.id)).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.equal(status, 200, "answering again once Redis is");
+      assert.ok(!gateway.output().includes(PASSWORD));
+    } finally {
+      await gateway.stop();
+      relay.close();
+      try {
+        redis.kill("SIGCONT");
+        redis.kill("SIGKILL");
+      } catch {
+        // Already stopped.
+      }
+      await redis.status;
+      await fake.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -170,6 +170,37 @@ Deno.test("text.format json_schema is checked and repaired as in chat", async ()
   });
 });
 
+Deno.test("server-side mode: stored responses belong to the proxy key that made them", async () => {
+  const stack = await startStack({
+    env: { GIGACHAT_CREDENTIALS: DEMO_KEY, PROXY_API_KEYS: "alice-key,bob-key" },
+  });
+  try {
+    const alice = new OpenAI({ apiKey: "alice-key", baseURL: stack.baseURL, maxRetries: 0 });
+    const bob = new OpenAI({ apiKey: "bob-key", baseURL: stack.baseURL, maxRetries: 0 });
+    const first = await alice.responses.create({ model: "GigaChat-2-Max", input: "Секрет Алисы" });
+    assert.equal((await alice.responses.retrieve(first.id)).id, first.id);
+    // Both keys use the gateway's one GigaChat key, yet Bob sees none of Alice's.
+    await assert.rejects(bob.responses.retrieve(first.id), OpenAI.NotFoundError);
+    await assert.rejects(bob.responses.inputItems.list(first.id), OpenAI.NotFoundError);
+    await assert.rejects(bob.responses.delete(first.id), OpenAI.NotFoundError);
+    await assert.rejects(
+      bob.responses.create({
+        model: "GigaChat-2-Max",
+        input: "Что там?",
+        previous_response_id: first.id,
+      }),
+      OpenAI.NotFoundError,
+    );
+    await alice.responses.create({
+      model: "GigaChat-2-Max",
+      input: "Дальше",
+      previous_response_id: first.id,
+    });
+  } finally {
+    await stack.close();
+  }
+});
+
 Deno.test("previous_response_id continues a stored response, only for the key that made it", async () => {
   const stack = await startStack({
     fake: { keys: { [DEMO_KEY]: ["GIGACHAT_API_PERS"], [OTHER_KEY]: ["GIGACHAT_API_PERS"] } },

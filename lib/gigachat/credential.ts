@@ -6,6 +6,12 @@ export interface Credential {
   readonly scope: Scope;
   /** SHA-256 (hex) of scope and key. */
   readonly id: string;
+  /**
+   * Who sent the request, when that is not the holder of `key`: in server-side mode the
+   * SHA-256 (hex) of the client's proxy key. What a client keeps in the gateway (stored
+   * responses) is scoped to it, so one proxy key cannot read another's.
+   */
+  readonly owner?: string;
 }
 
 /** Builds a {@linkcode Credential}, hashing the key so no map ever holds it as a key. */

@@ -59,7 +59,8 @@ export async function createAuthenticator(
     if (!await matches(key)) {
       throw authenticationError("Invalid API key: it is not one of the gateway's PROXY_API_KEYS.");
     }
-    return server;
+    const owner = Array.from(await digest(key), (b) => b.toString(16).padStart(2, "0")).join("");
+    return { ...server, owner };
   };
 }
 

@@ -17,61 +17,95 @@ export const COMMAND_TIMEOUT_MS = 2000;
 /** Key prefix, so the gateway can share a Redis with other programs. */
 export const PREFIX = "gigachat-gateway:";
 
+/** After a command timed out, how long commands fail at once instead of waiting again. */
+export const SUSPEND_MS = 5000;
+
 /**
  * Redis (or Valkey) at `url` as a {@linkcode KeyValue}. Commands fail at once while the
  * server is unreachable (no offline queue that would hold requests), and after
- * COMMAND_TIMEOUT_MS if it stops answering; reconnecting goes on in the background, so the
- * gateway recovers by itself. Every failure is a 503 that says the shared store is down.
+ * COMMAND_TIMEOUT_MS if it stops answering; then for SUSPEND_MS every command fails at once,
+ * so a stalled Redis costs a request at most one wait, and the connection is replaced (a
+ * server that accepted it but never answers would otherwise hold it for good). Reconnecting
+ * goes on in the background, so the gateway recovers by itself. Every failure is a 503 that
+ * says the shared store is down.
  */
 export async function connectRedis(url: string, log: Logger): Promise<KeyValue> {
   // Loaded only when REDIS_URL is set: one instance needs neither the client nor its memory.
   const { createClient } = await import("@redis/client");
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: COMMAND_TIMEOUT_MS,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 3000),
-    },
-  });
   let down = false;
-  client.on("error", (error: Error) => {
-    // Logged once per outage, not once per reconnect attempt.
-    if (!down) log.error("shared store unreachable", { error: error.message });
-    down = true;
-  });
-  client.on("ready", () => {
-    if (down) log.info("shared store reachable again");
-    down = false;
-  });
-  // Started, not awaited to the end: a gateway that starts while Redis is down still serves
-  // what needs no shared state, and connects once Redis is back.
-  const connected = client.connect().then(() => true, () => false);
-  if (!await Promise.race([connected, delay(COMMAND_TIMEOUT_MS, false)])) {
+  const open = () => {
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: COMMAND_TIMEOUT_MS,
+        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 3000),
+      },
+    });
+    client.on("error", (error: Error) => {
+      // Logged once per outage, not once per reconnect attempt.
+      if (!down) log.error("shared store unreachable", { error: error.message });
+      down = true;
+    });
+    client.on("ready", () => {
+      if (down) log.info("shared store reachable again");
+      down = false;
+    });
+    // Started, not awaited: a gateway that starts while Redis is down still serves what
+    // needs no shared state, and connects once Redis is back.
+    const connected = client.connect().then(() => true, () => false);
+    return { client, connected, openedAt: Date.now() };
+  };
+  let current = open();
+  let suspendedUntil = 0;
+  /** A new connection, unless the current one is younger than SUSPEND_MS. */
+  const renew = () => {
+    if (Date.now() - current.openedAt < SUSPEND_MS) return;
+    current.client.destroy();
+    current = open();
+  };
+  if (!await Promise.race([current.connected, delay(COMMAND_TIMEOUT_MS, false)])) {
     log.warn("starting without the shared store; requests that need it get 503 until it is back");
   }
-  const run = async <T>(command: () => Promise<T>): Promise<T> => {
+  type Client = typeof current.client;
+  const run = async <T>(command: (client: Client) => Promise<T>): Promise<T> => {
+    if (Date.now() < suspendedUntil) throw unavailable(new Error("suspended after a timeout"));
+    // Not ready long after it was opened: stuck in its handshake, or its server is gone.
+    if (!current.client.isReady) renew();
     try {
-      return await withTimeout(command());
+      return await withTimeout(command(current.client));
     } catch (error) {
+      if (error instanceof TimeoutError) {
+        if (!down) log.error("shared store not answering", { error: error.message });
+        down = true;
+        suspendedUntil = Date.now() + SUSPEND_MS;
+        renew();
+      }
       throw unavailable(error);
     }
   };
   return {
-    get: (key) => run(async () => (await client.get(PREFIX + key)) ?? undefined),
+    get: (key) =>
+      run(async (client) => {
+        const value: unknown = await client.get(PREFIX + key);
+        // Anything but a string is not the gateway's writing: as good as absent.
+        return typeof value === "string" ? value : undefined;
+      }),
     set: (key, value, ttlMs) =>
-      run(async () => {
+      run(async (client) => {
         await client.set(PREFIX + key, value, {
           expiration: { type: "PX", value: Math.max(1, Math.round(ttlMs)) },
         });
       }),
-    delete: (key) => run(async () => (await client.del(PREFIX + key)) > 0),
+    delete: (key) => run(async (client) => Number(await client.del(PREFIX + key)) > 0),
     close: async () => {
-      client.destroy();
+      current.client.destroy();
       await Promise.resolve();
     },
   };
 }
+
+class TimeoutError extends Error {}
 
 function delay<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => {
@@ -84,7 +118,7 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`no answer within ${COMMAND_TIMEOUT_MS} ms`)),
+      () => reject(new TimeoutError(`no answer within ${COMMAND_TIMEOUT_MS} ms`)),
       COMMAND_TIMEOUT_MS,
     );
   });

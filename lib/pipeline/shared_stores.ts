@@ -6,39 +6,41 @@ import type { ResponseStore, StoredResponse } from "./response_store.ts";
 import type { KeyValue } from "./shared_state.ts";
 
 /**
- * Stored responses in the shared store, per credential, with RESPONSES_STORE_TTL_MS. One
- * larger than RESPONSES_STORE_MAX_BYTES is not kept; the store's own memory policy (Redis
- * `maxmemory`) bounds the total. Failures are 503s: a continued conversation cannot be
- * answered without its history.
+ * Stored responses in the shared store, per owner, with RESPONSES_STORE_TTL_MS. One larger
+ * than RESPONSES_STORE_MAX_BYTES is not kept, RESPONSES_STORE_MAX=0 keeps none; otherwise the
+ * store's own memory policy (Redis `maxmemory`) bounds the total, not the count. Failures are
+ * 503s: a continued conversation cannot be answered without its history.
  */
 export class SharedResponseStore implements ResponseStore {
   readonly #kv: KeyValue;
-  readonly #o: { maxBytes: number; ttlMs: number };
+  readonly #o: { maxEntries: number; maxBytes: number; ttlMs: number };
 
-  constructor(kv: KeyValue, options: { maxBytes: number; ttlMs: number }) {
+  constructor(kv: KeyValue, options: { maxEntries: number; maxBytes: number; ttlMs: number }) {
     this.#kv = kv;
     this.#o = options;
   }
 
-  async save(credentialId: string, stored: StoredResponse): Promise<void> {
+  async save(owner: string, stored: StoredResponse): Promise<void> {
+    if (this.#o.maxEntries === 0 || this.#o.ttlMs === 0) return;
     const text = JSON.stringify(stored);
-    if (text.length > this.#o.maxBytes || this.#o.ttlMs === 0) return;
-    await this.#kv.set(keyOf(credentialId, stored.id), text, this.#o.ttlMs);
+    if (text.length > this.#o.maxBytes) return;
+    await this.#kv.set(keyOf(owner, stored.id), text, this.#o.ttlMs);
   }
 
-  async get(credentialId: string, id: string): Promise<StoredResponse | undefined> {
-    const text = await this.#kv.get(keyOf(credentialId, id));
+  async get(owner: string, id: string): Promise<StoredResponse | undefined> {
+    const text = await this.#kv.get(keyOf(owner, id));
     if (text === undefined) return undefined;
     try {
-      return JSON.parse(text) as StoredResponse;
+      const value: unknown = JSON.parse(text);
+      return isStored(value, id) ? value : undefined;
     } catch {
       // Not the gateway's writing: as good as absent.
       return undefined;
     }
   }
 
-  delete(credentialId: string, id: string): Promise<boolean> {
-    return this.#kv.delete(keyOf(credentialId, id));
+  delete(owner: string, id: string): Promise<boolean> {
+    return this.#kv.delete(keyOf(owner, id));
   }
 }
 
@@ -73,7 +75,16 @@ export class SharedUploadCache implements UploadCache {
   }
 }
 
-function keyOf(credentialId: string, id: string): string {
-  // The credential id is a hash of the key, never the key itself.
-  return `resp:${credentialId}:${id}`;
+function keyOf(owner: string, id: string): string {
+  // The owner is a hash of a key, never the key itself.
+  return `resp:${owner}:${id}`;
+}
+
+/** What the gateway wrote: anything else in its place is as good as absent. */
+function isStored(value: unknown, id: string): value is StoredResponse {
+  if (typeof value !== "object" || value === null) return false;
+  const stored = value as Partial<StoredResponse>;
+  return stored.id === id && Array.isArray(stored.input) &&
+    typeof stored.response === "object" && stored.response !== null &&
+    Array.isArray((stored.response as { output?: unknown }).output);
 }

@@ -284,6 +284,8 @@ Deno.test("loadConfig rejects each bad variable with a message starting with its
     { name: "UPSTREAM_CONCURRENCY_PER_MODEL", env: { UPSTREAM_CONCURRENCY_PER_MODEL: "maybe" } },
     { name: "QUEUE_TIMEOUT_MS", env: { QUEUE_TIMEOUT_MS: "0" } },
     { name: "REDIS_URL", env: { REDIS_URL: "http://cache:6379" } },
+    { name: "REDIS_URL", env: { REDIS_URL: "redis://cache:6379/db1" } },
+    { name: "REDIS_URL", env: { REDIS_URL: "redis://cache:6379?db=1" } },
   ];
   for (const row of rows) {
     await t.step(`${row.name}=${Object.values(row.env)[0]}`, () => {
@@ -456,4 +458,12 @@ Deno.test("MODEL_CAPABILITIES extends the table from JSON or a file; VISION_MODE
       });
     });
   }
+});
+
+Deno.test("REDIS_URL: a database number and a password are fine; the password is never echoed", () => {
+  for (const url of ["redis://:pw@127.0.0.1:6379/2", "rediss://user:pw@cache", "redis://cache/"]) {
+    assert.equal(loadConfig({ REDIS_URL: url }).redisUrl, url);
+  }
+  const error = configError({ REDIS_URL: "redis://:hunter22@cache/db1" });
+  assert.ok(!error.message.includes("hunter22"), error.message);
 });

@@ -111,11 +111,23 @@ Deno.test("createAuthenticator server-side with PROXY_API_KEYS checks the client
     scope: "GIGACHAT_API_PERS",
   });
   const expected = { key: "server-key-0001", scope: "GIGACHAT_API_PERS", id: ID_PERS_SERVER_KEY };
+  // The owner is the proxy key's SHA-256: what one proxy key stores, another cannot read.
+  const sha256 = async (text: string) =>
+    Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
   await t.step("first key by Bearer", async () => {
-    assert.deepEqual(await authenticate(request({ authorization: "Bearer proxy-a" })), expected);
+    assert.deepEqual(await authenticate(request({ authorization: "Bearer proxy-a" })), {
+      ...expected,
+      owner: await sha256("proxy-a"),
+    });
   });
   await t.step("second key by x-api-key", async () => {
-    assert.deepEqual(await authenticate(request({ "x-api-key": "proxy-b" })), expected);
+    assert.deepEqual(await authenticate(request({ "x-api-key": "proxy-b" })), {
+      ...expected,
+      owner: await sha256("proxy-b"),
+    });
   });
   await t.step("missing key", async () => {
     await assertRejected401(authenticate(request({})), "missing_api_key");

@@ -26,11 +26,15 @@ function memoryKv() {
   return { kv, values, ttls, setDown: (value: boolean) => down = value };
 }
 
-const stored = (id: string, size = 10) => ({ id, response: { t: "x".repeat(size) }, input: [] });
+const stored = (id: string, size = 10) => ({
+  id,
+  response: { output: [], t: "x".repeat(size) },
+  input: [],
+});
 
 Deno.test("SharedResponseStore: per credential, with the time to live, bounded in size", async () => {
   const { kv, values, ttls } = memoryKv();
-  const store = new SharedResponseStore(kv, { maxBytes: 200, ttlMs: 60_000 });
+  const store = new SharedResponseStore(kv, { maxEntries: 10, maxBytes: 200, ttlMs: 60_000 });
   await store.save("cred-a", stored("resp_1"));
   assert.equal((await store.get("cred-a", "resp_1"))?.id, "resp_1");
   assert.equal(await store.get("cred-b", "resp_1"), undefined, "another credential sees nothing");
@@ -44,19 +48,34 @@ Deno.test("SharedResponseStore: per credential, with the time to live, bounded i
   assert.equal(await store.delete("cred-a", "resp_1"), true);
   assert.equal(await store.get("cred-a", "resp_1"), undefined);
 
-  values.set("resp:cred-a:resp_x", "{not json"); // written by something else
-  assert.equal(await store.get("cred-a", "resp_x"), undefined, "unreadable is as good as absent");
+  // Written by something else: as good as absent, never a 500 further on.
+  for (const text of ["{not json", "null", "5", '{"response":{}}', '{"id":"resp_x","input":[]}']) {
+    values.set("resp:cred-a:resp_x", text);
+    assert.equal(await store.get("cred-a", "resp_x"), undefined, text);
+  }
+  values.set("resp:cred-a:resp_y", JSON.stringify(stored("resp_z")));
+  assert.equal(await store.get("cred-a", "resp_y"), undefined, "another response's id");
+});
+
+Deno.test("SharedResponseStore: RESPONSES_STORE_MAX=0 keeps nothing", async () => {
+  const { kv, values } = memoryKv();
+  await new SharedResponseStore(kv, { maxEntries: 0, maxBytes: 1000, ttlMs: 1000 })
+    .save("c", stored("r"));
+  assert.equal(values.size, 0);
 });
 
 Deno.test("SharedResponseStore: TTL 0 keeps nothing", async () => {
   const { kv, values } = memoryKv();
-  await new SharedResponseStore(kv, { maxBytes: 1000, ttlMs: 0 }).save("c", stored("r"));
+  await new SharedResponseStore(kv, { maxEntries: 10, maxBytes: 1000, ttlMs: 0 }).save(
+    "c",
+    stored("r"),
+  );
   assert.equal(values.size, 0);
 });
 
 Deno.test("SharedResponseStore: the store down is a 503 saying so", async () => {
   const { kv, setDown } = memoryKv();
-  const store = new SharedResponseStore(kv, { maxBytes: 1000, ttlMs: 1000 });
+  const store = new SharedResponseStore(kv, { maxEntries: 10, maxBytes: 1000, ttlMs: 1000 });
   setDown(true);
   for (const call of [() => store.get("c", "r"), () => store.save("c", stored("r"))]) {
     await assert.rejects(call(), (error: unknown) => {
