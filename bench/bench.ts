@@ -115,11 +115,16 @@ interface Figures {
     failed: number;
     rssIdleMb: number;
     rssOpenMb: number;
+    heapUsedIdleMb: number;
+    heapUsedOpenMb: number;
+    externalOpenMb: number;
     cpuCoresOpen: number;
     cpuUsPerChunk: number;
     rssClosedMb: number;
     upstreamAbandoned: number;
   };
+  /** The bare proxy with the same open streams. */
+  baselineMemory: { opened: number; rssIdleMb: number; rssOpenMb: number };
   profile?: { file: string; summary: string[] };
 }
 
@@ -316,6 +321,7 @@ async function run(): Promise<Figures> {
   progress(`${SETTINGS.openStreams} open streams, fresh gateway`);
   const streamsGateway = await spawn(slow);
   const memoryIdleMb = await streamsGateway.rssMb();
+  const heapIdle = await memoryOf(streamsGateway.origin);
   const abandonedBefore = (await fake.stats()).slow.abandonedStreams;
   const streams = await openStreams(
     {
@@ -336,6 +342,8 @@ async function run(): Promise<Figures> {
   await delay(1_000);
   const rssOpenMb = Math.max(firstReading, await streamsGateway.rssMb());
   const heldMs = performance.now() - heldFrom;
+  // Where the memory is: V8's heap (the gateway's JavaScript objects) or outside it.
+  const heapOpen = await memoryOf(streamsGateway.origin);
   const cpuOpenMs = await cpuMs(streamsGateway.pid) - cpuBefore;
   const chunksRelayed = streams.open * heldMs / SETTINGS.slowChunkDelayMs;
   await streams.close();
@@ -346,12 +354,41 @@ async function run(): Promise<Figures> {
     rssIdleMb: memoryIdleMb,
     rssOpenMb,
     // CPU share (cores) while the streams were held, and CPU per relayed chunk.
+    heapUsedIdleMb: heapIdle.heapUsedMb,
+    heapUsedOpenMb: heapOpen.heapUsedMb,
+    externalOpenMb: heapOpen.externalMb,
     cpuCoresOpen: cpuOpenMs / heldMs,
     cpuUsPerChunk: chunksRelayed > 0 ? cpuOpenMs * 1000 / chunksRelayed : 0,
     rssClosedMb: await streamsGateway.rssMb(),
     upstreamAbandoned: (await fake.stats()).slow.abandonedStreams - abandonedBefore,
   };
   await close(streamsGateway);
+
+  // The same 1000 streams through the bare Deno proxy: what the runtime itself holds per
+  // stream (two connections, one of them TLS), the floor under the gateway's figure.
+  progress(`${SETTINGS.openStreams} open streams, bare proxy`);
+  const streamsBaseline = await spawn(slow, { main: BASELINE_PROXY });
+  const baselineIdleMb = await streamsBaseline.rssMb();
+  const baselineStreams = await openStreams(
+    {
+      url: `${streamsBaseline.origin}/v1/chat/completions`,
+      headers: JSON_HEADERS,
+      body: STREAM_BODY,
+    },
+    SETTINGS.openStreams,
+    100,
+  );
+  await delay(1_000);
+  const baselineFirst = await streamsBaseline.rssMb();
+  await delay(1_000);
+  const baselineOpenMb = Math.max(baselineFirst, await streamsBaseline.rssMb());
+  await baselineStreams.close();
+  await close(streamsBaseline);
+  const baselineMemory = {
+    opened: baselineStreams.open,
+    rssIdleMb: baselineIdleMb,
+    rssOpenMb: baselineOpenMb,
+  };
 
   return {
     coldStartsMs,
@@ -363,6 +400,7 @@ async function run(): Promise<Figures> {
     messagesStreaming,
     oauth,
     memory,
+    baselineMemory,
     profile,
   };
 }
@@ -416,6 +454,17 @@ async function cpuOf<K extends string>(pids: Record<K, number>): Promise<Record<
     Object.entries<number>(pids).map(async ([key, pid]) => [key, await cpuMs(pid)] as const),
   );
   return Object.fromEntries(entries) as Record<K, number>;
+}
+
+/** V8 heap in use and memory outside it, from the gateway's own /metrics (loopback may read). */
+async function memoryOf(origin: string): Promise<{ heapUsedMb: number; externalMb: number }> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const bytes = (kind: string) =>
+    Number(
+      new RegExp(`^gigachat_gateway_memory_bytes\\{kind="${kind}"\\} (\\d+)$`, "m").exec(text)
+        ?.[1] ?? Number.NaN,
+    );
+  return { heapUsedMb: bytes("heap_used") / 2 ** 20, externalMb: bytes("external") / 2 ** 20 };
 }
 
 /** A token from the fake's OAuth endpoint, for calling its API directly (as GigaChat wants). */
@@ -613,9 +662,22 @@ function toReport(f: Figures, runSeconds: number) {
       rss_kb_per_stream: round(
         (f.memory.rssOpenMb - f.memory.rssIdleMb) * 1024 / Math.max(1, f.memory.opened),
       ),
+      heap_used_mb_idle: round(f.memory.heapUsedIdleMb),
+      heap_used_mb_open: round(f.memory.heapUsedOpenMb),
+      heap_kb_per_stream: round(
+        (f.memory.heapUsedOpenMb - f.memory.heapUsedIdleMb) * 1024 / Math.max(1, f.memory.opened),
+      ),
+      external_mb_open: round(f.memory.externalOpenMb),
       cpu_cores_open: round(f.memory.cpuCoresOpen),
       cpu_us_per_chunk: round(f.memory.cpuUsPerChunk),
       rss_mb_after_close: round(f.memory.rssClosedMb),
+      baseline_opened: f.baselineMemory.opened,
+      baseline_rss_mb_idle: round(f.baselineMemory.rssIdleMb),
+      baseline_rss_mb_open: round(f.baselineMemory.rssOpenMb),
+      baseline_rss_kb_per_stream: round(
+        (f.baselineMemory.rssOpenMb - f.baselineMemory.rssIdleMb) * 1024 /
+          Math.max(1, f.baselineMemory.opened),
+      ),
       upstream_streams_stopped: f.memory.upstreamAbandoned,
     },
     cpu_profile: f.profile?.file,
@@ -723,6 +785,18 @@ function table(r: Report, profile: string[] | undefined): string {
         `${n(o.rss_mb_open, 1)} MB (${n(o.rss_kb_per_stream, 0)} KB per stream; CPU ${
           n(o.cpu_cores_open, 3)
         } cores, ${n(o.cpu_us_per_chunk, 0)} µs per chunk)`,
+      ],
+      [
+        "  of which V8 heap in use",
+        `${n(o.heap_used_mb_open, 1)} MB (idle ${n(o.heap_used_mb_idle, 1)}; ${
+          n(o.heap_kb_per_stream, 0)
+        } KB per stream); external ${n(o.external_mb_open, 1)} MB`,
+      ],
+      [
+        `bare proxy: idle, ${o.baseline_opened} streams open`,
+        `${n(o.baseline_rss_mb_idle, 1)} MB, ${n(o.baseline_rss_mb_open, 1)} MB (${
+          n(o.baseline_rss_kb_per_stream, 0)
+        } KB per stream)`,
       ],
       [
         "after closing them",

@@ -205,6 +205,15 @@ export class GatewayMetrics {
     "counter",
   );
 
+  /** The process's memory, read when the metrics are: what sizing an instance needs. */
+  readonly memory = new Sum(
+    "gigachat_gateway_memory_bytes",
+    "Memory of the gateway process: rss (resident), heap_used and heap_total (V8's " +
+      "JavaScript heap), external (buffers outside it).",
+    ["kind"],
+    "gauge",
+  );
+
   /** `models`: the names that get a label of their own; any other is "other". */
   constructor(models: Iterable<string>) {
     this.#models = new Set(models);
@@ -246,6 +255,17 @@ export class GatewayMetrics {
   /** The whole registry in Prometheus' text format. */
   render(): string {
     const out: string[] = [];
+    const usage = Deno.memoryUsage();
+    for (
+      const [kind, bytes] of [
+        ["rss", usage.rss],
+        ["heap_used", usage.heapUsed],
+        ["heap_total", usage.heapTotal],
+        ["external", usage.external],
+      ] as const
+    ) {
+      this.memory.add([kind], bytes - this.memory.get([kind]));
+    }
     for (
       const family of [
         this.requests,
@@ -261,6 +281,7 @@ export class GatewayMetrics {
         this.generating,
         this.queueWait,
         this.queueRejected,
+        this.memory,
       ]
     ) {
       family.render(out);

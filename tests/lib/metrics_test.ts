@@ -81,3 +81,20 @@ Deno.test("dialectOf names each route's dialect", async (t) => {
     await t.step(route, () => assert.equal(dialectOf(route), dialect));
   }
 });
+
+Deno.test("GatewayMetrics reports the process's memory as of each rendering", () => {
+  const metrics = new GatewayMetrics([]);
+  const read = (text: string, kind: string) =>
+    Number(
+      new RegExp(`^gigachat_gateway_memory_bytes\\{kind="${kind}"\\} (\\d+)$`, "m")
+        .exec(text)?.[1],
+    );
+  const first = metrics.render();
+  for (const kind of ["rss", "heap_used", "heap_total", "external"]) {
+    assert.ok(read(first, kind) > 0, kind);
+  }
+  assert.ok(read(first, "heap_used") <= read(first, "heap_total"));
+  // A gauge, not a running sum: a second rendering is near the first, not twice it.
+  const second = metrics.render();
+  assert.ok(read(second, "rss") < read(first, "rss") * 1.5);
+});
