@@ -273,28 +273,18 @@ async function run(): Promise<Figures> {
       SETTINGS.streamConcurrency,
     );
   }
-  const responsesTarget: StreamTarget = {
-    url: targets.gateway.chat.replace("/chat/completions", "/responses"),
-    headers: targets.gateway.headers,
-    body: RESPONSES_STREAM_BODY,
+  // The gateway's own dialects stream the same answer: their chunk delay must match chat's.
+  const dialectStream = async (path: string, body: string) => {
+    const target: StreamTarget = {
+      url: targets.gateway.chat.replace("/chat/completions", path),
+      headers: targets.gateway.headers,
+      body,
+    };
+    await measureStreams(target, 8, 8);
+    return await measureStreams(target, SETTINGS.streamCount, SETTINGS.streamConcurrency);
   };
-  await measureStreams(responsesTarget, 8, 8);
-  const responsesStreaming = await measureStreams(
-    responsesTarget,
-    SETTINGS.streamCount,
-    SETTINGS.streamConcurrency,
-  );
-  const messagesTarget: StreamTarget = {
-    url: targets.gateway.chat.replace("/chat/completions", "/messages"),
-    headers: targets.gateway.headers,
-    body: MESSAGES_STREAM_BODY,
-  };
-  await measureStreams(messagesTarget, 8, 8);
-  const messagesStreaming = await measureStreams(
-    messagesTarget,
-    SETTINGS.streamCount,
-    SETTINGS.streamConcurrency,
-  );
+  const responsesStreaming = await dialectStream("/responses", RESPONSES_STREAM_BODY);
+  const messagesStreaming = await dialectStream("/messages", MESSAGES_STREAM_BODY);
   directClient.close();
   await close(baseline);
   await close(gateway);

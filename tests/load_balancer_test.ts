@@ -3,10 +3,11 @@
 // are rewritten. A replica that gets SIGTERM says 503 on /ready for DRAIN_DELAY_MS while
 // still serving; HAProxy's check takes it out before it closes, so no client sees an error.
 import assert from "node:assert/strict";
-import { DEMO_KEY, FakeGigaChat } from "../fake_gigachat/server.ts";
-import { portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
+import { DEMO_KEY } from "../fake_gigachat/server.ts";
+import { fakeForChildren, portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
 import { freePort } from "./helpers/free_port.ts";
 import { onV1 } from "./helpers/stack.ts";
+import { needs } from "./helpers/system_programs.ts";
 
 const CONFIG = new URL("../deploy/container/haproxy.cfg", import.meta.url);
 
@@ -72,19 +73,12 @@ async function chat(base: string, stream = false): Promise<{ status: number; tex
 Deno.test({
   name:
     "haproxy.cfg: a draining replica is taken out by its /ready before it closes; no request fails",
-  ...onV1,
+  ignore: onV1.ignore || needs("haproxy").ignore,
   async fn() {
-    const dir = await Deno.makeTempDir();
-    const fake = await FakeGigaChat.start();
-    await Deno.writeTextFile(`${dir}/ca.pem`, fake.caPem);
-    const env = {
-      PORT: "0",
-      GIGACHAT_API_URL: fake.apiUrl,
-      GIGACHAT_AUTH_URL: fake.authUrl,
-      GIGACHAT_CA_FILE: "ca.pem",
-      // As compose.yaml sets it: time for two failed checks 1 s apart.
-      DRAIN_DELAY_MS: "5000",
-    };
+    const upstream = await fakeForChildren();
+    const { dir } = upstream;
+    // As compose.yaml sets it: time for two failed checks 1 s apart.
+    const env = { ...upstream.env, DRAIN_DELAY_MS: "5000" };
     const a = await startReplica(dir, env);
     const b = await startReplica(dir, env);
     const port = freePort();
@@ -168,8 +162,7 @@ Deno.test({
       }
       await proxy?.status;
       await proxy?.stderr.cancel().catch(() => {});
-      await fake.close();
-      await Deno.remove(dir, { recursive: true });
+      await upstream.close();
     }
   },
 });

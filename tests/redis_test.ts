@@ -4,10 +4,11 @@
 // stopping Redis leaves plain requests working while stored-response requests get a 503.
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { DEMO_KEY, FakeGigaChat } from "../fake_gigachat/server.ts";
-import { portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
+import { DEMO_KEY } from "../fake_gigachat/server.ts";
+import { fakeForChildren, portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
 import { freePort } from "./helpers/free_port.ts";
 import { onV1 } from "./helpers/stack.ts";
+import { needs } from "./helpers/system_programs.ts";
 
 const PASSWORD = "redis-pass-9f3c1e";
 
@@ -126,20 +127,13 @@ async function post(baseURL: string, path: string, body: object): Promise<Respon
 Deno.test({
   name:
     "REDIS_URL: two instances share stored responses and uploads; Redis down is a 503 only where it is needed",
-  ...onV1,
+  ignore: onV1.ignore || needs("redis-server").ignore,
   async fn() {
-    const dir = await Deno.makeTempDir();
+    const upstream = await fakeForChildren();
+    const { fake, dir } = upstream;
     const redisPort = freePort();
     let redis = await startRedis(dir, redisPort);
-    const fake = await FakeGigaChat.start();
-    await Deno.writeTextFile(`${dir}/ca.pem`, fake.caPem);
-    const env = {
-      PORT: "0",
-      GIGACHAT_API_URL: fake.apiUrl,
-      GIGACHAT_AUTH_URL: fake.authUrl,
-      GIGACHAT_CA_FILE: "ca.pem",
-      REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${redisPort}`,
-    };
+    const env = { ...upstream.env, REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${redisPort}` };
     const a = await startGateway(dir, env);
     const b = await startGateway(dir, env);
     try {
@@ -248,8 +242,7 @@ Deno.test({
         // Already stopped.
       }
       await redis.status;
-      await fake.close();
-      await Deno.remove(dir, { recursive: true });
+      await upstream.close();
     }
   },
 });
@@ -259,14 +252,9 @@ Deno.test({
     "REDIS_URL at a port where nothing listens: the gateway starts and serves what needs no store",
   ...onV1,
   async fn() {
-    const dir = await Deno.makeTempDir();
-    const fake = await FakeGigaChat.start();
-    await Deno.writeTextFile(`${dir}/ca.pem`, fake.caPem);
-    const gateway = await startGateway(dir, {
-      PORT: "0",
-      GIGACHAT_API_URL: fake.apiUrl,
-      GIGACHAT_AUTH_URL: fake.authUrl,
-      GIGACHAT_CA_FILE: "ca.pem",
+    const upstream = await fakeForChildren();
+    const gateway = await startGateway(upstream.dir, {
+      ...upstream.env,
       REDIS_URL: `redis://127.0.0.1:${freePort()}`,
     });
     try {
@@ -286,8 +274,7 @@ Deno.test({
       assert.match(gateway.output(), /starting without the shared store/);
     } finally {
       await gateway.stop();
-      await fake.close();
-      await Deno.remove(dir, { recursive: true });
+      await upstream.close();
     }
   },
 });
@@ -326,19 +313,14 @@ function stallFirstConnection(port: number) {
 Deno.test({
   name:
     "REDIS_URL: a Redis that hangs or stops answering costs one wait, then the gateway recovers",
-  ...onV1,
+  ignore: onV1.ignore || needs("redis-server").ignore,
   async fn() {
-    const dir = await Deno.makeTempDir();
+    const upstream = await fakeForChildren();
     const redisPort = freePort();
-    const redis = await startRedis(dir, redisPort);
+    const redis = await startRedis(upstream.dir, redisPort);
     const relay = stallFirstConnection(redisPort);
-    const fake = await FakeGigaChat.start();
-    await Deno.writeTextFile(`${dir}/ca.pem`, fake.caPem);
-    const gateway = await startGateway(dir, {
-      PORT: "0",
-      GIGACHAT_API_URL: fake.apiUrl,
-      GIGACHAT_AUTH_URL: fake.authUrl,
-      GIGACHAT_CA_FILE: "ca.pem",
+    const gateway = await startGateway(upstream.dir, {
+      ...upstream.env,
       REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${relay.port}`,
     });
     const ai = new OpenAI({ apiKey: DEMO_KEY, baseURL: gateway.baseURL, maxRetries: 0 });
@@ -414,8 +396,7 @@ Deno.test({
         // Already stopped.
       }
       await redis.status;
-      await fake.close();
-      await Deno.remove(dir, { recursive: true });
+      await upstream.close();
     }
   },
 });

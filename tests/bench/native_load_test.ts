@@ -2,6 +2,7 @@
 // (Debian's package; .ci/run installs it) against a loopback server that checks the request.
 import assert from "node:assert/strict";
 import { parseWrk, runWrk, wrkScript } from "../../bench/native_load.ts";
+import { needs } from "../helpers/system_programs.ts";
 
 Deno.test("wrkScript: long strings that no body can close early, headers with a space", () => {
   const script = wrkScript({
@@ -33,41 +34,48 @@ Deno.test("parseWrk: non-2xx answers and socket errors are failures, times in ms
   assert.throws(() => parseWrk("wrk: something broke", 1), /no figures from wrk/);
 });
 
-Deno.test("runWrk: the real wrk sends the POST body and headers, and its figures add up", async () => {
-  let seen = 0;
-  let wrong = "";
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    const body = await req.text();
-    if (
-      req.method !== "POST" || body !== '{"q":"[[x]]"}' ||
-      req.headers.get("authorization") !== "Bearer k"
-    ) {
-      wrong = `${req.method} ${body} ${req.headers.get("authorization")}`;
-      return new Response("no", { status: 400 });
+Deno.test({
+  name: "runWrk: the real wrk sends the POST body and headers, and its figures add up",
+  ...needs("wrk"),
+  async fn() {
+    let seen = 0;
+    let wrong = "";
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      async (req) => {
+        const body = await req.text();
+        if (
+          req.method !== "POST" || body !== '{"q":"[[x]]"}' ||
+          req.headers.get("authorization") !== "Bearer k"
+        ) {
+          wrong = `${req.method} ${body} ${req.headers.get("authorization")}`;
+          return new Response("no", { status: 400 });
+        }
+        seen++;
+        return new Response("ok");
+      },
+    );
+    const dir = await Deno.makeTempDir();
+    try {
+      const result = await runWrk({
+        url: `http://127.0.0.1:${server.addr.port}/`,
+        method: "POST",
+        body: '{"q":"[[x]]"}',
+        headers: { "content-type": "application/json", authorization: "Bearer k" },
+        connections: 2,
+        durationS: 1,
+      }, dir);
+      assert.equal(wrong, "", "every request as asked");
+      assert.equal(result.failed, 0);
+      assert.ok(result.ok > 50, `${result.ok} answers`);
+      // wrk counts what completed within its run; the server may have seen a few more.
+      assert.ok(Math.abs(seen - result.ok) <= 4, `${seen} seen, ${result.ok} counted`);
+      assert.ok(result.p50Ms > 0 && result.p50Ms <= result.p99Ms);
+      assert.ok(result.cpuMs >= 0);
+      assert.deepEqual([...Deno.readDirSync(dir)], [], "the script is removed");
+    } finally {
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
     }
-    seen++;
-    return new Response("ok");
-  });
-  const dir = await Deno.makeTempDir();
-  try {
-    const result = await runWrk({
-      url: `http://127.0.0.1:${server.addr.port}/`,
-      method: "POST",
-      body: '{"q":"[[x]]"}',
-      headers: { "content-type": "application/json", authorization: "Bearer k" },
-      connections: 2,
-      durationS: 1,
-    }, dir);
-    assert.equal(wrong, "", "every request as asked");
-    assert.equal(result.failed, 0);
-    assert.ok(result.ok > 50, `${result.ok} answers`);
-    // wrk counts what completed within its run; the server may have seen a few more.
-    assert.ok(Math.abs(seen - result.ok) <= 4, `${seen} seen, ${result.ok} counted`);
-    assert.ok(result.p50Ms > 0 && result.p50Ms <= result.p99Ms);
-    assert.ok(result.cpuMs >= 0);
-    assert.deepEqual([...Deno.readDirSync(dir)], [], "the script is removed");
-  } finally {
-    await server.shutdown();
-    await Deno.remove(dir, { recursive: true });
-  }
+  },
 });

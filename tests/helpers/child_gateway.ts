@@ -1,4 +1,5 @@
 // The real entry point as a user runs it: `deno run main.ts` in a child process.
+import { FakeGigaChat } from "../../fake_gigachat/server.ts";
 import { denoCacheEnv } from "./deno_env.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -74,4 +75,33 @@ function splitLines(): TransformStream<string, string> {
 /** The port from the gateway's "listening" log line. */
 export function portOf(listeningLine: string): number {
   return Number(new URL(JSON.parse(listeningLine).url).port);
+}
+
+/**
+ * A fake GigaChat and a temporary folder holding its CA as `ca.pem`, with the environment that
+ * points a child gateway (started in that folder) at it; `close` removes both.
+ */
+export async function fakeForChildren(): Promise<{
+  fake: FakeGigaChat;
+  dir: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}> {
+  const dir = await Deno.makeTempDir();
+  const fake = await FakeGigaChat.start();
+  await Deno.writeTextFile(`${dir}/ca.pem`, fake.caPem);
+  return {
+    fake,
+    dir,
+    env: {
+      PORT: "0",
+      GIGACHAT_API_URL: fake.apiUrl,
+      GIGACHAT_AUTH_URL: fake.authUrl,
+      GIGACHAT_CA_FILE: "ca.pem",
+    },
+    async close() {
+      await fake.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }
