@@ -709,9 +709,17 @@ function table(r: Report, profile: string[] | undefined): string {
         n(x.p50_ms),
         n(x.p99_ms),
         String(x.failed),
-        path === "direct" ? "" : n(x.p50_ms - level.direct.p50_ms),
-        path === "direct" ? "" : n(x.p99_ms - level.direct.p99_ms),
-        path === "direct" ? "" : n(x.rps / level.direct.rps),
+        // The gateway's differences and ratio are taken within each round, as the targets'
+        // are; the baseline's from its medians.
+        path === "direct" ? "" : n(
+          path === "gateway" ? level.added_p50_ms : x.p50_ms - level.direct.p50_ms,
+        ),
+        path === "direct" ? "" : n(
+          path === "gateway" ? level.added_p99_ms : x.p99_ms - level.direct.p99_ms,
+        ),
+        path === "direct" ? "" : n(
+          path === "gateway" ? level.throughput_ratio : x.rps / level.direct.rps,
+        ),
         path === "gateway" ? level.throughput_ratio_spread.map((v) => n(v)).join("–") : "",
         `${n(cpu.client, 0)} / ${n(cpu.fake, 0)} / ${path === "direct" ? "-" : n(cpu.proxy, 0)}`,
       ]);
@@ -761,7 +769,7 @@ function table(r: Report, profile: string[] | undefined): string {
   const growth = r.rss_mb_after_requests - r.rss_mb_before_requests;
   lines.push(
     "",
-    "memory (gateway VmRSS)",
+    "memory (VmRSS)",
     ...columns([
       ["idle after start", `${n(r.rss_mb_idle, 1)} MB`],
       [`before ${r.requests_between_rss} more requests`, `${n(r.rss_mb_before_requests, 1)} MB`],

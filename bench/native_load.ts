@@ -78,9 +78,9 @@ export function parseWrk(output: string, connections: number): LoadResult {
   const line = output.split("\n").find((text) => text.startsWith("WRK_JSON "));
   if (line === undefined) throw new Error(`no figures from wrk: ${output.slice(0, 500)}`);
   const f = JSON.parse(line.slice("WRK_JSON ".length)) as WrkFigures;
-  // Non-2xx answers are among the requests; socket errors are not.
+  // Non-2xx answers and timed-out requests are among the requests; socket errors are not.
   const failed = f.status + f.connect + f.read + f.write + f.timeout;
-  const ok = Math.max(0, f.requests - f.status);
+  const ok = Math.max(0, f.requests - f.status - f.timeout);
   const durationS = f.duration_us / 1e6;
   return {
     connections,

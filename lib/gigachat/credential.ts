@@ -7,8 +7,8 @@ export interface Credential {
   /** SHA-256 (hex) of scope and key. */
   readonly id: string;
   /**
-   * Who sent the request, when that is not the holder of `key`: in server-side mode the
-   * SHA-256 (hex) of the client's proxy key. What a client keeps in the gateway (stored
+   * Who sent the request, when that is not the holder of `key`: in server-side mode an
+   * HMAC-SHA-256 (hex) of the client's proxy key, keyed with GIGACHAT_CREDENTIALS. What a client keeps in the gateway (stored
    * responses) is scoped to it, so one proxy key cannot read another's.
    */
   readonly owner?: string;

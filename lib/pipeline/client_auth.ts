@@ -47,6 +47,15 @@ export async function createAuthenticator(
     };
   }
   const matches = await keyMatcher(config.proxyApiKeys);
+  // The owner id of a proxy key is keyed with the gateway's own key (which every instance
+  // shares), so one who can read the shared store cannot test guesses of proxy keys on it.
+  const ownerKey = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(config.credentials),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   return async (request) => {
     const key = presentedKey(request);
     if (key === undefined) {
@@ -59,7 +68,8 @@ export async function createAuthenticator(
     if (!await matches(key)) {
       throw authenticationError("Invalid API key: it is not one of the gateway's PROXY_API_KEYS.");
     }
-    const owner = Array.from(await digest(key), (b) => b.toString(16).padStart(2, "0")).join("");
+    const mac = await crypto.subtle.sign("HMAC", ownerKey, new TextEncoder().encode(key));
+    const owner = Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("");
     return { ...server, owner };
   };
 }

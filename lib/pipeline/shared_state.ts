@@ -33,7 +33,12 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
   // Loaded only when REDIS_URL is set: one instance needs neither the client nor its memory.
   const { createClient } = await import("@redis/client");
   let down = false;
+  let suspendedUntil = 0;
+  let closed = false;
+  /** Which connection is the current one: a replaced one's events change nothing. */
+  let generation = 0;
   const open = () => {
+    const mine = ++generation;
     const client = createClient({
       url,
       disableOfflineQueue: true,
@@ -50,6 +55,8 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
     client.on("ready", () => {
       if (down) log.info("shared store reachable again");
       down = false;
+      // Answering again (the handshake waits for replies): no reason to keep failing fast.
+      if (mine === generation) suspendedUntil = 0;
     });
     // Started, not awaited: a gateway that starts while Redis is down still serves what
     // needs no shared state, and connects once Redis is back.
@@ -57,18 +64,18 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
     return { client, connected, openedAt: Date.now() };
   };
   let current = open();
-  let suspendedUntil = 0;
   /** A new connection, unless the current one is younger than SUSPEND_MS. */
   const renew = () => {
-    if (Date.now() - current.openedAt < SUSPEND_MS) return;
+    if (closed || Date.now() - current.openedAt < SUSPEND_MS) return;
     current.client.destroy();
     current = open();
   };
   if (!await Promise.race([current.connected, delay(COMMAND_TIMEOUT_MS, false)])) {
     log.warn("starting without the shared store; requests that need it get 503 until it is back");
   }
-  type Client = typeof current.client;
+  type Client = ReturnType<typeof open>["client"];
   const run = async <T>(command: (client: Client) => Promise<T>): Promise<T> => {
+    if (closed) throw unavailable(new Error("closed"));
     if (Date.now() < suspendedUntil) throw unavailable(new Error("suspended after a timeout"));
     // Not ready long after it was opened: stuck in its handshake, or its server is gone.
     if (!current.client.isReady) renew();
@@ -99,6 +106,7 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
       }),
     delete: (key) => run(async (client) => Number(await client.del(PREFIX + key)) > 0),
     close: async () => {
+      closed = true;
       current.client.destroy();
       await Promise.resolve();
     },

@@ -111,22 +111,29 @@ Deno.test("createAuthenticator server-side with PROXY_API_KEYS checks the client
     scope: "GIGACHAT_API_PERS",
   });
   const expected = { key: "server-key-0001", scope: "GIGACHAT_API_PERS", id: ID_PERS_SERVER_KEY };
-  // The owner is the proxy key's SHA-256: what one proxy key stores, another cannot read.
-  const sha256 = async (text: string) =>
-    Array.from(
-      new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
-      (b) => b.toString(16).padStart(2, "0"),
-    ).join("");
+  // The owner is the proxy key's HMAC under the gateway's key: what one proxy key stores,
+  // another cannot read, and the stored id does not give the proxy key away.
+  const hmac = async (text: string) => {
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode("server-key-0001"),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text));
+    return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("");
+  };
   await t.step("first key by Bearer", async () => {
     assert.deepEqual(await authenticate(request({ authorization: "Bearer proxy-a" })), {
       ...expected,
-      owner: await sha256("proxy-a"),
+      owner: await hmac("proxy-a"),
     });
   });
   await t.step("second key by x-api-key", async () => {
     assert.deepEqual(await authenticate(request({ "x-api-key": "proxy-b" })), {
       ...expected,
-      owner: await sha256("proxy-b"),
+      owner: await hmac("proxy-b"),
     });
   });
   await t.step("missing key", async () => {
