@@ -85,6 +85,8 @@ const MESSAGES_STREAM_BODY = JSON.stringify({
 const JSON_HEADERS = { "content-type": "application/json" };
 const PATHS = ["direct", "baseline", "gateway"] as const;
 type Path = typeof PATHS[number];
+const STREAM_PATHS = [...PATHS, "gateway_responses", "gateway_messages"] as const;
+type StreamPath = typeof STREAM_PATHS[number];
 
 interface Target {
   chat: string;
@@ -109,6 +111,8 @@ interface Figures {
   /** The gateway's /v1/responses and /v1/messages streams of the same answer. */
   responsesStreaming: StreamFigures;
   messagesStreaming: StreamFigures;
+  /** Every streaming round as measured. */
+  streamRounds: Record<StreamPath, StreamFigures>[];
   oauth: { calls: number; ok: number; failed: number };
   memory: {
     opened: number;
@@ -255,36 +259,45 @@ async function run(): Promise<Figures> {
   };
 
   progress(
-    `streaming, ${SETTINGS.streamCount} streams per path, ${SETTINGS.streamConcurrency} at a time`,
+    `streaming, ${SETTINGS.streamCount} streams per path in ${SETTINGS.rounds} interleaved ` +
+      `rounds, ${SETTINGS.streamConcurrency} at a time`,
   );
-  const streamTarget = (target: Target): StreamTarget => ({
-    url: target.chat,
+  const streamTarget = (target: Target, path = "/chat/completions", body = STREAM_BODY) => ({
+    url: target.chat.replace("/chat/completions", path),
     headers: target.headers,
-    body: STREAM_BODY,
+    body,
     client: target.client,
   });
-  const streaming = {} as Record<Path, StreamFigures>;
-  for (const path of PATHS) {
-    // The first streams pay for connections and compilation; they are not counted.
-    await measureStreams(streamTarget(targets[path]), 8, 8);
-    streaming[path] = await measureStreams(
-      streamTarget(targets[path]),
-      SETTINGS.streamCount,
-      SETTINGS.streamConcurrency,
-    );
-  }
   // The gateway's own dialects stream the same answer: their chunk delay must match chat's.
-  const dialectStream = async (path: string, body: string) => {
-    const target: StreamTarget = {
-      url: targets.gateway.chat.replace("/chat/completions", path),
-      headers: targets.gateway.headers,
-      body,
-    };
-    await measureStreams(target, 8, 8);
-    return await measureStreams(target, SETTINGS.streamCount, SETTINGS.streamConcurrency);
+  const streamTargets: Record<StreamPath, StreamTarget> = {
+    direct: streamTarget(targets.direct),
+    baseline: streamTarget(targets.baseline),
+    gateway: streamTarget(targets.gateway),
+    gateway_responses: streamTarget(targets.gateway, "/responses", RESPONSES_STREAM_BODY),
+    gateway_messages: streamTarget(targets.gateway, "/messages", MESSAGES_STREAM_BODY),
   };
-  const responsesStreaming = await dialectStream("/responses", RESPONSES_STREAM_BODY);
-  const messagesStreaming = await dialectStream("/messages", MESSAGES_STREAM_BODY);
+  // The first streams pay for connections and compilation; they are not counted.
+  for (const path of STREAM_PATHS) await measureStreams(streamTargets[path], 8, 8);
+  const streamRounds: Record<StreamPath, StreamFigures>[] = [];
+  for (let round = 0; round < SETTINGS.rounds; round++) {
+    const measured = {} as Record<StreamPath, StreamFigures>;
+    for (const path of STREAM_PATHS) {
+      measured[path] = await measureStreams(
+        streamTargets[path],
+        Math.ceil(SETTINGS.streamCount / SETTINGS.rounds),
+        SETTINGS.streamConcurrency,
+      );
+    }
+    streamRounds.push(measured);
+  }
+  const streamingOf = (path: StreamPath) => medianStreams(streamRounds.map((r) => r[path]));
+  const streaming = {
+    direct: streamingOf("direct"),
+    baseline: streamingOf("baseline"),
+    gateway: streamingOf("gateway"),
+  };
+  const responsesStreaming = streamingOf("gateway_responses");
+  const messagesStreaming = streamingOf("gateway_messages");
   directClient.close();
   await close(baseline);
   await close(gateway);
@@ -388,6 +401,7 @@ async function run(): Promise<Figures> {
     streaming,
     responsesStreaming,
     messagesStreaming,
+    streamRounds,
     oauth,
     memory,
     baselineMemory,
@@ -412,6 +426,21 @@ function medianOf(rounds: Measured[]): Measured {
       fake: m((x) => x.cpuUs.fake),
       proxy: m((x) => x.cpuUs.proxy),
     },
+  };
+}
+
+/** Streams and chunks of all rounds; each percentile the median of the rounds'. */
+function medianStreams(rounds: StreamFigures[]): StreamFigures {
+  const m = (pick: (x: StreamFigures) => number) => median(rounds.map(pick));
+  const sum = (pick: (x: StreamFigures) => number) => rounds.reduce((t, x) => t + pick(x), 0);
+  return {
+    streams: sum((x) => x.streams),
+    failed: sum((x) => x.failed),
+    chunks: sum((x) => x.chunks),
+    ttfbP50Ms: m((x) => x.ttfbP50Ms),
+    ttfbP99Ms: m((x) => x.ttfbP99Ms),
+    gapP50Ms: m((x) => x.gapP50Ms),
+    gapP99Ms: m((x) => x.gapP99Ms),
   };
 }
 
@@ -514,9 +543,18 @@ function toReport(f: Figures, runSeconds: number) {
   const addedP99 = added99.value;
   const ratio = ratioAt64.value;
   const s = f.streaming;
-  const chunkP50 = s.gateway.gapP50Ms - s.direct.gapP50Ms;
-  const responsesChunkP50 = f.responsesStreaming.gapP50Ms - s.direct.gapP50Ms;
-  const messagesChunkP50 = f.messagesStreaming.gapP50Ms - s.direct.gapP50Ms;
+  // Each stream path's added chunk delay within a round (against that round's direct), then
+  // the median over the rounds, with their range.
+  const addedGap = (path: StreamPath) => {
+    const values = f.streamRounds.map((r) => r[path].gapP50Ms - r.direct.gapP50Ms);
+    return { value: median(values), spread: spread(values).map(round) };
+  };
+  const chunk = addedGap("gateway");
+  const responsesChunk = addedGap("gateway_responses");
+  const messagesChunk = addedGap("gateway_messages");
+  const chunkP50 = chunk.value;
+  const responsesChunkP50 = responsesChunk.value;
+  const messagesChunkP50 = messagesChunk.value;
   const targets = [
     { name: "added latency p50 @64", goal: "<= 1 ms", value: addedP50, met: addedP50 <= 1 },
     { name: "added latency p99 @64", goal: "<= 3 ms", value: addedP99, met: addedP99 <= 3 },
@@ -595,6 +633,9 @@ function toReport(f: Figures, runSeconds: number) {
     stream_chunk_delay_p50_ms: round(chunkP50),
     responses_stream_chunk_delay_p50_ms: round(responsesChunkP50),
     messages_stream_chunk_delay_p50_ms: round(messagesChunkP50),
+    stream_chunk_delay_p50_ms_spread: chunk.spread,
+    responses_stream_chunk_delay_p50_ms_spread: responsesChunk.spread,
+    messages_stream_chunk_delay_p50_ms_spread: messagesChunk.spread,
     // Issue 17's figures, with their spread over the rounds.
     cpu_ratio_vs_bare_proxy: round(cpuRatio.value),
     cpu_ratio_vs_bare_proxy_spread: cpuRatio.spread,
@@ -733,37 +774,46 @@ function table(r: Report, profile: string[] | undefined): string {
   );
   const s = r.streaming;
   lines.push(...columns([
-    ["path", "streams", "chunks", "ttfb p50", "ttfb p99", "gap p50", "gap p99", "added gap p50"],
-    ...PATHS.map((path) => [
-      path,
-      String(s[path].streams - s[path].failed),
-      String(s[path].chunks),
-      n(s[path].ttfb_p50_ms),
-      n(s[path].ttfb_p99_ms),
-      n(s[path].gap_p50_ms),
-      n(s[path].gap_p99_ms),
-      path === "direct" ? "" : n(s[path].gap_p50_ms - s.direct.gap_p50_ms),
-    ]),
     [
-      "gateway /responses",
-      String(s.gateway_responses.streams - s.gateway_responses.failed),
-      String(s.gateway_responses.chunks),
-      n(s.gateway_responses.ttfb_p50_ms),
-      n(s.gateway_responses.ttfb_p99_ms),
-      n(s.gateway_responses.gap_p50_ms),
-      n(s.gateway_responses.gap_p99_ms),
-      n(s.gateway_responses.gap_p50_ms - s.direct.gap_p50_ms),
+      "path",
+      "streams",
+      "chunks",
+      "ttfb p50",
+      "ttfb p99",
+      "gap p50",
+      "gap p99",
+      "added gap p50",
+      "added range",
     ],
-    [
-      "gateway /messages",
-      String(s.gateway_messages.streams - s.gateway_messages.failed),
-      String(s.gateway_messages.chunks),
-      n(s.gateway_messages.ttfb_p50_ms),
-      n(s.gateway_messages.ttfb_p99_ms),
-      n(s.gateway_messages.gap_p50_ms),
-      n(s.gateway_messages.gap_p99_ms),
-      n(s.gateway_messages.gap_p50_ms - s.direct.gap_p50_ms),
-    ],
+    ...STREAM_PATHS.map((path) => {
+      const x = s[path];
+      // Added delays as the targets take them: within each round, then the median.
+      const added: Record<StreamPath, [number, number[]] | undefined> = {
+        direct: undefined,
+        baseline: [x.gap_p50_ms - s.direct.gap_p50_ms, [NaN, NaN]],
+        gateway: [r.stream_chunk_delay_p50_ms, r.stream_chunk_delay_p50_ms_spread],
+        gateway_responses: [
+          r.responses_stream_chunk_delay_p50_ms,
+          r.responses_stream_chunk_delay_p50_ms_spread,
+        ],
+        gateway_messages: [
+          r.messages_stream_chunk_delay_p50_ms,
+          r.messages_stream_chunk_delay_p50_ms_spread,
+        ],
+      };
+      const [value, range] = added[path] ?? [NaN, [NaN, NaN]];
+      return [
+        path.replace("gateway_", "gateway /"),
+        String(x.streams - x.failed),
+        String(x.chunks),
+        n(x.ttfb_p50_ms),
+        n(x.ttfb_p99_ms),
+        n(x.gap_p50_ms),
+        n(x.gap_p99_ms),
+        path === "direct" ? "" : n(value),
+        Number.isNaN(range[0]) ? "" : range.map((v) => n(v)).join("–"),
+      ];
+    }),
   ]));
   const o = r.open_streams;
   const growth = r.rss_mb_after_requests - r.rss_mb_before_requests;
