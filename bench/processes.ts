@@ -116,8 +116,10 @@ export interface GatewayOptions {
   cwd: string;
   /** Extra `deno run` flags, e.g. `--cpu-prof`. */
   denoFlags?: string[];
-  /** The program to run instead of main.ts (the baseline proxy). */
+  /** The program to run instead of main.ts (the baseline proxy, another checkout's). */
   main?: string;
+  /** Its deno.json, when not this checkout's. */
+  config?: string;
   env?: Record<string, string>;
 }
 
@@ -134,7 +136,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     args: [
       "run",
       "--config",
-      CONFIG,
+      options.config ?? CONFIG,
       ...(options.denoFlags ?? []),
       // The gateway runs with the flags `deno task start` and the binaries use.
       ...(options.main === undefined ? [V8_FLAGS] : []),
