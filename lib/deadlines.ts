@@ -54,9 +54,11 @@ export class Deadlines {
 
   #arm(at: number): void {
     this.#timer = setTimeout(() => this.#expire(), Math.max(0, at - this.#now()));
+    Deno.unrefTimer(this.#timer);
   }
 
   #expire(): void {
+    this.#timer = undefined;
     const now = this.#now();
     const due: (() => void)[] = [];
     while (this.#head < this.#queue.length) {
@@ -91,8 +93,9 @@ export class Deadlines {
   }
 
   #reset(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    // An armed timer is left to fire, find nothing and stop: clearing it and arming a new one
+    // for the next request cost ~8% of the CPU per request at one connection (bench:ab). It
+    // is never later than a new deadline (the span is fixed), and it keeps no process alive.
     this.#queue = [];
     this.#head = 0;
   }

@@ -95,3 +95,45 @@ Deno.test("Deadlines: a callback may set a new deadline", async () => {
   assert.deepEqual(fired, ["outer", "inner"]);
   assert.equal(deadlines.size, 0);
 });
+
+Deno.test("Deadlines: after the last one is cancelled, a new one still fires after its own span", async () => {
+  const deadlines = new Deadlines(30);
+  const started = performance.now();
+  deadlines.add(() => assert.fail("cancelled"))();
+  await wait(10);
+  let firedAt: number | undefined;
+  deadlines.add(() => firedAt = performance.now() - started);
+  // The timer armed for the first still fires at ~30 ms: it must re-arm for the second.
+  await wait(30);
+  assert.equal(firedAt, undefined, "not before its span");
+  await wait(40);
+  assert.ok(firedAt !== undefined && firedAt >= 39, `fired after ${firedAt} ms`);
+
+  // And once that leftover timer has fired with nothing due, the next one is armed afresh.
+  deadlines.add(() => assert.fail("cancelled"))();
+  await wait(45);
+  let late = false;
+  deadlines.add(() => late = true);
+  await wait(60);
+  assert.ok(late, "a deadline set after the leftover timer fired still fires");
+});
+
+Deno.test("Deadlines: a timer left armed keeps no process alive", async () => {
+  const module = new URL("../../lib/deadlines.ts", import.meta.url).href;
+  const started = performance.now();
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { Deadlines } from "${module}";
+       const deadlines = new Deadlines(60_000);
+       deadlines.add(() => {})();
+       deadlines.add(() => {});
+       console.log("set");`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.equal(code, 0);
+  assert.equal(new TextDecoder().decode(stdout).trim(), "set");
+  assert.ok(performance.now() - started < 20_000, "it did not wait for the 60 s deadline");
+});
