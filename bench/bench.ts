@@ -326,71 +326,41 @@ async function run(): Promise<Figures> {
   const memoryIdleMb = await streamsGateway.rssMb();
   const heapIdle = await memoryOf(streamsGateway.origin);
   const abandonedBefore = (await fake.stats()).slow.abandonedStreams;
-  const streams = await openStreams(
-    {
-      url: `${streamsGateway.origin}/v1/chat/completions`,
-      headers: JSON_HEADERS,
-      body: STREAM_BODY,
-    },
-    SETTINGS.openStreams,
-    100,
-  );
-  // Two readings a second apart; the larger counts, in case a collection ran just before one.
-  // The CPU the gateway spends meanwhile is what holding and relaying the streams costs: each
-  // gets a chunk every slowChunkDelayMs.
-  const cpuBefore = await cpuMs(streamsGateway.pid);
-  const heldFrom = performance.now();
-  await delay(1_000);
-  const firstReading = await streamsGateway.rssMb();
-  await delay(1_000);
-  const rssOpenMb = Math.max(firstReading, await streamsGateway.rssMb());
-  const heldMs = performance.now() - heldFrom;
+  const held = await holdStreams(streamsGateway);
+  const cpuOpenMs = held.cpuHeldMs;
   // Where the memory is: V8's heap (the gateway's JavaScript objects) or outside it.
   const heapOpen = await memoryOf(streamsGateway.origin);
-  const cpuOpenMs = await cpuMs(streamsGateway.pid) - cpuBefore;
-  const chunksRelayed = streams.open * heldMs / SETTINGS.slowChunkDelayMs;
-  await streams.close();
+  const chunksRelayed = held.opened * held.heldMs / SETTINGS.slowChunkDelayMs;
+  await held.close();
   await delay(1_500);
   const memory = {
-    opened: streams.open,
-    failed: streams.failed,
+    opened: held.opened,
+    failed: held.failed,
     rssIdleMb: memoryIdleMb,
-    rssOpenMb,
-    // CPU share (cores) while the streams were held, and CPU per relayed chunk.
+    rssOpenMb: held.rssOpenMb,
     heapUsedIdleMb: heapIdle.heapUsedMb,
     heapUsedOpenMb: heapOpen.heapUsedMb,
     externalOpenMb: heapOpen.externalMb,
-    cpuCoresOpen: cpuOpenMs / heldMs,
+    // CPU share (cores) while the streams were held, and CPU per relayed chunk.
+    cpuCoresOpen: cpuOpenMs / held.heldMs,
     cpuUsPerChunk: chunksRelayed > 0 ? cpuOpenMs * 1000 / chunksRelayed : 0,
     rssClosedMb: await streamsGateway.rssMb(),
     upstreamAbandoned: (await fake.stats()).slow.abandonedStreams - abandonedBefore,
   };
   await close(streamsGateway);
 
-  // The same 1000 streams through the bare Deno proxy: what the runtime itself holds per
-  // stream (two connections, one of them TLS), the floor under the gateway's figure.
+  // The same streams through the bare Deno proxy: what the runtime itself holds per stream
+  // (two connections, one of them TLS), the floor under the gateway's figure.
   progress(`${SETTINGS.openStreams} open streams, bare proxy`);
   const streamsBaseline = await spawn(slow, { main: BASELINE_PROXY });
   const baselineIdleMb = await streamsBaseline.rssMb();
-  const baselineStreams = await openStreams(
-    {
-      url: `${streamsBaseline.origin}/v1/chat/completions`,
-      headers: JSON_HEADERS,
-      body: STREAM_BODY,
-    },
-    SETTINGS.openStreams,
-    100,
-  );
-  await delay(1_000);
-  const baselineFirst = await streamsBaseline.rssMb();
-  await delay(1_000);
-  const baselineOpenMb = Math.max(baselineFirst, await streamsBaseline.rssMb());
-  await baselineStreams.close();
+  const baselineHeld = await holdStreams(streamsBaseline);
+  await baselineHeld.close();
   await close(streamsBaseline);
   const baselineMemory = {
-    opened: baselineStreams.open,
+    opened: baselineHeld.opened,
     rssIdleMb: baselineIdleMb,
-    rssOpenMb: baselineOpenMb,
+    rssOpenMb: baselineHeld.rssOpenMb,
   };
 
   return {
@@ -473,6 +443,34 @@ async function cpuOf<K extends string>(pids: Record<K, number>): Promise<Record<
     Object.entries<number>(pids).map(async ([key, pid]) => [key, await cpuMs(pid)] as const),
   );
   return Object.fromEntries(entries) as Record<K, number>;
+}
+
+/**
+ * Opens SETTINGS.openStreams streams on `process` and reads its RSS twice, a second apart (the
+ * larger counts, in case a collection ran just before one), and the CPU it spent meanwhile:
+ * what holding and relaying the streams costs, each getting a chunk every slowChunkDelayMs.
+ * `close` ends the streams.
+ */
+async function holdStreams(process: GatewayProcess) {
+  const streams = await openStreams(
+    { url: `${process.origin}/v1/chat/completions`, headers: JSON_HEADERS, body: STREAM_BODY },
+    SETTINGS.openStreams,
+    100,
+  );
+  const cpuBefore = await cpuMs(process.pid);
+  const heldFrom = performance.now();
+  await delay(1_000);
+  const first = await process.rssMb();
+  await delay(1_000);
+  const rssOpenMb = Math.max(first, await process.rssMb());
+  return {
+    opened: streams.open,
+    failed: streams.failed,
+    rssOpenMb,
+    heldMs: performance.now() - heldFrom,
+    cpuHeldMs: await cpuMs(process.pid) - cpuBefore,
+    close: () => streams.close(),
+  };
 }
 
 /** V8 heap in use and memory outside it, from the gateway's own /metrics (loopback may read). */

@@ -5,6 +5,7 @@
 //   deno task compile                  every target
 //   deno task compile --current        this machine's target only
 //   deno task compile <target>...      the named targets
+import { toHex } from "../lib/hex.ts";
 import { NAME, VERSION } from "../lib/version.ts";
 
 /** The release targets: Linux x86_64/aarch64, macOS x86_64/arm64, Windows x86_64. */
@@ -54,7 +55,7 @@ async function compile(target: string): Promise<string> {
 
 async function sha256(path: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
 
 function currentTarget(): string {

@@ -53,6 +53,11 @@ class Sum extends Family {
     else entry.value += by;
   }
 
+  /** Sets a gauge's value for `labels`. */
+  set(labels: Labels, value: number): void {
+    this.add(labels, value - this.get(labels));
+  }
+
   /** The value for `labels` (0 when never counted); for tests and the queue's own view. */
   get(labels: Labels): number {
     return this.#values.get(labels.join("\u0000"))?.value ?? 0;
@@ -264,7 +269,7 @@ export class GatewayMetrics {
         ["external", usage.external],
       ] as const
     ) {
-      this.memory.add([kind], bytes - this.memory.get([kind]));
+      this.memory.set([kind], bytes);
     }
     for (
       const family of [

@@ -1,4 +1,5 @@
 import type { Scope } from "../config.ts";
+import { toHex } from "../hex.ts";
 
 /** A GigaChat authorization key with its scope; `id` names it in caches without revealing it. */
 export interface Credential {
@@ -20,7 +21,5 @@ export async function makeCredential(key: string, scope: Scope): Promise<Credent
     "SHA-256",
     new TextEncoder().encode(`${scope}\n${key}`),
   );
-  const id = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0"))
-    .join("");
-  return { key, scope, id };
+  return { key, scope, id: toHex(digest) };
 }

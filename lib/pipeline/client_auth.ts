@@ -2,6 +2,7 @@ import type { Config } from "../config.ts";
 import { authenticationError, GatewayError } from "../errors.ts";
 import { isLoopbackHost } from "../loopback.ts";
 import { type Credential, makeCredential } from "../gigachat/credential.ts";
+import { toHex } from "../hex.ts";
 
 /** The key a client presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
 export function presentedKey(request: Request): string | undefined {
@@ -46,9 +47,10 @@ export async function createAuthenticator(
       return refusal === undefined ? Promise.resolve(server) : Promise.reject(refusal);
     };
   }
-  const matches = await keyMatcher(config.proxyApiKeys);
-  // The owner id of a proxy key is keyed with the gateway's own key (which every instance
-  // shares), so one who can read the shared store cannot test guesses of proxy keys on it.
+  const matchingKey = await keyMatcher(config.proxyApiKeys);
+  // One credential per proxy key, made once: the owner id of a proxy key is keyed with the
+  // gateway's own key (which every instance shares), so one who can read the shared store
+  // cannot test guesses of proxy keys on it.
   const ownerKey = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(config.credentials),
@@ -56,6 +58,10 @@ export async function createAuthenticator(
     false,
     ["sign"],
   );
+  const perProxyKey: Credential[] = await Promise.all(config.proxyApiKeys.map(async (key) => ({
+    ...server,
+    owner: toHex(await crypto.subtle.sign("HMAC", ownerKey, new TextEncoder().encode(key))),
+  })));
   return async (request) => {
     const key = presentedKey(request);
     if (key === undefined) {
@@ -65,12 +71,11 @@ export async function createAuthenticator(
         "missing_api_key",
       );
     }
-    if (!await matches(key)) {
+    const index = await matchingKey(key);
+    if (index < 0) {
       throw authenticationError("Invalid API key: it is not one of the gateway's PROXY_API_KEYS.");
     }
-    const mac = await crypto.subtle.sign("HMAC", ownerKey, new TextEncoder().encode(key));
-    const owner = Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("");
-    return { ...server, owner };
+    return perProxyKey[index];
   };
 }
 
@@ -98,15 +103,15 @@ function browserRefused(what: string): GatewayError {
   );
 }
 
-/** Whether a presented key is one of `keys`, in time that does not depend on the key. */
+/** Which of `keys` a presented key is (-1: none), in time that does not depend on the key. */
 export async function keyMatcher(
   keys: readonly string[],
-): Promise<(key: string) => Promise<boolean>> {
+): Promise<(key: string) => Promise<number>> {
   const allowed = await Promise.all(keys.map(digest));
   return async (key) => {
     const given = await digest(key);
     // Comparing digests of equal length keeps the time spent independent of the key.
-    return allowed.some((candidate) => sameBytes(candidate, given));
+    return allowed.findIndex((candidate) => sameBytes(candidate, given));
   };
 }
 

@@ -32,7 +32,7 @@ export async function createMetricsGuard(
   const what = config.metricsToken !== undefined ? "METRICS_TOKEN" : "one of the PROXY_API_KEYS";
   return async (request) => {
     const key = presentedKey(request);
-    if (key === undefined || !await matches(key)) {
+    if (key === undefined || await matches(key) < 0) {
       throw authenticationError(
         `Metrics need ${what} as 'Authorization: Bearer <key>'.`,
         key === undefined ? "missing_api_key" : "invalid_api_key",

@@ -2,6 +2,7 @@ import { GatewayError } from "../errors.ts";
 import type { Credential } from "../gigachat/credential.ts";
 import { fileForm } from "../gigachat/file_form.ts";
 import type { CallFields, UpstreamClient } from "../gigachat/upstream_client.ts";
+import { toHex } from "../hex.ts";
 import type { UploadCache } from "./upload_cache.ts";
 
 /** A file to attach to a chat message: an image or a document. */
@@ -40,12 +41,8 @@ export class AttachmentUploader {
     credential: Credential,
     call: UploadCall,
   ): Promise<{ id: string; cached: boolean }> {
-    const digest = new Uint8Array(
-      await crypto.subtle.digest("SHA-256", new Uint8Array(file.bytes)),
-    );
-    const key = `${credential.id}:${
-      Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")
-    }`;
+    const digest = await crypto.subtle.digest("SHA-256", new Uint8Array(file.bytes));
+    const key = `${credential.id}:${toHex(digest)}`;
     const cached = await this.#cache.get(key);
     this.#onLookup?.(cached !== undefined);
     if (cached !== undefined) return { id: cached, cached: true };
