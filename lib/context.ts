@@ -49,7 +49,7 @@ export interface RequestContext {
   readonly params: Readonly<Record<string, string>>;
   readonly forwardHeaders: Readonly<Record<string, string>>;
   /** The client's IP address, when the server gave it (loopback checks). */
-  readonly clientAddress?: string;
+  readonly clientAddress: () => string | undefined;
   /** Aborts when the client leaves or the gateway stops waiting for this request. */
   readonly signal: AbortSignal;
   readonly trace: {

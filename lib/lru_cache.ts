@@ -3,6 +3,8 @@ export class LruCache<K, V> {
   readonly #max: number;
   readonly #now: () => number;
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();
+  // The most recently used key: a hit on it (one key serving every request) needs no reordering.
+  #newest: K | undefined;
 
   constructor(maxEntries: number, now: () => number = Date.now) {
     if (!(maxEntries >= 1)) throw new RangeError("LruCache needs room for at least one entry");
@@ -14,9 +16,15 @@ export class LruCache<K, V> {
   get(key: K): V | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    this.#entries.delete(key);
-    if (entry.expiresAt <= this.#now()) return undefined;
-    this.#entries.set(key, entry);
+    if (entry.expiresAt <= this.#now()) {
+      this.delete(key);
+      return undefined;
+    }
+    if (key !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     return entry.value;
   }
 
@@ -24,6 +32,7 @@ export class LruCache<K, V> {
   set(key: K, value: V, expiresAt: number): void {
     this.#entries.delete(key);
     this.#entries.set(key, { value, expiresAt });
+    this.#newest = key;
     while (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next().value as K;
       this.#entries.delete(oldest);
@@ -33,6 +42,7 @@ export class LruCache<K, V> {
   /** Removes `key`. */
   delete(key: K): void {
     this.#entries.delete(key);
+    if (key === this.#newest) this.#newest = undefined;
   }
 
   /** How many entries are held, expired ones included until touched or evicted. */

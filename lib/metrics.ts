@@ -7,6 +7,37 @@ type Labels = readonly string[];
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
+/**
+ * A family's series by their label values, found through one Map per label: the values are
+ * mostly constant strings, so a lookup builds no key and hashes nothing new on the hot path.
+ */
+class SeriesIndex<T> {
+  readonly all: T[] = [];
+  readonly #root = new Map<string, unknown>();
+
+  /** The series for `labels`, if they were seen before. */
+  get(labels: Labels): T | undefined {
+    let level: Map<string, unknown> | undefined = this.#root;
+    for (let i = 0; i < labels.length - 1 && level !== undefined; i++) {
+      level = level.get(labels[i]) as Map<string, unknown> | undefined;
+    }
+    return level?.get(labels.length === 0 ? "" : labels[labels.length - 1]) as T | undefined;
+  }
+
+  /** Adds the series for `labels`, which must not be there yet. */
+  add(labels: Labels, series: T): T {
+    let level = this.#root;
+    for (let i = 0; i < labels.length - 1; i++) {
+      let next = level.get(labels[i]) as Map<string, unknown> | undefined;
+      if (next === undefined) level.set(labels[i], next = new Map());
+      level = next;
+    }
+    level.set(labels.length === 0 ? "" : labels[labels.length - 1], series);
+    this.all.push(series);
+    return series;
+  }
+}
+
 abstract class Family {
   readonly name: string;
   readonly help: string;
@@ -33,7 +64,7 @@ abstract class Family {
 
 /** A counter, or with `set`/`add` of negatives a gauge. */
 class Sum extends Family {
-  readonly #values = new Map<string, { labels: Labels; value: number }>();
+  readonly #values = new SeriesIndex<{ labels: Labels; value: number }>();
   readonly #type: "counter" | "gauge";
 
   constructor(
@@ -47,10 +78,9 @@ class Sum extends Family {
   }
 
   add(labels: Labels, by = 1): void {
-    const key = labels.join("\u0000");
-    const entry = this.#values.get(key);
-    if (entry === undefined) this.#values.set(key, { labels: [...labels], value: by });
-    else entry.value += by;
+    const series = this.#values.get(labels);
+    if (series === undefined) this.#values.add(labels, { labels: [...labels], value: by });
+    else series.value += by;
   }
 
   /** Sets a gauge's value for `labels`. */
@@ -60,13 +90,13 @@ class Sum extends Family {
 
   /** The value for `labels` (0 when never counted); for tests and the queue's own view. */
   get(labels: Labels): number {
-    return this.#values.get(labels.join("\u0000"))?.value ?? 0;
+    return this.#values.get(labels)?.value ?? 0;
   }
 
   render(out: string[]): void {
     this.header(out, this.#type);
-    if (this.#values.size === 0 && this.labelNames.length === 0) out.push(`${this.name} 0`);
-    for (const { labels, value } of this.#values.values()) {
+    if (this.#values.all.length === 0 && this.labelNames.length === 0) out.push(`${this.name} 0`);
+    for (const { labels, value } of this.#values.all) {
       out.push(`${this.name}${this.labelText(labels)} ${value}`);
     }
   }
@@ -74,7 +104,7 @@ class Sum extends Family {
 
 class Histogram extends Family {
   readonly #buckets: readonly number[];
-  readonly #values = new Map<string, { labels: Labels; counts: number[]; sum: number }>();
+  readonly #values = new SeriesIndex<{ labels: Labels; counts: number[]; sum: number }>();
 
   constructor(
     name: string,
@@ -87,12 +117,11 @@ class Histogram extends Family {
   }
 
   observe(labels: Labels, value: number): void {
-    const key = labels.join("\u0000");
-    let entry = this.#values.get(key);
-    if (entry === undefined) {
-      entry = { labels: [...labels], counts: new Array(this.#buckets.length + 1).fill(0), sum: 0 };
-      this.#values.set(key, entry);
-    }
+    const entry = this.#values.get(labels) ?? this.#values.add(labels, {
+      labels: [...labels],
+      counts: new Array(this.#buckets.length + 1).fill(0),
+      sum: 0,
+    });
     let i = 0;
     while (i < this.#buckets.length && value > this.#buckets[i]) i++;
     entry.counts[i]++;
@@ -101,7 +130,7 @@ class Histogram extends Family {
 
   render(out: string[]): void {
     this.header(out, "histogram");
-    for (const { labels, counts, sum } of this.#values.values()) {
+    for (const { labels, counts, sum } of this.#values.all) {
       let cumulative = 0;
       this.#buckets.forEach((bound, i) => {
         cumulative += counts[i];

@@ -63,8 +63,9 @@ export function capabilitiesOf(
   table: CapabilityTable,
   model: string,
 ): ModelCapabilities | undefined {
-  const candidates = [model, model.replace(/:[^:]*$/, "")];
-  candidates.push(candidates[1].replace(/-preview$/, ""));
+  if (Object.hasOwn(table, model)) return table[model];
+  const candidates = [model.replace(/:[^:]*$/, "")];
+  candidates.push(candidates[0].replace(/-preview$/, ""));
   for (const name of candidates) {
     if (Object.hasOwn(table, name)) return table[name];
   }

@@ -2,7 +2,7 @@ import type { AppContext, Handler, RequestContext } from "./context.ts";
 import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
 import { corsHeaders, preflightResponse } from "./http/cors.ts";
 import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
-import { type Route, Router } from "./http/router.ts";
+import { type Route, type RouteMatch, Router } from "./http/router.ts";
 import { describeError } from "./log.ts";
 import { anthropicErrorResponse } from "./dialects/messages/anthropic_error.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
@@ -45,18 +45,21 @@ export function createRequestHandler(
     const onClientGone = () => controller.abort(request.signal.reason);
     request.signal.addEventListener("abort", onClientGone, { once: true });
     inFlight.add(controller);
+    const match = request.method === "OPTIONS" ? undefined : router.match(request.method, path);
     const ctx: RequestContext = {
       app,
       requestId: requestIdFor(request),
-      params: {},
+      params: match?.kind === "found" ? match.params : {},
       forwardHeaders: forwardedHeaders(request),
-      clientAddress: info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
+      // Read only by the /metrics guard; taking it costs every request a call into Deno.
+      clientAddress: () =>
+        info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
       signal: controller.signal,
-      trace: { upstreamAttempts: 0 },
+      trace: { upstreamAttempts: 0, route: match?.kind === "not_found" ? undefined : match?.route },
     };
     let response: Response;
     try {
-      response = await route(request, path, ctx);
+      response = await route(request, path, match, ctx);
     } catch (thrown) {
       // Whatever a departed client's abort interrupted, it is not a gateway failure.
       const interrupted = !(thrown instanceof GatewayError) || thrown.status === 499;
@@ -79,10 +82,11 @@ export function createRequestHandler(
       inFlight.delete(controller);
       request.signal.removeEventListener("abort", onClientGone);
     }
-    response = withHeaders(response, {
-      "X-Request-ID": ctx.requestId,
-      ...corsHeaders(request.headers.get("origin"), app.config.corsOrigins),
-    });
+    response = withHeaders(
+      response,
+      ctx.requestId,
+      corsHeaders(request.headers.get("origin"), app.config.corsOrigins),
+    );
     const fields: RequestLogFields = {
       request_id: ctx.requestId,
       method: request.method,
@@ -129,15 +133,18 @@ export function createRequestHandler(
     return response;
   }
 
-  function route(request: Request, path: string, ctx: RequestContext): Promise<Response> {
-    if (request.method === "OPTIONS") {
+  function route(
+    request: Request,
+    path: string,
+    match: RouteMatch<Handler> | undefined,
+    ctx: RequestContext,
+  ): Promise<Response> {
+    if (match === undefined) {
       return Promise.resolve(preflightResponse(request, app.config.corsOrigins));
     }
-    const match = router.match(request.method, path);
-    if (match.kind !== "not_found") ctx.trace.route = match.route;
     switch (match.kind) {
       case "found":
-        return match.handler(request, { ...ctx, params: match.params });
+        return match.handler(request, ctx);
       case "method_not_allowed":
         throw new GatewayError(
           405,
@@ -185,15 +192,24 @@ function annotate(span: SpanLike, ctx: RequestContext, fields: RequestLogFields)
   span.setAttributes(attributes);
 }
 
-/** Adds headers, copying the response first when its headers are immutable (fetch results). */
-function withHeaders(response: Response, headers: Record<string, string>): Response {
+/**
+ * Adds the request id and CORS headers, copying the response first when its headers are
+ * immutable (fetch results).
+ */
+function withHeaders(
+  response: Response,
+  requestId: string,
+  cors: Record<string, string>,
+): Response {
+  const stamp = (target: Response) => {
+    target.headers.set("X-Request-ID", requestId);
+    for (const name in cors) target.headers.set(name, cors[name]);
+    return target;
+  };
   try {
-    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
-    return response;
+    return stamp(response);
   } catch {
-    const copy = new Response(response.body, response);
-    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
-    return copy;
+    return stamp(new Response(response.body, response));
   }
 }
 

@@ -24,7 +24,7 @@ export function ready(_request: Request, ctx: RequestContext): Promise<Response>
 
 /** `GET /metrics`: Prometheus' text format, for those `guardMetrics` lets in. */
 export async function metrics(request: Request, ctx: RequestContext): Promise<Response> {
-  await ctx.app.guardMetrics(request, ctx.clientAddress);
+  await ctx.app.guardMetrics(request, ctx.clientAddress());
   return new Response(ctx.app.metrics.render(), {
     headers: {
       "Content-Type": "text/plain; version=0.0.4; charset=utf-8",

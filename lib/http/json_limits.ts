@@ -1,7 +1,7 @@
 // Bounds on the shape of client JSON. JSON.parse copes with any nesting, but every recursive
 // walk after it (schema compilation, sanitising, serialising) overflows the stack on a value
 // nested some thousands deep: that was a 500 after the request had gone upstream. Checked
-// once, right after parsing, without recursion.
+// once, right after parsing, by a walk that never goes more than `maxDepth` calls deep.
 
 /** Deeper than any real request (OpenAI itself allows 10 levels of schema nesting). */
 export const MAX_JSON_DEPTH = 64;
@@ -14,17 +14,30 @@ export const MAX_SCHEMA_VALUES = 20_000;
  * level 0), or undefined when there is none.
  */
 export function findTooDeep(value: unknown, maxDepth: number): (string | number)[] | undefined {
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
-  while (stack.length > 0) {
-    const { value: node, path } = stack.pop()!;
-    if (typeof node !== "object" || node === null) continue;
-    if (path.length >= maxDepth) return path;
-    if (Array.isArray(node)) {
-      for (let i = node.length - 1; i >= 0; i--) stack.push({ value: node[i], path: [...path, i] });
-    } else {
-      for (const key of Object.keys(node).reverse()) {
-        stack.push({ value: (node as Record<string, unknown>)[key], path: [...path, key] });
+  return tooDeepBelow(value, maxDepth)?.reverse();
+}
+
+// Runs on every request body: it allocates nothing for a body within bounds, and builds the
+// path (innermost key first) only on the way back from one that is not.
+function tooDeepBelow(node: unknown, levelsLeft: number): (string | number)[] | undefined {
+  if (typeof node !== "object" || node === null) return undefined;
+  if (levelsLeft === 0) return [];
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const path = tooDeepBelow(node[i], levelsLeft - 1);
+      if (path !== undefined) {
+        path.push(i);
+        return path;
       }
+    }
+    return undefined;
+  }
+  for (const key in node) {
+    if (!Object.hasOwn(node, key)) continue;
+    const path = tooDeepBelow((node as Record<string, unknown>)[key], levelsLeft - 1);
+    if (path !== undefined) {
+      path.push(key);
+      return path;
     }
   }
   return undefined;

@@ -22,6 +22,8 @@ export interface ToolNames {
   fromUpstream(name: string): string;
 }
 
+const SAME_NAMES: ToolNames = { toUpstream: (name) => name, fromUpstream: (name) => name };
+
 /** The function names GigaChat's v2 API takes (HOSTS-AND-MODELS.md, live probes). */
 export const V2_FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
@@ -30,6 +32,8 @@ export const V2_FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
  * with `pattern`, also those it refuses, their other characters made `_`.
  */
 export function toolNamesFor(names: readonly string[], pattern?: RegExp): ToolNames {
+  // Most requests have no tools: nothing to build for them.
+  if (names.length === 0) return SAME_NAMES;
   const up = new Map<string, string>();
   const down = new Map<string, string>();
   const taken = new Set(names);

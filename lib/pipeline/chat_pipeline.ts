@@ -41,7 +41,7 @@ export async function runChat(
   const attachmentPlan = planAttachments(chat.messages, {
     requestedModel: chat.model,
     vision: capabilities?.vision,
-    visionModel: suggestedVisionModel(app.config.capabilities),
+    suggestVisionModel: () => suggestedVisionModel(app.config.capabilities),
   });
   const attachments = attachmentPlan.attach.length === 0 && attachmentPlan.dropped.size === 0
     ? undefined

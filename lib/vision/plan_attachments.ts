@@ -36,8 +36,8 @@ export function planAttachments(
     requestedModel: string;
     /** Whether the model takes images; undefined (not known) lets GigaChat decide. */
     vision: boolean | undefined;
-    /** A model to suggest instead when this one does not. */
-    visionModel: string;
+    /** A model to suggest instead when this one does not (asked only then). */
+    suggestVisionModel: () => string;
   },
 ): AttachmentPlan {
   const attach: PlannedAttachment[] = [];
@@ -81,7 +81,7 @@ export function planAttachments(
   if (images.length > 0 && options.vision === false) {
     const first = images[0];
     throw invalidRequest(
-      `Model ${options.requestedModel} cannot see images; use ${options.visionModel} ` +
+      `Model ${options.requestedModel} cannot see images; use ${options.suggestVisionModel()} ` +
         "(GET /v1/models shows which models take images; MODEL_CAPABILITIES or VISION_MODELS " +
         "change it).",
       `messages[${first.message}].content[${first.part}]`,

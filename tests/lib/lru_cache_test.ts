@@ -81,3 +81,20 @@ Deno.test("LruCache refuses a size below one", async (t) => {
     });
   }
 });
+
+Deno.test("LruCache keeps recency right when the newest entry is read again and removed", () => {
+  const cache = new LruCache<string, number>(2);
+  cache.set("a", 1, NEVER);
+  cache.set("b", 2, NEVER);
+  // b is the newest already: reading it again must not disturb the order.
+  assert.equal(cache.get("b"), 2);
+  assert.equal(cache.get("a"), 1);
+  // a is the newest now; removing it and adding c leaves b the oldest.
+  cache.delete("a");
+  cache.set("c", 3, NEVER);
+  assert.equal(cache.get("b"), 2);
+  cache.set("d", 4, NEVER);
+  assert.equal(cache.get("c"), undefined);
+  assert.equal(cache.get("b"), 2);
+  assert.equal(cache.get("d"), 4);
+});

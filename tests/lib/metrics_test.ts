@@ -98,3 +98,22 @@ Deno.test("GatewayMetrics reports the process's memory as of each rendering", ()
   const second = metrics.render();
   assert.ok(read(second, "rss") < read(first, "rss") * 1.5);
 });
+
+Deno.test("GatewayMetrics keeps series apart that share some label values", () => {
+  const metrics = new GatewayMetrics(["GigaChat-2"]);
+  metrics.cacheLookup("tokens", true);
+  metrics.cacheLookup("tokens", true);
+  metrics.cacheLookup("tokens", false);
+  metrics.cacheLookup("models", true);
+  metrics.observeTokens("GigaChat-2", 3, 4);
+  assert.equal(metrics.cache.get(["tokens", "hit"]), 2);
+  assert.equal(metrics.cache.get(["tokens", "miss"]), 1);
+  assert.equal(metrics.cache.get(["models", "hit"]), 1);
+  assert.equal(metrics.cache.get(["models", "miss"]), 0);
+  assert.equal(metrics.cache.get(["uploads"]), 0, "a prefix of a series is no series");
+  const text = metrics.render();
+  // Reading a value that was never counted adds no series.
+  assert.doesNotMatch(text, /cache="models",result="miss"/);
+  assert.equal(text.match(/^gigachat_gateway_cache_lookups_total\{/gm)?.length, 3);
+  assert.match(text, /^gigachat_gateway_tokens_total\{model="GigaChat-2",direction="out"\} 4$/m);
+});
