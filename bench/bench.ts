@@ -83,9 +83,18 @@ const MESSAGES_STREAM_BODY = JSON.stringify({
   messages: [{ role: "user", content: Array(22).fill(SEND_MARKER).join(" ") }],
 });
 const JSON_HEADERS = { "content-type": "application/json" };
-const PATHS = ["direct", "baseline", "gateway"] as const;
+const JS_PROXY_ENV = { BASELINE_JS: "1" };
+// js_proxy: bench/baseline_proxy.ts with BASELINE_JS=1, the least a translating proxy does in
+// JavaScript (issue 17: the runtime's floor under the gateway's own figures).
+const PATHS = ["direct", "baseline", "js_proxy", "gateway"] as const;
 type Path = typeof PATHS[number];
-const STREAM_PATHS = [...PATHS, "gateway_responses", "gateway_messages"] as const;
+const STREAM_PATHS = [
+  "direct",
+  "baseline",
+  "gateway",
+  "gateway_responses",
+  "gateway_messages",
+] as const;
 type StreamPath = typeof STREAM_PATHS[number];
 
 interface Target {
@@ -107,7 +116,7 @@ interface Figures {
   /** Per level: each path's median over the rounds, and every round as measured. */
   levels: ({ connections: number; rounds: Record<Path, Measured>[] } & Record<Path, Measured>)[];
   soak: { requests: number; failed: number; rssBeforeMb: number; rssAfterMb: number };
-  streaming: Record<Path, StreamFigures>;
+  streaming: Record<"direct" | "baseline" | "gateway", StreamFigures>;
   /** The gateway's /v1/responses and /v1/messages streams of the same answer. */
   responsesStreaming: StreamFigures;
   messagesStreaming: StreamFigures;
@@ -127,8 +136,9 @@ interface Figures {
     rssClosedMb: number;
     upstreamAbandoned: number;
   };
-  /** The bare proxy with the same open streams. */
+  /** The bare proxy, and the least JavaScript proxy, with the same open streams. */
   baselineMemory: { opened: number; rssIdleMb: number; rssOpenMb: number };
+  jsProxyMemory: { opened: number; rssIdleMb: number; rssOpenMb: number };
   profile?: { file: string; summary: string[] };
 }
 
@@ -171,6 +181,7 @@ async function run(): Promise<Figures> {
     denoFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
   });
   const baseline = await spawn(fast, { main: BASELINE_PROXY });
+  const jsProxy = await spawn(fast, { main: BASELINE_PROXY, env: JS_PROXY_ENV });
   const rssIdleMb = await gateway.rssMb();
   const targets: Record<Path, Target> = {
     direct: {
@@ -183,6 +194,11 @@ async function run(): Promise<Figures> {
       chat: `${baseline.origin}/v1/chat/completions`,
       headers: JSON_HEADERS,
       pid: baseline.pid,
+    },
+    js_proxy: {
+      chat: `${jsProxy.origin}/v1/chat/completions`,
+      headers: JSON_HEADERS,
+      pid: jsProxy.pid,
     },
     gateway: {
       chat: `${gateway.origin}/v1/chat/completions`,
@@ -300,6 +316,7 @@ async function run(): Promise<Figures> {
   const messagesStreaming = streamingOf("gateway_messages");
   directClient.close();
   await close(baseline);
+  await close(jsProxy);
   await close(gateway);
   const profile = profileDir ? await profileOf(profileDir) : undefined;
 
@@ -362,6 +379,14 @@ async function run(): Promise<Figures> {
     rssIdleMb: baselineIdleMb,
     rssOpenMb: baselineHeld.rssOpenMb,
   };
+  // And through the least JavaScript proxy: what any body made in JavaScript costs.
+  progress(`${SETTINGS.openStreams} open streams, least JavaScript proxy`);
+  const streamsJs = await spawn(slow, { main: BASELINE_PROXY, env: JS_PROXY_ENV });
+  const jsIdleMb = await streamsJs.rssMb();
+  const jsHeld = await holdStreams(streamsJs);
+  await jsHeld.close();
+  await close(streamsJs);
+  const jsProxyMemory = { opened: jsHeld.opened, rssIdleMb: jsIdleMb, rssOpenMb: jsHeld.rssOpenMb };
 
   return {
     coldStartsMs,
@@ -375,6 +400,7 @@ async function run(): Promise<Figures> {
     oauth,
     memory,
     baselineMemory,
+    jsProxyMemory,
     profile,
   };
 }
@@ -426,7 +452,7 @@ function spread(values: number[]): [number, number] {
 
 async function spawn(
   upstream: { apiUrl: string; authUrl: string },
-  options: { denoFlags?: string[]; main?: string } = {},
+  options: { denoFlags?: string[]; main?: string; env?: Record<string, string> } = {},
 ): Promise<GatewayProcess> {
   const child = await startGateway({ upstream, cwd: workDir, ...options });
   children.add(child);
@@ -536,6 +562,8 @@ function toReport(f: Figures, runSeconds: number) {
   const added99 = perRound(at64, (r) => r.gateway.p99Ms - r.direct.p99Ms);
   const ratioAt64 = perRound(at64, (r) => r.gateway.rps / r.direct.rps);
   const cpuRatio = perRound(at64, (r) => r.gateway.cpuUs.proxy / r.baseline.cpuUs.proxy);
+  const cpuRatioJs = perRound(at64, (r) => r.gateway.cpuUs.proxy / r.js_proxy.cpuUs.proxy);
+  const jsFloor = perRound(at64, (r) => r.js_proxy.cpuUs.proxy / r.baseline.cpuUs.proxy);
   const added1 = perRound(at1, (r) => r.gateway.p50Ms - r.direct.p50Ms);
   const addedP50 = added50.value;
   const addedP99 = added99.value;
@@ -637,6 +665,12 @@ function toReport(f: Figures, runSeconds: number) {
     // Issue 17's figures, with their spread over the rounds.
     cpu_ratio_vs_bare_proxy: round(cpuRatio.value),
     cpu_ratio_vs_bare_proxy_spread: cpuRatio.spread,
+    // The floor under it: the least JavaScript proxy over the bare one, and the gateway over
+    // the least JavaScript proxy (what the gateway's own work costs).
+    js_proxy_cpu_ratio_vs_bare_proxy: round(jsFloor.value),
+    js_proxy_cpu_ratio_vs_bare_proxy_spread: jsFloor.spread,
+    cpu_ratio_vs_js_proxy: round(cpuRatioJs.value),
+    cpu_ratio_vs_js_proxy_spread: cpuRatioJs.spread,
     throughput_ratio_spread: ratioAt64.spread,
     added_latency_p50_ms_spread: added50.spread,
     added_latency_p99_ms_spread: added99.spread,
@@ -652,6 +686,7 @@ function toReport(f: Figures, runSeconds: number) {
     baseline_throughput_ratio: round(at64.baseline.rps / at64.direct.rps),
     gateway_cpu_us_per_request: round(at64.gateway.cpuUs.proxy),
     baseline_cpu_us_per_request: round(at64.baseline.cpuUs.proxy),
+    js_proxy_cpu_us_per_request: round(at64.js_proxy.cpuUs.proxy),
     cold_starts_ms: f.coldStartsMs.map(round),
     rss_mb_idle: round(f.rssIdleMb),
     rss_mb_before_requests: round(f.soak.rssBeforeMb),
@@ -664,6 +699,7 @@ function toReport(f: Figures, runSeconds: number) {
         connections: level.connections,
         direct: load(level.direct),
         baseline: load(level.baseline),
+        js_proxy: load(level.js_proxy),
         gateway: load(level.gateway),
         added_p50_ms: round(perRound(level, (r) => r.gateway.p50Ms - r.direct.p50Ms).value),
         added_p99_ms: round(perRound(level, (r) => r.gateway.p99Ms - r.direct.p99Ms).value),
@@ -707,6 +743,13 @@ function toReport(f: Figures, runSeconds: number) {
         (f.baselineMemory.rssOpenMb - f.baselineMemory.rssIdleMb) * 1024 /
           Math.max(1, f.baselineMemory.opened),
       ),
+      js_proxy_opened: f.jsProxyMemory.opened,
+      js_proxy_rss_mb_idle: round(f.jsProxyMemory.rssIdleMb),
+      js_proxy_rss_mb_open: round(f.jsProxyMemory.rssOpenMb),
+      js_proxy_rss_kb_per_stream: round(
+        (f.jsProxyMemory.rssOpenMb - f.jsProxyMemory.rssIdleMb) * 1024 /
+          Math.max(1, f.jsProxyMemory.opened),
+      ),
       upstream_streams_stopped: f.memory.upstreamAbandoned,
     },
     cpu_profile: f.profile?.file,
@@ -718,7 +761,8 @@ function table(r: Report, profile: string[] | undefined): string {
   const n = (value: number, digits = 2) => value.toFixed(digits);
   const lines = [
     `gigachat-gateway bench (${r.mode}), ${r.machine.cpus} CPUs, Deno ${r.machine.deno}; ` +
-    `baseline = a minimal Deno pass-through proxy`,
+    `baseline = a minimal Deno pass-through proxy; js_proxy = the least a translating proxy ` +
+    "does in JavaScript",
     "",
     `non-stream chat (${r.load_generator}, POST /chat/completions, median of ` +
     `${SETTINGS.rounds} interleaved rounds); added = vs direct; ` +
@@ -839,16 +883,22 @@ function table(r: Report, profile: string[] | undefined): string {
         } KB per stream); external ${n(o.external_mb_open, 1)} MB`,
       ],
       [
+        "after closing them",
+        `${
+          n(o.rss_mb_after_close, 1)
+        } MB (upstream streams stopped: ${o.upstream_streams_stopped})`,
+      ],
+      [
         `bare proxy: idle, ${o.baseline_opened} streams open`,
         `${n(o.baseline_rss_mb_idle, 1)} MB, ${n(o.baseline_rss_mb_open, 1)} MB (${
           n(o.baseline_rss_kb_per_stream, 0)
         } KB per stream)`,
       ],
       [
-        "after closing them",
-        `${
-          n(o.rss_mb_after_close, 1)
-        } MB (upstream streams stopped: ${o.upstream_streams_stopped})`,
+        `least JavaScript proxy: idle, ${o.js_proxy_opened} open`,
+        `${n(o.js_proxy_rss_mb_idle, 1)} MB, ${n(o.js_proxy_rss_mb_open, 1)} MB (${
+          n(o.js_proxy_rss_kb_per_stream, 0)
+        } KB per stream)`,
       ],
     ]),
     "",
@@ -858,7 +908,10 @@ function table(r: Report, profile: string[] | undefined): string {
       `[${r.cold_starts_ms.map((ms) => n(ms, 0)).join(", ")}]`,
     "",
     `CPU per request, gateway over bare proxy @64: ${n(r.cpu_ratio_vs_bare_proxy)} ` +
-      `(rounds ${r.cpu_ratio_vs_bare_proxy_spread.map((v) => n(v)).join("–")})`,
+      `(rounds ${r.cpu_ratio_vs_bare_proxy_spread.map((v) => n(v)).join("–")}); ` +
+      `over the least JavaScript proxy: ${n(r.cpu_ratio_vs_js_proxy)} ` +
+      `(rounds ${r.cpu_ratio_vs_js_proxy_spread.map((v) => n(v)).join("–")}); ` +
+      `the least JavaScript proxy over the bare one: ${n(r.js_proxy_cpu_ratio_vs_bare_proxy)}`,
     "",
     "targets (issues 6 and 17)",
     ...columns(r.targets.map((t) => [t.met ? "met" : "MISSED", t.name, t.goal, n(t.value)])),
