@@ -549,6 +549,9 @@ function toReport(f: Figures, runSeconds: number) {
   const at64 = f.levels.find((level) => level.connections === 64)!;
   const at1 = f.levels.find((level) => level.connections === 1)!;
   const round = (value: number) => Math.round(value * 1000) / 1000;
+  // What each open stream adds to a process's RSS, in KB.
+  const kbPerStream = (held: { opened: number; rssIdleMb: number; rssOpenMb: number }) =>
+    round((held.rssOpenMb - held.rssIdleMb) * 1024 / Math.max(1, held.opened));
   // Ratios and differences are taken within each round (the paths of one round ran back to
   // back), then their median; the spread is their range over the rounds.
   const perRound = (
@@ -724,9 +727,7 @@ function toReport(f: Figures, runSeconds: number) {
       failed: f.memory.failed,
       rss_mb_idle: round(f.memory.rssIdleMb),
       rss_mb_open: round(f.memory.rssOpenMb),
-      rss_kb_per_stream: round(
-        (f.memory.rssOpenMb - f.memory.rssIdleMb) * 1024 / Math.max(1, f.memory.opened),
-      ),
+      rss_kb_per_stream: kbPerStream(f.memory),
       heap_used_mb_idle: round(f.memory.heapUsedIdleMb),
       heap_used_mb_open: round(f.memory.heapUsedOpenMb),
       heap_kb_per_stream: round(
@@ -739,17 +740,11 @@ function toReport(f: Figures, runSeconds: number) {
       baseline_opened: f.baselineMemory.opened,
       baseline_rss_mb_idle: round(f.baselineMemory.rssIdleMb),
       baseline_rss_mb_open: round(f.baselineMemory.rssOpenMb),
-      baseline_rss_kb_per_stream: round(
-        (f.baselineMemory.rssOpenMb - f.baselineMemory.rssIdleMb) * 1024 /
-          Math.max(1, f.baselineMemory.opened),
-      ),
+      baseline_rss_kb_per_stream: kbPerStream(f.baselineMemory),
       js_proxy_opened: f.jsProxyMemory.opened,
       js_proxy_rss_mb_idle: round(f.jsProxyMemory.rssIdleMb),
       js_proxy_rss_mb_open: round(f.jsProxyMemory.rssOpenMb),
-      js_proxy_rss_kb_per_stream: round(
-        (f.jsProxyMemory.rssOpenMb - f.jsProxyMemory.rssIdleMb) * 1024 /
-          Math.max(1, f.jsProxyMemory.opened),
-      ),
+      js_proxy_rss_kb_per_stream: kbPerStream(f.jsProxyMemory),
       upstream_streams_stopped: f.memory.upstreamAbandoned,
     },
     cpu_profile: f.profile?.file,
