@@ -14,9 +14,16 @@ const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 class SeriesIndex<T> {
   readonly all: T[] = [];
   readonly #root = new Map<string, unknown>();
+  readonly #arity: number;
 
-  /** The series for `labels`, if they were seen before. */
+  /** An index for a family with `arity` labels. */
+  constructor(arity: number) {
+    this.#arity = arity;
+  }
+
+  /** The series for `labels`, if they were seen before (never, for the wrong number of labels). */
   get(labels: Labels): T | undefined {
+    if (labels.length !== this.#arity) return undefined;
     let level: Map<string, unknown> | undefined = this.#root;
     for (let i = 0; i < labels.length - 1 && level !== undefined; i++) {
       level = level.get(labels[i]) as Map<string, unknown> | undefined;
@@ -24,8 +31,11 @@ class SeriesIndex<T> {
     return level?.get(labels.length === 0 ? "" : labels[labels.length - 1]) as T | undefined;
   }
 
-  /** Adds the series for `labels`, which must not be there yet. */
+  /** Adds the series for `labels`, which must not be there yet. @throws {RangeError} */
   add(labels: Labels, series: T): T {
+    if (labels.length !== this.#arity) {
+      throw new RangeError(`expected ${this.#arity} label values, got ${labels.length}`);
+    }
     let level = this.#root;
     for (let i = 0; i < labels.length - 1; i++) {
       let next = level.get(labels[i]) as Map<string, unknown> | undefined;
@@ -64,7 +74,7 @@ abstract class Family {
 
 /** A counter, or with `set`/`add` of negatives a gauge. */
 class Sum extends Family {
-  readonly #values = new SeriesIndex<{ labels: Labels; value: number }>();
+  readonly #values = new SeriesIndex<{ labels: Labels; value: number }>(this.labelNames.length);
   readonly #type: "counter" | "gauge";
 
   constructor(
@@ -104,7 +114,9 @@ class Sum extends Family {
 
 class Histogram extends Family {
   readonly #buckets: readonly number[];
-  readonly #values = new SeriesIndex<{ labels: Labels; counts: number[]; sum: number }>();
+  readonly #values = new SeriesIndex<{ labels: Labels; counts: number[]; sum: number }>(
+    this.labelNames.length,
+  );
 
   constructor(
     name: string,

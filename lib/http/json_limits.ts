@@ -14,14 +14,16 @@ export const MAX_SCHEMA_VALUES = 20_000;
  * level 0), or undefined when there is none.
  */
 export function findTooDeep(value: unknown, maxDepth: number): (string | number)[] | undefined {
-  return tooDeepBelow(value, maxDepth)?.reverse();
+  // The walk goes no deeper than this, so it must be a finite number of levels.
+  if (!Number.isFinite(maxDepth)) throw new RangeError("findTooDeep needs a finite depth");
+  return tooDeepBelow(value, Math.max(0, Math.ceil(maxDepth)))?.reverse();
 }
 
 // Runs on every request body: it allocates nothing for a body within bounds, and builds the
 // path (innermost key first) only on the way back from one that is not.
 function tooDeepBelow(node: unknown, levelsLeft: number): (string | number)[] | undefined {
   if (typeof node !== "object" || node === null) return undefined;
-  if (levelsLeft === 0) return [];
+  if (levelsLeft <= 0) return [];
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
       const path = tooDeepBelow(node[i], levelsLeft - 1);

@@ -110,7 +110,8 @@ Deno.test("GatewayMetrics keeps series apart that share some label values", () =
   assert.equal(metrics.cache.get(["tokens", "miss"]), 1);
   assert.equal(metrics.cache.get(["models", "hit"]), 1);
   assert.equal(metrics.cache.get(["models", "miss"]), 0);
-  assert.equal(metrics.cache.get(["uploads"]), 0, "a prefix of a series is no series");
+  assert.equal(metrics.cache.get(["tokens"]), 0, "a prefix of a series is no series");
+  assert.throws(() => metrics.cache.add(["tokens"]), RangeError);
   const text = metrics.render();
   // Reading a value that was never counted adds no series.
   assert.doesNotMatch(text, /cache="models",result="miss"/);

@@ -8,7 +8,7 @@ function nested(depth: number): unknown {
   return value;
 }
 
-Deno.test("findTooDeep finds the first value past the limit, without recursion", async (t) => {
+Deno.test("findTooDeep finds the first value past the limit, never deeper than it", async (t) => {
   const rows: {
     name: string;
     value: unknown;
@@ -35,6 +35,23 @@ Deno.test("findTooDeep finds the first value past the limit, without recursion",
   for (const row of rows) {
     await t.step(row.name, () => assert.deepEqual(findTooDeep(row.value, row.max), row.expected));
   }
+});
+
+Deno.test("findTooDeep takes odd depths as the levels they reach, and refuses endless ones", async (t) => {
+  const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000));
+  await t.step("a fraction counts up to the next whole level", () => {
+    assert.deepEqual(findTooDeep(nested(4), 2.5), ["a", "a", 0]);
+  });
+  await t.step("a negative depth finds the top-level object", () => {
+    assert.deepEqual(findTooDeep({ a: 1 }, -1), []);
+    assert.equal(findTooDeep("scalar", -1), undefined);
+  });
+  await t.step("100 000 levels from JSON.parse, 64 allowed: no stack overflow", () => {
+    assert.equal(findTooDeep(deep, 64)?.length, 64);
+  });
+  await t.step("an endless depth is a RangeError, not a stack overflow", () => {
+    assert.throws(() => findTooDeep(deep, Infinity), RangeError);
+  });
 });
 
 Deno.test("countJsonNodes counts every value and stops past the limit", async (t) => {
