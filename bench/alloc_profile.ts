@@ -9,6 +9,7 @@ import { V8_FLAGS } from "../deploy/compile.ts";
 import { freePort } from "../tests/helpers/free_port.ts";
 import { Inspector } from "./inspector.ts";
 import { runWrk } from "./native_load.ts";
+import { areaOf, type CallFrame, nameOf } from "./profile_summary.ts";
 import {
   BASELINE_PROXY,
   type GatewayProcess,
@@ -18,7 +19,7 @@ import {
 
 /** A node of V8's sampling heap profile (HeapProfiler.stopSampling). */
 interface SamplingNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: SamplingNode[];
 }
@@ -26,7 +27,6 @@ interface SamplingNode {
 const [program = "main.ts", connectionsArg = "64", secondsArg = "5"] = Deno.args;
 const connections = Number(connectionsArg);
 const seconds = Number(secondsArg);
-const ROOT = new URL("../", import.meta.url).pathname;
 
 const fake = await startFakeUpstream(5, 2_000);
 const dir = await Deno.makeTempDir({ prefix: "gigachat-alloc-" });
@@ -36,22 +36,17 @@ try {
   const inspectPort = freePort();
   const inspect = `--inspect=127.0.0.1:${inspectPort}`;
   // "baseline" and "js_proxy" profile bench/baseline_proxy.ts, for comparison.
-  gateway = program === "baseline" || program === "js_proxy"
-    ? await startGateway({
-      upstream: fake.info.fast,
-      cwd: dir,
-      main: BASELINE_PROXY,
-      denoFlags: [inspect],
-      env: program === "js_proxy" ? { BASELINE_JS: "1" } : {},
-    })
-    : await startGateway({
-      upstream: fake.info.fast,
-      cwd: dir,
-      main: new URL(program, `file://${Deno.cwd()}/`).pathname,
-      config: new URL(program.replace(/main\.ts$/, "deno.json"), `file://${Deno.cwd()}/`)
-        .pathname,
-      denoFlags: [inspect, V8_FLAGS],
-    });
+  const floor = program === "baseline" || program === "js_proxy";
+  const other = (path: string) => new URL(path, `file://${Deno.cwd()}/`).pathname;
+  gateway = await startGateway({
+    upstream: fake.info.fast,
+    cwd: dir,
+    ...(floor
+      ? { main: BASELINE_PROXY, env: program === "js_proxy" ? { BASELINE_JS: "1" } : {} }
+      : { main: other(program), config: other(program.replace(/main\.ts$/, "deno.json")) }),
+    // The gateway runs with the flags `deno task start` gives it; the proxies without.
+    denoFlags: floor ? [inspect] : [inspect, V8_FLAGS],
+  });
   const load = (durationS: number) =>
     runWrk({
       url: `${gateway!.origin}/v1/chat/completions`,
@@ -91,9 +86,8 @@ function report(head: SamplingNode, requests: number): string {
   const nearest = new Map<string, number>();
   let total = 0;
   const walk = (node: SamplingNode, gatewayFrame: string | undefined) => {
-    const name = frameName(node.callFrame);
-    const inGateway = /^(lib|routes)\//.test(name.split(" ")[1] ?? "");
-    const frame = inGateway ? name : gatewayFrame;
+    const name = nameOf(node.callFrame);
+    const frame = areaOf(node.callFrame) === "gateway code" ? name : gatewayFrame;
     if (node.selfSize > 0) {
       total += node.selfSize;
       self.set(name, (self.get(name) ?? 0) + node.selfSize);
@@ -115,13 +109,6 @@ function report(head: SamplingNode, requests: number): string {
     "by the innermost gateway function on the stack:",
     ...top(nearest),
   ].join("\n");
-}
-
-function frameName(frame: SamplingNode["callFrame"]): string {
-  const where = frame.url.startsWith(`file://${ROOT}`)
-    ? frame.url.slice(`file://${ROOT}`.length)
-    : frame.url.replace(/^.*\/npm\/registry\.npmjs\.org\//, "npm:");
-  return `${frame.functionName || "(anonymous)"} ${where}:${frame.lineNumber + 1}`;
 }
 
 function say(text: string): void {

@@ -367,26 +367,19 @@ async function run(): Promise<Figures> {
   await close(streamsGateway);
 
   // The same streams through the bare Deno proxy: what the runtime itself holds per stream
-  // (two connections, one of them TLS), the floor under the gateway's figure.
-  progress(`${SETTINGS.openStreams} open streams, bare proxy`);
-  const streamsBaseline = await spawn(slow, { main: BASELINE_PROXY });
-  const baselineIdleMb = await streamsBaseline.rssMb();
-  const baselineHeld = await holdStreams(streamsBaseline);
-  await baselineHeld.close();
-  await close(streamsBaseline);
-  const baselineMemory = {
-    opened: baselineHeld.opened,
-    rssIdleMb: baselineIdleMb,
-    rssOpenMb: baselineHeld.rssOpenMb,
+  // (two connections, one of them TLS), the floor under the gateway's figure; and through the
+  // least JavaScript proxy: what any body made in JavaScript costs on top.
+  const floorMemory = async (name: string, env: Record<string, string>) => {
+    progress(`${SETTINGS.openStreams} open streams, ${name}`);
+    const proxy = await spawn(slow, { main: BASELINE_PROXY, env });
+    const rssIdleMb = await proxy.rssMb();
+    const held = await holdStreams(proxy);
+    await held.close();
+    await close(proxy);
+    return { opened: held.opened, rssIdleMb, rssOpenMb: held.rssOpenMb };
   };
-  // And through the least JavaScript proxy: what any body made in JavaScript costs.
-  progress(`${SETTINGS.openStreams} open streams, least JavaScript proxy`);
-  const streamsJs = await spawn(slow, { main: BASELINE_PROXY, env: JS_PROXY_ENV });
-  const jsIdleMb = await streamsJs.rssMb();
-  const jsHeld = await holdStreams(streamsJs);
-  await jsHeld.close();
-  await close(streamsJs);
-  const jsProxyMemory = { opened: jsHeld.opened, rssIdleMb: jsIdleMb, rssOpenMb: jsHeld.rssOpenMb };
+  const baselineMemory = await floorMemory("bare proxy", {});
+  const jsProxyMemory = await floorMemory("least JavaScript proxy", JS_PROXY_ENV);
 
   return {
     coldStartsMs,

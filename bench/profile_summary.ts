@@ -3,7 +3,7 @@
 // totals per area (the project, npm packages, Deno's runtime, GC, idle). Used by `deno task bench
 // --cpu-prof`, and alone: `deno run --allow-read bench/profile_summary.ts <file.cpuprofile>`.
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
@@ -38,7 +38,7 @@ export interface ProfileSummary {
 const ROOT = new URL("../", import.meta.url).href;
 
 /** Where a frame's code lives, for the per-area totals. */
-function areaOf(frame: CallFrame): string {
+export function areaOf(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (url === "") {
     if (functionName === "(garbage collector)") return "garbage collector";
@@ -53,7 +53,8 @@ function areaOf(frame: CallFrame): string {
   return "other";
 }
 
-function nameOf(frame: CallFrame): string {
+/** `function file:line`, with the project's files relative to it and npm packages short. */
+export function nameOf(frame: CallFrame): string {
   const where = frame.url.startsWith(ROOT)
     ? frame.url.slice(ROOT.length)
     : frame.url.replace(/^.*\/npm\/registry\.npmjs\.org\//, "npm:");
