@@ -23,7 +23,10 @@ export async function createMessage(request: Request, ctx: RequestContext): Prom
   );
   checkModel(body.model, app.config.modelAliases);
   const translation = toChatRequest(body);
-  const outcome = await runChat(translation.chat, credential, ctx);
+  // The pipeline speaks of chat messages; the client hears of its own.
+  const outcome = await runChat(translation.chat, credential, ctx).catch((error) => {
+    throw translation.origins.relocate(error);
+  });
   if (outcome.kind === "completion") {
     return Response.json(toMessage(outcome.completion, body.model), {
       headers: outcome.headers,
@@ -47,6 +50,8 @@ export async function countTokens(request: Request, ctx: RequestContext): Promis
   // max_tokens is not part of a count request.
   const body = parseMessagesRequest({ max_tokens: 1, ...(raw as Record<string, unknown>) });
   checkModel(body.model, app.config.modelAliases);
+  // Refused here exactly as /v1/messages would refuse it: the translation is the judge.
+  toChatRequest(body);
   const texts = textsOf(body);
   if (texts.length === 0) return Response.json({ input_tokens: 0 });
   const model = resolveModel(body.model, app.config.modelAliases);

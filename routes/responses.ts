@@ -65,7 +65,11 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
       });
     }
   };
-  const outcome = await runChat(translation.chat, credential, { ...ctx, forwardHeaders });
+  // The pipeline speaks of chat messages; the client hears of its own input items.
+  const outcome = await runChat(translation.chat, credential, { ...ctx, forwardHeaders })
+    .catch((error) => {
+      throw translation.origins.relocate(error);
+    });
   if (outcome.kind === "completion") {
     const response = toResponse(outcome.completion, setting);
     await store(response);

@@ -1,21 +1,67 @@
 import { z } from "zod";
 import { invalidRequest } from "../../errors.ts";
-import { formatPath } from "../../http/json_limits.ts";
+import { firstIssue, tagged } from "../../http/schema_issue.ts";
 
 // Anthropic's Messages request, as far as the gateway reads it. Unknown top-level fields
-// (context_management, container, mcp_servers, ...) are dropped, not refused; content blocks
-// are kept loose here and judged one by one by the translation.
+// (context_management, container, mcp_servers, ...) are dropped, not refused. Each content
+// block the translation reads is checked here, field by field as the SDK's types have them, so
+// the translation never meets a value of the wrong kind; a block of an unknown type passes, for
+// the translation to refuse by name.
 
-const block = z.looseObject({ type: z.string() });
+const text = z.string();
+const source = z.looseObject({
+  type: z.string(),
+  media_type: z.string().optional(),
+  data: z.string().optional(),
+  url: z.string().optional(),
+});
+
+/** Blocks a tool_result may hold. */
+const resultBlocks = {
+  text: z.looseObject({ text }),
+  image: z.looseObject({ source }),
+};
+const resultBlock = tagged(z.looseObject({ type: z.string() }), resultBlocks);
+
+const blockSchemas = {
+  ...resultBlocks,
+  document: z.looseObject({ source, title: z.string().nullish() }),
+  tool_use: z.looseObject({
+    id: z.string(),
+    name: z.string().min(1, "a tool_use needs a 'name'"),
+    input: z.record(z.string(), z.unknown()).optional(),
+  }),
+  tool_result: z.looseObject({
+    tool_use_id: z.string().min(1),
+    content: z.union([z.string(), z.array(resultBlock)]).optional(),
+    is_error: z.boolean().optional(),
+  }),
+  thinking: z.looseObject({ thinking: text, signature: z.string().nullish() }),
+};
+
+const block = tagged(z.looseObject({ type: z.string() }), blockSchemas);
 const content = z.union([z.string(), z.array(block)]);
+const systemContent = z.union([
+  z.string(),
+  z.array(tagged(z.looseObject({ type: z.string() }), { text: z.looseObject({ text }) })),
+]);
+
+const maxTokens = z.number({
+  error: (issue) =>
+    issue.input === undefined ? "max_tokens is required" : "max_tokens must be a number",
+}).int("max_tokens must be a whole number").positive("max_tokens must be at least 1");
 
 const schema = z.object({
   model: z.string().min(1),
-  max_tokens: z.number({ message: "max_tokens is required" }).int().positive(),
+  max_tokens: maxTokens,
   messages: z.array(z.object({ role: z.enum(["user", "assistant", "system"]), content })),
-  system: content.nullish(),
-  tools: z.array(z.looseObject({ name: z.string().min(1).optional(), type: z.string().optional() }))
-    .nullish(),
+  system: systemContent.nullish(),
+  tools: z.array(z.looseObject({
+    name: z.string().min(1).optional(),
+    type: z.string().optional(),
+    description: z.string().nullish(),
+    input_schema: z.record(z.string(), z.unknown()).nullish(),
+  })).nullish(),
   tool_choice: z.looseObject({
     type: z.enum(["auto", "any", "tool", "none"]),
     name: z.string().optional(),
@@ -41,7 +87,6 @@ export type ContentBlock = z.infer<typeof block>;
 export function parseMessagesRequest(body: unknown): MessagesRequest {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const param = formatPath(issue.path);
-  throw invalidRequest(`${param || "body"}: ${issue.message}`, param);
+  const { param, message } = firstIssue(parsed.error);
+  throw invalidRequest(`${param || "body"}: ${message}`, param);
 }

@@ -6,11 +6,20 @@ import type {
   ReasoningEffort,
 } from "../../openai/chat_request.ts";
 import { readReasoningToken } from "../responses/reasoning_token.ts";
+import { ChatOrigins, checkToolPairs, type ToolLink } from "../chat_origins.ts";
 import type { ContentBlock, MessagesRequest } from "./messages_request.ts";
 
-/** A Messages request as the chat pipeline's request. */
+/** A Messages request as the chat pipeline's request, and where its messages came from. */
 export interface ChatTranslation {
   chat: ChatRequest;
+  origins: ChatOrigins;
+}
+
+/** What the translation of one message adds to: the chat messages and their origins. */
+interface Built {
+  messages: ChatMessage[];
+  origins: ChatOrigins;
+  tools: ({ kind: "call" | "result" } & ToolLink)[];
 }
 
 /** Anthropic's server tools GigaChat's v2 API has a counterpart of (API-more.md §9). */
@@ -39,21 +48,27 @@ type UserPart = Exclude<Extract<ChatMessage, { role: "user" }>["content"], strin
  * 400 naming it.
  */
 export function toChatRequest(request: MessagesRequest): ChatTranslation {
-  const messages: ChatMessage[] = [];
+  const built: Built = { messages: [], origins: new ChatOrigins(".input"), tools: [] };
+  const { messages, origins } = built;
   const system = request.system === undefined || request.system === null
     ? ""
     : textOf(request.system, "system");
-  if (system) messages.push({ role: "system", content: system });
+  if (system) {
+    origins.message(messages.length, "system");
+    messages.push({ role: "system", content: system });
+  }
   request.messages.forEach((message, i) => {
     const at = `messages[${i}]`;
     if (message.role === "system") {
+      origins.message(messages.length, at);
       messages.push({ role: "system", content: textOf(message.content, at) });
     } else if (message.role === "assistant") {
-      messages.push(assistantMessage(message.content, at));
+      assistantMessage(message.content, at, built);
     } else {
-      messages.push(...userMessages(message.content, at));
+      userMessages(message.content, at, built);
     }
   });
+  checkToolPairs(built.tools, { call: "tool_use block", result: "tool_result block" });
   const ignoredTools: string[] = [];
   const hostedTools: HostedTool[] = [];
   /** Server tool name (as tool_choice names it) → GigaChat's tool. */
@@ -111,7 +126,7 @@ export function toChatRequest(request: MessagesRequest): ChatTranslation {
     ...(forcedHosted !== undefined ? { hostedToolChoice: forcedHosted } : {}),
     ...(ignoredTools.length > 0 ? { ignoredTools } : {}),
   };
-  return { chat };
+  return { chat, origins };
 }
 
 /** `thinking` and `output_config.effort` as a reasoning effort. */
@@ -138,11 +153,10 @@ function textOf(content: string | ContentBlock[], at: string): string {
   }).join("\n");
 }
 
-function assistantMessage(
-  content: string | ContentBlock[],
-  at: string,
-): Extract<ChatMessage, { role: "assistant" }> {
-  if (typeof content === "string") return { role: "assistant", content };
+function assistantMessage(content: string | ContentBlock[], at: string, built: Built): void {
+  const index = built.messages.length;
+  built.origins.message(index, at);
+  if (typeof content === "string") return void built.messages.push({ role: "assistant", content });
   const message: Extract<ChatMessage, { role: "assistant" }> = { role: "assistant", content: "" };
   let text = "";
   let reasoning = "";
@@ -166,6 +180,8 @@ function assistantMessage(
         // record of an earlier turn is in the text that follows it.
         return;
       case "tool_use":
+        built.origins.call(index, message.tool_calls?.length ?? 0, `${at}.content[${k}]`);
+        built.tools.push({ kind: "call", id: String(block.id), at: `${at}.content[${k}]` });
         message.tool_calls = [...(message.tool_calls ?? []), {
           id: toChatToolId(String(block.id ?? "")),
           type: "function",
@@ -184,14 +200,18 @@ function assistantMessage(
   });
   message.content = text === "" && message.tool_calls ? null : text;
   if (reasoning) message.reasoning_content = reasoning;
-  return message;
+  built.messages.push(message);
 }
 
 /** A user turn: tool results first (as tool messages), then the rest as one user message. */
-function userMessages(content: string | ContentBlock[], at: string): ChatMessage[] {
-  if (typeof content === "string") return [{ role: "user", content }];
-  const out: ChatMessage[] = [];
+function userMessages(content: string | ContentBlock[], at: string, built: Built): void {
+  const { messages, origins } = built;
+  if (typeof content === "string") {
+    origins.message(messages.length, at);
+    return void messages.push({ role: "user", content });
+  }
   const parts: UserPart[] = [];
+  const partPaths: string[] = [];
   content.forEach((block, k) => {
     const where = `${at}.content[${k}]`;
     if (block.type === "tool_result") {
@@ -201,21 +221,33 @@ function userMessages(content: string | ContentBlock[], at: string): ChatMessage
       const blocks = typeof inner === "string" ? [{ type: "text", text: inner }] : inner;
       const text = blocks.filter((b) => b.type === "text").map((b) => String(b.text ?? ""))
         .join("\n");
-      out.push({
+      built.tools.push({
+        kind: "result",
+        id: String(block.tool_use_id),
+        at: `${where}.tool_use_id`,
+      });
+      origins.message(messages.length, where);
+      messages.push({
         role: "tool",
-        tool_call_id: toChatToolId(String(block.tool_use_id ?? "")),
+        tool_call_id: toChatToolId(String(block.tool_use_id)),
         content: block.is_error === true ? JSON.stringify({ error: text }) : text,
       });
       // Images a tool returned go to the model in the user turn that carries the results.
       for (const [j, image] of blocks.entries()) {
-        if (image.type === "image") parts.push(imagePart(image, `${where}.content[${j}]`));
+        if (image.type !== "image") continue;
+        partPaths.push(`${where}.content[${j}]`);
+        parts.push(imagePart(image, `${where}.content[${j}]`));
       }
       return;
     }
+    partPaths.push(where);
     parts.push(userPart(block, where));
   });
-  if (parts.length > 0) out.push({ role: "user", content: parts });
-  return out;
+  if (parts.length === 0) return;
+  const index = messages.length;
+  origins.message(index, at);
+  partPaths.forEach((path, k) => origins.part(index, k, path));
+  messages.push({ role: "user", content: parts });
 }
 
 function userPart(block: ContentBlock, where: string): UserPart {

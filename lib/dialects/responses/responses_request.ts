@@ -1,12 +1,76 @@
 import { z } from "zod";
 import { invalidRequest } from "../../errors.ts";
-import { formatPath } from "../../http/json_limits.ts";
+import { firstIssue, tagged } from "../../http/schema_issue.ts";
 import { REASONING_EFFORTS } from "../../openai/chat_request.ts";
 
-// OpenAI's Responses request, as far as the gateway reads it. Input items are kept loose here
-// and judged one by one by the translation, so an unknown one is a 400 naming it.
+// OpenAI's Responses request, as far as the gateway reads it. Each input item and content part
+// the translation reads is checked here, field by field as the SDK's types have them, so the
+// translation never meets a value of the wrong kind; an item or part of an unknown type passes,
+// for the translation to refuse by name.
 
-const item = z.looseObject({ type: z.string().optional() });
+const text = z.string();
+const optionalText = z.string().nullish();
+
+/** Content parts of messages and tool outputs. */
+const part = tagged(z.looseObject({ type: z.string() }), {
+  input_text: z.looseObject({ text }),
+  output_text: z.looseObject({ text }),
+  refusal: z.looseObject({ refusal: text }),
+  input_image: z.looseObject({ image_url: optionalText, file_id: optionalText }),
+  input_file: z.looseObject({
+    file_data: optionalText,
+    file_id: optionalText,
+    file_url: optionalText,
+    filename: optionalText,
+  }),
+});
+const content = z.union([z.string(), z.array(part)]);
+const callId = z.string().min(1, "needs a 'call_id'");
+
+const item = tagged(
+  z.looseObject({ type: z.string().optional() }),
+  {
+    message: z.looseObject({
+      role: z.enum(["user", "assistant", "system", "developer"]),
+      content,
+    }),
+    function_call: z.looseObject({
+      call_id: callId,
+      name: z.string().min(1),
+      arguments: z.string(),
+      namespace: optionalText,
+    }),
+    custom_tool_call: z.looseObject({
+      call_id: callId,
+      name: z.string().min(1),
+      input: z.string(),
+      namespace: optionalText,
+    }),
+    function_call_output: z.looseObject({ call_id: callId, output: content }),
+    custom_tool_call_output: z.looseObject({ call_id: callId, output: content }),
+    reasoning: z.looseObject({
+      summary: z.array(z.looseObject({ text })).optional(),
+      encrypted_content: optionalText,
+    }),
+  },
+  // A message may leave out its type (EasyInputMessage).
+  (value) => value.type ?? (value.role !== undefined ? "message" : undefined),
+);
+
+/** Tools as the translation reads them; a namespace holds function and custom tools. */
+const functionFields = {
+  name: z.string().optional(),
+  description: optionalText,
+  parameters: z.record(z.string(), z.unknown()).nullish(),
+};
+const tool = tagged(z.looseObject({ type: z.string() }), {
+  function: z.looseObject(functionFields),
+  custom: z.looseObject(functionFields),
+  namespace: z.looseObject({
+    name: z.string().optional(),
+    tools: z.array(z.looseObject({ type: z.string(), ...functionFields })),
+  }),
+});
 
 const textFormat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
@@ -29,7 +93,7 @@ const schema = z.object({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(item)]).optional(),
   instructions: z.string().nullish(),
-  tools: z.array(z.looseObject({ type: z.string() })).nullish(),
+  tools: z.array(tool).nullish(),
   tool_choice: toolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   max_output_tokens: z.number().int().positive().nullish(),
@@ -60,9 +124,8 @@ export type InputItem = z.infer<typeof item>;
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = formatPath(issue.path);
-    throw invalidRequest(`Invalid value for '${param || "body"}': ${issue.message}`, param);
+    const { param, message } = firstIssue(parsed.error);
+    throw invalidRequest(`Invalid value for '${param || "body"}': ${message}`, param);
   }
   const request = parsed.data;
   if (request.background) {

@@ -1,6 +1,7 @@
 import { invalidRequest } from "../../errors.ts";
 import type { ChatMessage, ChatRequest, HostedTool } from "../../openai/chat_request.ts";
 import { readReasoningToken } from "./reasoning_token.ts";
+import { ChatOrigins, checkToolPairs, type ToolLink } from "../chat_origins.ts";
 import type { InputItem, ResponsesRequest, ResponsesTool } from "./responses_request.ts";
 
 /** How a chat tool name maps back to the Responses tool it stands for. */
@@ -15,6 +16,8 @@ export interface ChatTranslation {
   chat: ChatRequest;
   /** Chat tool name → the Responses tool (custom and namespaced ones are renamed). */
   tools: ReadonlyMap<string, ToolOrigin>;
+  /** Where each chat message came from in the client's request. */
+  origins: ChatOrigins;
 }
 
 /** Hosted tools GigaChat's v2 API has a counterpart of (API-more.md §9). */
@@ -54,13 +57,17 @@ export function toChatRequest(
   request: ResponsesRequest,
   history: readonly InputItem[] = [],
 ): ChatTranslation {
-  const { tools, origins, ignored, hosted } = toChatTools(request.tools ?? []);
+  const { tools, origins: toolOrigins, ignored, hosted } = toChatTools(request.tools ?? []);
   const input = typeof request.input === "string"
     ? [{ type: "message", role: "user", content: request.input }]
     : request.input ?? [];
   const messages: ChatMessage[] = [];
-  if (request.instructions) messages.push({ role: "system", content: request.instructions });
-  messages.push(...toChatMessages([...history, ...input], history.length));
+  const origins = new ChatOrigins(".arguments");
+  if (request.instructions) {
+    origins.message(0, "instructions");
+    messages.push({ role: "system", content: request.instructions });
+  }
+  toChatMessages([...history, ...input], history.length, messages, origins);
   if (messages.length === 0) throw invalidRequest("The request needs some 'input'.", "input");
   const format = request.text?.format;
   const chat: ChatRequest = {
@@ -73,7 +80,7 @@ export function toChatRequest(
     top_p: request.top_p ?? undefined,
     reasoning_effort: request.reasoning?.effort ?? undefined,
     tools: tools.length > 0 ? tools : undefined,
-    tool_choice: toChatToolChoice(request.tool_choice, origins),
+    tool_choice: toChatToolChoice(request.tool_choice, toolOrigins),
     ...(hosted.length > 0 ? { hostedTools: hosted } : {}),
     ...hostedChoice(request.tool_choice),
     ...(ignored.length > 0 ? { ignoredTools: ignored } : {}),
@@ -91,7 +98,7 @@ export function toChatRequest(
         },
       },
   };
-  return { chat, tools: origins };
+  return { chat, tools: toolOrigins, origins };
 }
 
 /** A tool_choice that forces a hosted tool GigaChat has (`{type: "web_search"}`). */
@@ -185,17 +192,24 @@ function chatNameOf(item: InputItem): string {
     : name;
 }
 
-function toChatMessages(items: readonly InputItem[], historyLength: number): ChatMessage[] {
-  const out: ChatMessage[] = [];
+/** Input items (stored history first) → chat messages appended to `out`, origins noted. */
+function toChatMessages(
+  items: readonly InputItem[],
+  historyLength: number,
+  out: ChatMessage[],
+  origins: ChatOrigins,
+): void {
+  const links: ({ kind: "call" | "result" } & ToolLink)[] = [];
   let reasoning = "";
   /** The assistant message tool calls join: the last one, if nothing came after it. */
-  const assistant = () => {
+  const assistant = (at: string) => {
     const last = out.at(-1);
     if (last?.role === "assistant") return last;
     const message: Extract<ChatMessage, { role: "assistant" }> = {
       role: "assistant",
       content: null,
     };
+    origins.message(out.length, at);
     out.push(message);
     return message;
   };
@@ -212,18 +226,24 @@ function toChatMessages(items: readonly InputItem[], historyLength: number): Cha
       case "message": {
         const role = item.role;
         if (role === "assistant") {
-          const message = assistant();
+          const message = assistant(at);
           const text = textOf(item.content, at, ["output_text", "input_text", "refusal"]);
           message.content = message.content ? `${message.content}${text}` : text;
           takeReasoning(message);
           return;
         }
         if (role === "system" || role === "developer") {
+          origins.message(out.length, at);
           out.push({ role, content: textOf(item.content, at, ["input_text"]) });
           return;
         }
         if (role === "user") {
-          out.push({ role: "user", content: userContent(item.content, at) });
+          const content = userContent(item.content, at);
+          if (Array.isArray(content)) {
+            content.forEach((_, k) => origins.part(out.length, k, `${at}.content[${k}]`));
+          }
+          origins.message(out.length, at);
+          out.push({ role: "user", content });
           return;
         }
         throw invalidRequest(`${at}: role '${String(role)}' is not supported.`, `${at}.role`);
@@ -232,8 +252,10 @@ function toChatMessages(items: readonly InputItem[], historyLength: number): Cha
       case "custom_tool_call": {
         const callId = String(item.call_id ?? "");
         if (callId === "") throw invalidRequest(`${at} needs a 'call_id'.`, `${at}.call_id`);
-        const message = assistant();
+        const message = assistant(at);
         takeReasoning(message);
+        origins.call(out.length - 1, message.tool_calls?.length ?? 0, at);
+        links.push({ kind: "call", id: callId, at });
         const args = type === "function_call"
           ? String(item.arguments ?? "{}")
           : JSON.stringify({ input: String(item.input ?? "") });
@@ -251,6 +273,8 @@ function toChatMessages(items: readonly InputItem[], historyLength: number): Cha
         const output = typeof item.output === "string"
           ? item.output
           : textOf(item.output, `${at}.output`, ["input_text", "output_text"]);
+        links.push({ kind: "result", id: callId, at: `${at}.call_id` });
+        origins.message(out.length, at);
         out.push({ role: "tool", tool_call_id: callId, content: output });
         return;
       }
@@ -276,7 +300,7 @@ function toChatMessages(items: readonly InputItem[], historyLength: number): Cha
         );
     }
   });
-  return out;
+  checkToolPairs(links, { call: "function_call", result: "function_call_output" });
 }
 
 /** Text parts joined; any other part is a 400 naming it. */

@@ -185,7 +185,7 @@ Deno.test("toChatRequest (Messages) refuses what it cannot carry, naming it", as
     [
       "an image without a source",
       { messages: [{ role: "user", content: [{ type: "image" }] }] },
-      "messages[0].content[0]",
+      "messages[0].content[0].source",
     ],
   ];
   for (const [name, fields, param] of rows) {

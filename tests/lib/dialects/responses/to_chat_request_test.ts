@@ -99,6 +99,7 @@ Deno.test("toChatRequest turns input items into chat messages", async (t) => {
             namespace: "agents",
             arguments: "{}",
           },
+          { type: "function_call_output", call_id: "call_n", output: "spawned" },
         ],
       },
       expected: [
@@ -121,6 +122,7 @@ Deno.test("toChatRequest turns input items into chat messages", async (t) => {
             function: { name: "agents__spawn", arguments: "{}" },
           }],
         },
+        { role: "tool", tool_call_id: "call_n", content: "spawned" },
       ],
     },
     {

@@ -1,0 +1,203 @@
+// Malformed Responses and Messages bodies that once ended in a 500 (issue #23, item 2): each is
+// a 400 in the dialect's own shape naming the client's own field, never a chat path.
+import assert from "node:assert/strict";
+import { postTo, withStack } from "./helpers/stack.ts";
+
+const OBJECT = { toString: 1 };
+const CALL = { type: "function_call", call_id: "call_1", name: "f", arguments: "{}" };
+const OUTPUT = { type: "function_call_output", call_id: "call_1", output: "ok" };
+
+const RESPONSES_ROWS: { name: string; input?: unknown[]; tools?: unknown[]; param: string }[] = [
+  {
+    name: "null content part",
+    input: [{ role: "user", content: [null] }],
+    param: "input[0].content[0]",
+  },
+  {
+    name: "null output part",
+    input: [CALL, { ...OUTPUT, output: [null] }],
+    param: "input[1].output[0]",
+  },
+  {
+    name: "null summary part",
+    input: [{ type: "reasoning", summary: [null] }],
+    param: "input[0].summary[0]",
+  },
+  {
+    name: "null namespace tool",
+    input: [{ role: "user", content: "x" }],
+    tools: [{ type: "namespace", name: "n", tools: [null] }],
+    param: "tools[0].tools[0]",
+  },
+  { name: "role object", input: [{ role: OBJECT, content: "x" }], param: "input[0].role" },
+  {
+    name: "text object",
+    input: [{ role: "user", content: [{ type: "input_text", text: OBJECT }] }],
+    param: "input[0].content[0].text",
+  },
+  { name: "call_id object", input: [{ ...CALL, call_id: OBJECT }], param: "input[0].call_id" },
+  { name: "name object", input: [{ ...CALL, name: OBJECT }, OUTPUT], param: "input[0].name" },
+  {
+    name: "arguments object",
+    input: [{ ...CALL, arguments: OBJECT }, OUTPUT],
+    param: "input[0].arguments",
+  },
+  {
+    name: "custom input object",
+    input: [{ type: "custom_tool_call", call_id: "call_1", name: "p", input: OBJECT }, OUTPUT],
+    param: "input[0].input",
+  },
+  {
+    name: "an output for no call",
+    input: [{ role: "user", content: "x" }, { ...OUTPUT, call_id: "call_x" }],
+    param: "input[1].call_id",
+  },
+  {
+    name: "arguments that are not JSON (found by the pipeline)",
+    input: [{ role: "user", content: "x" }, { ...CALL, arguments: "{oops" }, OUTPUT],
+    param: "input[1].arguments",
+  },
+];
+
+const USER_TEXT = { role: "user", content: "x" };
+const TOOL_USE = { type: "tool_use", id: "toolu_1", name: "f", input: {} };
+const RESULT = { type: "tool_result", tool_use_id: "toolu_1", content: "ok" };
+
+const MESSAGES_ROWS: { name: string; fields: Record<string, unknown>; param: string }[] = [
+  {
+    name: "text object",
+    fields: { messages: [{ role: "user", content: [{ type: "text", text: OBJECT }] }] },
+    param: "messages[0].content[0].text",
+  },
+  {
+    name: "null tool_result content",
+    fields: {
+      messages: [USER_TEXT, { role: "assistant", content: [TOOL_USE] }, {
+        role: "user",
+        content: [{ ...RESULT, content: [null] }],
+      }],
+    },
+    param: "messages[2].content[0].content[0]",
+  },
+  {
+    name: "tool_use_id object",
+    fields: {
+      messages: [USER_TEXT, { role: "assistant", content: [TOOL_USE] }, {
+        role: "user",
+        content: [{ ...RESULT, tool_use_id: OBJECT }],
+      }],
+    },
+    param: "messages[2].content[0].tool_use_id",
+  },
+  {
+    name: "thinking object",
+    fields: {
+      messages: [USER_TEXT, {
+        role: "assistant",
+        content: [{ type: "thinking", thinking: OBJECT }],
+      }],
+    },
+    param: "messages[1].content[0].thinking",
+  },
+  {
+    name: "document data object",
+    fields: {
+      messages: [{
+        role: "user",
+        content: [{ type: "document", source: { type: "base64", data: OBJECT } }],
+      }],
+    },
+    param: "messages[0].content[0].source.data",
+  },
+  { name: "system object", fields: { system: OBJECT, messages: [USER_TEXT] }, param: "system" },
+  {
+    name: "tool_use without name",
+    fields: {
+      messages: [USER_TEXT, { role: "assistant", content: [{ ...TOOL_USE, name: undefined }] }],
+    },
+    param: "messages[1].content[0].name",
+  },
+  {
+    name: "a tool_result for no tool_use",
+    fields: {
+      messages: [USER_TEXT, { role: "assistant", content: "hm" }, {
+        role: "user",
+        content: [{ ...RESULT, tool_use_id: "toolu_x" }],
+      }],
+    },
+    param: "messages[2].content[0].tool_use_id",
+  },
+  {
+    name: "a tool_use never answered",
+    fields: { messages: [USER_TEXT, { role: "assistant", content: [TOOL_USE] }, USER_TEXT] },
+    param: "messages[1].content[0]",
+  },
+];
+
+Deno.test("Responses: malformed input items are 400s naming the client's field", async (t) => {
+  await withStack({}, async (stack) => {
+    for (const row of RESPONSES_ROWS) {
+      await t.step(row.name, async () => {
+        const response = await postTo(stack, "/responses", {
+          model: "GigaChat-2-Max",
+          input: row.input,
+          ...(row.tools ? { tools: row.tools } : {}),
+        });
+        const body = await response.json();
+        assert.equal(response.status, 400, JSON.stringify(body));
+        assert.equal(body.error.type, "invalid_request_error");
+        assert.equal(body.error.param, row.param);
+        assert.ok(body.error.message.includes(row.param), body.error.message);
+        assert.doesNotMatch(body.error.message, /messages\[|tool_call_id/);
+      });
+    }
+  });
+});
+
+Deno.test("Messages and count_tokens: malformed blocks are 400s naming the client's field", async (t) => {
+  await withStack({}, async (stack) => {
+    for (const row of MESSAGES_ROWS) {
+      for (const path of ["/messages", "/messages/count_tokens"]) {
+        await t.step(`${path}: ${row.name}`, async () => {
+          const response = await postTo(stack, path, {
+            model: "GigaChat-2-Max",
+            ...(path === "/messages" ? { max_tokens: 10 } : {}),
+            ...row.fields,
+          });
+          const body = await response.json();
+          assert.equal(response.status, 400, JSON.stringify(body));
+          assert.equal(body.type, "error");
+          assert.equal(body.error.type, "invalid_request_error");
+          assert.ok(body.error.message.includes(row.param), body.error.message);
+          assert.doesNotMatch(body.error.message, /tool_call_id|'call_/);
+        });
+      }
+    }
+  });
+});
+
+Deno.test("Messages: a bad max_tokens says what is wrong with the value", async (t) => {
+  await withStack({}, async (stack) => {
+    for (
+      const [value, said] of [
+        [-1, /at least 1/],
+        [0, /at least 1/],
+        [1.5, /whole number/],
+        ["100", /must be a number/],
+        [undefined, /is required/],
+      ] as const
+    ) {
+      await t.step(JSON.stringify(value) ?? "missing", async () => {
+        const response = await postTo(stack, "/messages", {
+          model: "GigaChat-2-Max",
+          max_tokens: value,
+          messages: [USER_TEXT],
+        });
+        const body = await response.json();
+        assert.equal(response.status, 400);
+        assert.match(body.error.message, said);
+        if (value !== undefined) assert.doesNotMatch(body.error.message, /required/);
+      });
+    }
+  });
+});
