@@ -4,8 +4,11 @@ import { ROUTES } from "./routes/table.ts";
 import { createGateway } from "./lib/app.ts";
 import { loadEnvFile } from "./lib/env_file.ts";
 import { installProcessGuard } from "./lib/process_guard.ts";
+import { describeError } from "./lib/log.ts";
 import { checkReady, readyUrl } from "./lib/ready_check.ts";
 import { enableTracing } from "./lib/tracing.ts";
+import type { ConnectionServer } from "./lib/http/connection_server.ts";
+import { listenGateway } from "./lib/http/listen_gateway.ts";
 import { NAME, VERSION } from "./lib/version.ts";
 
 const HELP = `${NAME} ${VERSION}: an OpenAI-compatible gateway to Sber GigaChat
@@ -25,7 +28,7 @@ Options (each overrides the environment variable named after it):
 Every setting is an environment variable; see the README for the full list.
 Clients: point an OpenAI SDK at http://<host>:<port>/v1.`;
 
-/** Starts the gateway: flags, `.env`, configuration, then `Deno.serve` until SIGINT/SIGTERM. */
+/** Starts the gateway: flags, `.env`, configuration, then the listener until SIGINT/SIGTERM. */
 async function main(args: string[]): Promise<number> {
   let flags;
   try {
@@ -53,6 +56,8 @@ async function main(args: string[]): Promise<number> {
     say(`${NAME} ${VERSION}`);
     return 0;
   }
+  // For the port-busy message, which is caught below the configuration.
+  let address = "the configured address";
   try {
     const envFile = flags["env-file"];
     if (!await loadEnvFile(envFile ?? ".env") && envFile !== undefined) {
@@ -62,6 +67,7 @@ async function main(args: string[]): Promise<number> {
     if (flags.port !== undefined) env.PORT = flags.port;
     if (flags.host !== undefined) env.HOST = flags.host;
     const config = loadConfig(env);
+    address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
     if (flags["check-ready"]) {
       const problem = await checkReady(readyUrl(config.host, config.port));
       if (problem !== null) fail(`${NAME}: not ready: ${problem}`);
@@ -73,7 +79,7 @@ async function main(args: string[]): Promise<number> {
     installProcessGuard(gateway.log);
     // Assigned once below; declared first so the signal handlers can close over it.
     // deno-lint-ignore prefer-const
-    let server: Deno.HttpServer<Deno.NetAddr>;
+    let server: ConnectionServer;
     // Signal handlers go in before the port opens, so no SIGTERM can find the process unready.
     // Graceful shutdown: not ready, then (after DRAIN_DELAY_MS) stop accepting, let requests and
     // streams finish for up to SHUTDOWN_TIMEOUT_MS, then end the rest cleanly. A second signal
@@ -84,6 +90,7 @@ async function main(args: string[]): Promise<number> {
       signals++;
       if (signals > 1) {
         gateway.abortInFlight();
+        server.closeConnections();
         closing ??= server.shutdown();
         return;
       }
@@ -98,6 +105,7 @@ async function main(args: string[]): Promise<number> {
         const timer = setTimeout(() => {
           gateway.log.warn("shutdown timeout: ending requests still in flight");
           gateway.abortInFlight();
+          server.closeConnections();
         }, config.shutdownTimeoutMs);
         closing ??= server.shutdown();
         closing.finally(() => clearTimeout(timer));
@@ -110,20 +118,24 @@ async function main(args: string[]): Promise<number> {
         // Windows has no SIGTERM; Ctrl+C still arrives as SIGINT.
       }
     }
-    server = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      onListen: ({ hostname, port }) => {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        gateway.log.info("listening", {
-          version: VERSION,
-          url: `http://${host}:${port}/v1`,
-          auth_mode: config.credentials ? "server-side" : "pass-through",
-        });
-      },
-    }, gateway.handler);
-
-    await server.finished;
+    server = listenGateway(config, gateway.handler, gateway.log, ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      gateway.log.info("listening", {
+        version: VERSION,
+        url: `http://${host}:${port}/v1`,
+        auth_mode: config.credentials ? "server-side" : "pass-through",
+      });
+    });
+    try {
+      await server.finished;
+    } catch (error) {
+      // The port was lost and could not be taken again: exit non-zero, so a supervisor
+      // (systemd, a container runtime) starts a fresh process instead of leaving none.
+      gateway.log.error("the listener failed for good; exiting", { error: describeError(error) });
+      gateway.abortInFlight();
+      gateway.close();
+      return 1;
+    }
     gateway.close();
     gateway.log.info("stopped");
     return 0;
@@ -133,7 +145,10 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
     if (error instanceof Deno.errors.AddrInUse) {
-      fail(`${NAME}: cannot listen: the address is already in use (set PORT or HOST)`);
+      fail(
+        `${NAME}: cannot listen on ${address}: the address is already in use ` +
+          "(set PORT or HOST)",
+      );
       return 1;
     }
     throw error;

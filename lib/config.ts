@@ -60,6 +60,12 @@ export interface Config {
   metricsToken: string | undefined;
   /** How long /ready says 503 after a shutdown signal before the listener closes. */
   drainDelayMs: number;
+  /** What client connections may cost (MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, ...). */
+  connections: {
+    maxConnections: number;
+    headTimeoutMs: number;
+    idleTimeoutMs: number;
+  };
   /** Concurrent chat generations per credential (or per credential and model); 0: no cap. */
   queue: { concurrency: number; perModel: boolean; maxWaiting: number; timeoutMs: number };
 }
@@ -268,6 +274,14 @@ const schema = z.object({
   UPSTREAM_CONCURRENCY_PER_MODEL: bool.default(false),
   QUEUE_MAX: int(0).default(100),
   QUEUE_TIMEOUT_MS: int(1).default(30_000),
+  // Deno raises its open-files limit to the hard limit (524288 under systemd, 1048576 in most
+  // containers), so memory bounds connections by default: 4000 kept-alive ones took 133 MB
+  // here. Past the descriptor limit, accept waits instead of failing (README "Connections").
+  MAX_CONNECTIONS: int(1).default(4096),
+  HEADERS_TIMEOUT_MS: int(100).default(20_000),
+  // Above the 60 s idle limit load balancers keep (HAProxy's here, AWS ALB's), so the gateway
+  // never closes a connection the balancer is about to reuse.
+  KEEP_ALIVE_TIMEOUT_MS: int(100).default(75_000),
 });
 
 /** Every variable the gateway reads, for `.env` loading and the README table. */
@@ -342,6 +356,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     metricsToken: v.METRICS_TOKEN,
     redisUrl: v.REDIS_URL,
     drainDelayMs: v.DRAIN_DELAY_MS,
+    connections: {
+      maxConnections: v.MAX_CONNECTIONS,
+      headTimeoutMs: v.HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
+    },
     queue: {
       concurrency: v.UPSTREAM_CONCURRENCY,
       perModel: v.UPSTREAM_CONCURRENCY_PER_MODEL,

@@ -125,7 +125,7 @@ Deno.test("env example holds no secret and no trailing comments", async () => {
 const REQUIRED_DIRECTIVES: ReadonlyArray<readonly [key: string, value: string]> = [
   ["ExecStart", BINARY],
   ["EnvironmentFile", "/etc/gigachat-gateway/gigachat-gateway.env"],
-  ["Restart", "on-failure"],
+  ["Restart", "always"],
   ["KillSignal", "SIGTERM"],
   ["StandardOutput", "journal"],
   ["StandardError", "journal"],

@@ -131,3 +131,21 @@ Deno.test("main: --check-ready exits 0 for a ready gateway, 1 while it drains an
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("main: a port already taken is one line naming the address, and exit code 1", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const cwd = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await gateway(cwd, { PORT: String(taken.addr.port) }).output();
+    const err = new TextDecoder().decode(stderr).trim();
+    assert.equal(code, 1);
+    assert.equal(
+      err,
+      `gigachat-gateway: cannot listen on 127.0.0.1:${taken.addr.port}: the ` +
+        "address is already in use (set PORT or HOST)",
+    );
+  } finally {
+    taken.close();
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

@@ -1,19 +1,26 @@
 // The real entry point as a user runs it: `deno run main.ts` in a child process.
-import { FakeGigaChat } from "../../fake_gigachat/server.ts";
+import { FakeGigaChat, type FakeGigaChatOptions } from "../../fake_gigachat/server.ts";
 import { denoCacheEnv } from "./deno_env.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
 const CONFIG = new URL("deno.json", ROOT).pathname;
 
-/** Starts main.ts in `cwd` with only `env` (plus what Deno needs to find its cache). */
+/**
+ * Starts main.ts in `cwd` with only `env` (plus what Deno needs to find its cache);
+ * `openFiles` runs it under `ulimit -n` (through bash).
+ */
 export function spawnGateway(
   cwd: string,
   env: Record<string, string>,
   args: string[] = [],
+  options: { openFiles?: number } = {},
 ): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+  const deno = Deno.execPath();
+  const limited = options.openFiles !== undefined;
+  return new Deno.Command(limited ? "bash" : deno, {
     args: [
+      ...(limited ? ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, deno] : []),
       "run",
       "--config",
       CONFIG,
@@ -81,14 +88,14 @@ export function portOf(listeningLine: string): number {
  * A fake GigaChat and a temporary folder holding its CA as `ca.pem`, with the environment that
  * points a child gateway (started in that folder) at it; `close` removes both.
  */
-export async function fakeForChildren(): Promise<{
+export async function fakeForChildren(options: FakeGigaChatOptions = {}): Promise<{
   fake: FakeGigaChat;
   dir: string;
   env: Record<string, string>;
   close(): Promise<void>;
 }> {
   const dir = await Deno.makeTempDir();
-  const fake = await FakeGigaChat.start();
+  const fake = await FakeGigaChat.start(options);
   await Deno.writeTextFile(`${dir}/ca.pem`, fake.caPem);
   return {
     fake,

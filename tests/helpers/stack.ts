@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { ROUTES } from "../../routes/table.ts";
 import { createGateway } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/config.ts";
+import { listenGateway } from "../../lib/http/listen_gateway.ts";
 import { DEMO_KEY, FakeGigaChat, type FakeGigaChatOptions } from "../../fake_gigachat/server.ts";
 
 export { DEMO_KEY };
@@ -54,9 +55,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const logs: string[] = [];
   const gateway = await createGateway(config, ROUTES, { logSink: (line) => logs.push(line) });
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+  // The server main.ts runs, with its connection limits.
+  const server = listenGateway(
+    { ...config, host: "127.0.0.1", port: 0 },
     gateway.handler,
+    gateway.log,
+    () => {},
   );
   const origin = `http://127.0.0.1:${server.addr.port}`;
   return {

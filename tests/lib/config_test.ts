@@ -45,6 +45,7 @@ const DEFAULTS: Config = {
   metricsToken: undefined,
   redisUrl: undefined,
   drainDelayMs: 0,
+  connections: { maxConnections: 4096, headTimeoutMs: 20_000, idleTimeoutMs: 75_000 },
   queue: { concurrency: 0, perModel: false, maxWaiting: 100, timeoutMs: 30_000 },
 };
 
@@ -111,6 +112,9 @@ const VARIABLES = [
   "UPSTREAM_CONCURRENCY_PER_MODEL",
   "QUEUE_MAX",
   "QUEUE_TIMEOUT_MS",
+  "MAX_CONNECTIONS",
+  "HEADERS_TIMEOUT_MS",
+  "KEEP_ALIVE_TIMEOUT_MS",
 ];
 
 Deno.test("CONFIG_VARIABLES lists every variable loadConfig reads", () => {
