@@ -14,8 +14,13 @@ import { GatewayMetrics } from "./metrics.ts";
 import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
 import { UpstreamSlots } from "./pipeline/upstream_slots.ts";
 import { connectRedis, type KeyValue } from "./pipeline/shared_state.ts";
-import { SharedResponseStore, SharedUploadCache } from "./pipeline/shared_stores.ts";
+import {
+  SharedFileOwners,
+  SharedResponseStore,
+  SharedUploadCache,
+} from "./pipeline/shared_stores.ts";
 import { MemoryUploadCache } from "./vision/upload_cache.ts";
+import { type FileOwners, MemoryFileOwners } from "./vision/file_owners.ts";
 import { AttachmentUploader } from "./vision/attachment_uploader.ts";
 
 export interface GatewayOptions {
@@ -92,6 +97,10 @@ export async function createGateway(
   const shared: KeyValue | undefined = config.redisUrl === undefined
     ? undefined
     : await connectRedis(config.redisUrl, log);
+  const files: FileOwners = shared === undefined
+    // Room for a hundred files per proxy key and credential the gateway keeps.
+    ? new MemoryFileOwners(Math.max(10_000, config.credentialCacheSize * 100))
+    : new SharedFileOwners(shared);
   const startedAt = Date.now();
   const stopping = new AbortController();
   let ready = true;
@@ -108,7 +117,9 @@ export async function createGateway(
       capabilities: config.capabilities,
       onLookup: (hit) => metrics.cacheLookup("models", hit),
     }),
+    files,
     attachments: new AttachmentUploader(upstream, {
+      owners: files,
       ttlMs: config.uploadCacheTtlMs,
       cache: shared === undefined
         // Uploads are kept per credential and file: room for ten files each.

@@ -1,3 +1,4 @@
+import type { FileOwners } from "./vision/file_owners.ts";
 import type { Config } from "./config.ts";
 import type { StreamOutcome } from "./http/sse_transport.ts";
 import type { ResponseStore } from "./pipeline/response_store.ts";
@@ -19,6 +20,8 @@ export interface AppContext {
   readonly attachments: AttachmentUploader;
   /** Responses made with `store` (/v1/responses). */
   readonly responses: ResponseStore;
+  /** Which proxy key made each file, so keys sharing a GigaChat key see only their own. */
+  readonly files: FileOwners;
   /**
    * Who is calling: the GigaChat credential to use, with an access token already obtained for
    * it, or a 401. `signal` stops the wait; OAuth attempts are counted in `trace`.

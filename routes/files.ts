@@ -9,11 +9,19 @@ import { guardedBody } from "../lib/http/guarded_body.ts";
 import { rewriteUpload } from "../lib/http/multipart_upload.ts";
 import { type OpenAIFile, toOpenAIFile } from "../lib/openai/to_openai_file.ts";
 import { parseFileListQuery, toFileListPage } from "../lib/openai/file_list_page.ts";
+import { checkFileOwner, fileScopeOf } from "../lib/vision/file_owners.ts";
 
 type Call = Omit<UpstreamCall, "method" | "path">;
 
 async function callFor(request: Request, ctx: RequestContext): Promise<Call> {
   return { credential: await ctx.app.authenticate(request, ctx), ...callFields(ctx) };
+}
+
+/** The call for file `:id`, once it is known to be this key's (a 404 otherwise). */
+async function callForFile(request: Request, ctx: RequestContext): Promise<Call> {
+  const call = await callFor(request, ctx);
+  await checkFileOwner(ctx.app.files, call.credential, ctx.params.id, "id");
+  return call;
 }
 
 function fileOrFail(entry: unknown): OpenAIFile {
@@ -101,7 +109,10 @@ export async function createFile(request: Request, ctx: RequestContext): Promise
       upload: { body: watched, contentType: upload.contentType },
     });
     if (failure !== undefined) throw failure;
-    return Response.json({ ...fileOrFail(entry), purpose: upload.file.fields.purpose });
+    const file = fileOrFail(entry);
+    const scope = fileScopeOf(call.credential);
+    if (scope !== undefined) await ctx.app.files.claim(scope, file.id);
+    return Response.json({ ...file, purpose: upload.file.fields.purpose });
   } catch (error) {
     throw failure ?? error;
   }
@@ -113,19 +124,26 @@ export async function createFile(request: Request, ctx: RequestContext): Promise
  */
 export async function listFiles(request: Request, ctx: RequestContext): Promise<Response> {
   const query = parseFileListQuery(new URL(request.url).searchParams);
+  const call = await callFor(request, ctx);
   const body = await ctx.app.upstream.requestJson<{ data?: unknown }>({
-    ...await callFor(request, ctx),
+    ...call,
     method: "GET",
     path: "/files",
   });
-  const files = Array.isArray(body?.data) ? body.data.map(fileOrFail) : [];
+  const all = Array.isArray(body?.data) ? body.data.map(fileOrFail) : [];
+  // Keys sharing the gateway's GigaChat key see only the files they made.
+  const scope = fileScopeOf(call.credential);
+  const owners = scope === undefined
+    ? undefined
+    : await Promise.all(all.map((file) => ctx.app.files.ownerOf(file.id)));
+  const files = owners === undefined ? all : all.filter((_, i) => owners[i] === scope);
   return Response.json(toFileListPage(files, query));
 }
 
 /** `GET /v1/files/{id}`. */
 export async function getFile(request: Request, ctx: RequestContext): Promise<Response> {
   const entry = await ctx.app.upstream.requestJson<unknown>({
-    ...await callFor(request, ctx),
+    ...await callForFile(request, ctx),
     method: "GET",
     path: `/files/${encodeURIComponent(ctx.params.id)}`,
   });
@@ -135,7 +153,7 @@ export async function getFile(request: Request, ctx: RequestContext): Promise<Re
 /** `GET /v1/files/{id}/content`: the bytes streamed through with GigaChat's content type. */
 export async function getFileContent(request: Request, ctx: RequestContext): Promise<Response> {
   const upstream = await ctx.app.upstream.request({
-    ...await callFor(request, ctx),
+    ...await callForFile(request, ctx),
     method: "GET",
     path: `/files/${encodeURIComponent(ctx.params.id)}/content`,
     accept: request.headers.get("accept") ?? "*/*",
@@ -159,12 +177,14 @@ export async function getFileContent(request: Request, ctx: RequestContext): Pro
  */
 export async function deleteFile(request: Request, ctx: RequestContext): Promise<Response> {
   const id = ctx.params.id;
+  const call = await callForFile(request, ctx);
   const body = await ctx.app.upstream.requestJson<{ id?: unknown; deleted?: unknown }>({
-    ...await callFor(request, ctx),
+    ...call,
     method: "POST",
     path: `/files/${encodeURIComponent(id)}/delete`,
     upload: multipartForm([{ name: "file", value: id }]),
   });
+  if (fileScopeOf(call.credential) !== undefined) await ctx.app.files.release(id);
   return Response.json({
     id: typeof body?.id === "string" ? body.id : id,
     object: "file",

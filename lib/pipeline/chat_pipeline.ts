@@ -47,6 +47,7 @@ export async function runChat(
     ? undefined
     : await resolveAttachments(attachmentPlan, {
       uploader: app.attachments,
+      owners: app.files,
       credential,
       call: callFields(ctx),
       fetchOptions: {

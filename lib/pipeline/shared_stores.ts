@@ -2,6 +2,7 @@
 // balancer serve one conversation and upload an image once.
 import type { Logger } from "../log.ts";
 import type { UploadCache } from "../vision/upload_cache.ts";
+import { CLAIM_TTL_MS, type FileOwners } from "../vision/file_owners.ts";
 import type { ResponseStore, StoredResponse } from "./response_store.ts";
 import type { KeyValue } from "./shared_state.ts";
 
@@ -87,4 +88,25 @@ function isStored(value: unknown, id: string): value is StoredResponse {
   return stored.id === id && Array.isArray(stored.input) &&
     typeof stored.response === "object" && stored.response !== null &&
     Array.isArray((stored.response as { output?: unknown }).output);
+}
+
+/** Owners in the store several instances share (REDIS_URL); failures are 503s from it. */
+export class SharedFileOwners implements FileOwners {
+  readonly #kv: KeyValue;
+
+  constructor(kv: KeyValue) {
+    this.#kv = kv;
+  }
+
+  claim(owner: string, id: string): Promise<void> {
+    return this.#kv.set(`file-owner:${id}`, owner, CLAIM_TTL_MS);
+  }
+
+  ownerOf(id: string): Promise<string | undefined> {
+    return this.#kv.get(`file-owner:${id}`);
+  }
+
+  async release(id: string): Promise<void> {
+    await this.#kv.delete(`file-owner:${id}`);
+  }
 }

@@ -3,12 +3,15 @@ import type { Credential } from "../gigachat/credential.ts";
 import { FILE_KINDS, fileTypeOf } from "../gigachat/file_types.ts";
 import type { ResolvedAttachments } from "../mapping/to_gigachat_messages.ts";
 import type { AttachmentUploader, UploadCall } from "./attachment_uploader.ts";
+import { checkFileOwner, type FileOwners } from "./file_owners.ts";
 import { fetchImage, type ImageFetchOptions } from "./fetch_image.ts";
 import { ACCEPTED_IMAGE_TYPES, checkImage, parseDataUrl, sniffImageType } from "./image_data.ts";
 import type { AttachmentPlan, PlannedAttachment } from "./plan_attachments.ts";
 
 export interface ResolveDeps {
   uploader: AttachmentUploader;
+  /** Whose files may be referenced by id (server-side mode with proxy keys). */
+  owners: FileOwners;
   credential: Credential;
   call: UploadCall;
   fetchOptions: ImageFetchOptions;
@@ -52,7 +55,10 @@ async function resolveOne(
   const param = `messages[${item.message}].content[${item.part}]`;
   const { source } = item;
   if (source.kind === "file") {
-    if (source.fileId) return { id: source.fileId, uploaded: false };
+    if (source.fileId) {
+      await checkFileOwner(deps.owners, deps.credential, source.fileId, param);
+      return { id: source.fileId, uploaded: false };
+    }
     if (!source.fileData) {
       throw invalidRequest(`${param}: a file part needs file_id or file_data.`, param);
     }

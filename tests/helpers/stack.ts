@@ -25,6 +25,8 @@ export interface StackOptions {
   fake?: FakeGigaChatOptions;
   /** Point the gateway at the fake's api.giga.chat (`/v1`) instead of its old host. */
   newHost?: boolean;
+  /** Another stack's fake, for a second gateway in front of the same GigaChat account. */
+  sharedFake?: FakeGigaChat;
 }
 
 /**
@@ -40,7 +42,7 @@ export const onV1 = { ignore: TEST_BACKEND !== "v1" };
 
 /** Starts the fake and the gateway in this process; `close` stops both. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const fake = await FakeGigaChat.start(options.fake);
+  const fake = options.sharedFake ?? await FakeGigaChat.start(options.fake);
   const caFile = await Deno.makeTempFile({ suffix: ".pem" });
   await Deno.writeTextFile(caFile, fake.caPem);
   const config = loadConfig({
@@ -72,7 +74,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async close() {
       await server.shutdown();
       gateway.close();
-      await fake.close();
+      if (options.sharedFake === undefined) await fake.close();
       await Deno.remove(caFile);
     },
   };
