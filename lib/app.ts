@@ -1,3 +1,4 @@
+import type { ConnectionInfo } from "./http/connection_server.ts";
 import type { Config } from "./config.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { AppContext, Handler } from "./context.ts";
@@ -13,6 +14,7 @@ import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
 import { UpstreamSlots } from "./pipeline/upstream_slots.ts";
+import { KeyRefusals } from "./pipeline/key_refusals.ts";
 import { connectRedis, type KeyValue } from "./pipeline/shared_state.ts";
 import {
   SharedFileOwners,
@@ -38,7 +40,7 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly handler: (
     request: Request,
-    info?: Deno.ServeHandlerInfo<Deno.Addr>,
+    info?: ConnectionInfo,
   ) => Promise<Response>;
   readonly log: Logger;
   /** Says not ready from now on (`/ready` 503), while requests are still served. */
@@ -101,6 +103,13 @@ export async function createGateway(
     // Room for a hundred files per proxy key and credential the gateway keeps.
     ? new MemoryFileOwners(Math.max(10_000, config.credentialCacheSize * 100))
     : new SharedFileOwners(shared);
+  // Pass-through only: there every client key is a GigaChat OAuth exchange.
+  const refusals = config.credentials !== undefined ? undefined : new KeyRefusals({
+    rememberMs: 60_000,
+    perAddress: 20,
+    windowMs: 60_000,
+    maxEntries: 10_000,
+  });
   const startedAt = Date.now();
   const stopping = new AbortController();
   let ready = true;
@@ -127,11 +136,13 @@ export async function createGateway(
         : new SharedUploadCache(shared, log),
       onLookup: (hit) => metrics.cacheLookup("uploads", hit),
     }),
-    authenticate: async (request, { signal, trace }) => {
+    authenticate: async (request, { signal, trace, clientAddress }) => {
       const credential = await checkKey(request);
       // The key is proven before anything is fetched, uploaded or sent on its behalf.
+      const authorize = () => upstream.authorize(credential, signal, trace);
       try {
-        await upstream.authorize(credential, signal, trace);
+        if (refusals === undefined || upstream.hasToken(credential)) await authorize();
+        else await refusals.check(credential.id, clientAddress(), authorize);
       } catch (error) {
         if (config.credentials === undefined || !(error instanceof GatewayError)) throw error;
         if (error.status !== 401) throw error;

@@ -43,6 +43,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   streamKeepaliveMs: number;
   streamIdleTimeoutMs: number;
+  /** A stream whose client takes nothing for this long is cut and its upstream released. */
+  streamClientTimeoutMs: number;
   embeddingsModel: string;
   embeddingsBatchSize: number;
   allowPrivateImageUrls: boolean;
@@ -243,6 +245,7 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
   STREAM_KEEPALIVE_MS: int(10).default(15_000),
   STREAM_IDLE_TIMEOUT_MS: int(10).default(120_000),
+  STREAM_CLIENT_TIMEOUT_MS: int(10).default(30_000),
   EMBEDDINGS_MODEL: z.string().trim().min(1).default("Embeddings"),
   EMBEDDINGS_BATCH_SIZE: int(1, 2048).default(90),
   ALLOW_PRIVATE_IMAGE_URLS: bool.default(false),
@@ -333,6 +336,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     streamKeepaliveMs: v.STREAM_KEEPALIVE_MS,
     streamIdleTimeoutMs: v.STREAM_IDLE_TIMEOUT_MS,
+    streamClientTimeoutMs: v.STREAM_CLIENT_TIMEOUT_MS,
     embeddingsModel: v.EMBEDDINGS_MODEL,
     embeddingsBatchSize: v.EMBEDDINGS_BATCH_SIZE,
     allowPrivateImageUrls: v.ALLOW_PRIVATE_IMAGE_URLS,

@@ -24,11 +24,12 @@ export interface AppContext {
   readonly files: FileOwners;
   /**
    * Who is calling: the GigaChat credential to use, with an access token already obtained for
-   * it, or a 401. `signal` stops the wait; OAuth attempts are counted in `trace`.
+   * it, or a 401. `signal` stops the wait; OAuth attempts are counted in `trace`; the client's
+   * address bounds how many refused keys it may try (pass-through mode).
    */
   readonly authenticate: (
     request: Request,
-    call: Pick<RequestContext, "signal" | "trace">,
+    call: Pick<RequestContext, "signal" | "trace" | "clientAddress">,
   ) => Promise<Credential>;
   /** REQUEST_BODY_TIMEOUT_MS for every JSON request body, watched by one timer. */
   readonly bodyDeadlines: Deadlines;
@@ -55,6 +56,8 @@ export interface RequestContext {
   readonly clientAddress: () => string | undefined;
   /** Aborts when the client leaves or the gateway stops waiting for this request. */
   readonly signal: AbortSignal;
+  /** Closes the client's connection at once (a stalled reader); absent where not possible. */
+  readonly cutConnection?: () => void;
   readonly trace: {
     model?: string;
     /** The route template that matched (a metrics label). */

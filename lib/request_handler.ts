@@ -1,3 +1,4 @@
+import type { ConnectionInfo } from "./http/connection_server.ts";
 import type { AppContext, Handler, RequestContext } from "./context.ts";
 import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
 import { corsHeaders, preflightResponse } from "./http/cors.ts";
@@ -11,7 +12,7 @@ import { currentSpan, type SpanLike } from "./tracing.ts";
 
 /** The request handler and the means to end what it still runs when shutdown stops waiting. */
 export interface RequestHandler {
-  handle(request: Request, info?: Deno.ServeHandlerInfo<Deno.Addr>): Promise<Response>;
+  handle(request: Request, info?: ConnectionInfo): Promise<Response>;
   /** Aborts every handler still running (streams end on `app.stopping`). */
   abortInFlight(): void;
 }
@@ -33,7 +34,7 @@ export function createRequestHandler(
 
   async function handle(
     request: Request,
-    info?: Deno.ServeHandlerInfo<Deno.Addr>,
+    info?: ConnectionInfo,
   ): Promise<Response> {
     const started = performance.now();
     // Deno's span for this request, taken while it is the active one (tracing on only).
@@ -55,9 +56,11 @@ export function createRequestHandler(
       clientAddress: () =>
         info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
       signal: controller.signal,
+      cutConnection: info?.cutConnection,
       trace: { upstreamAttempts: 0, route: match?.kind === "not_found" ? undefined : match?.route },
     };
     let response: Response;
+    let errorCode: string | undefined;
     try {
       response = await route(request, path, match, ctx);
     } catch (thrown) {
@@ -68,6 +71,7 @@ export function createRequestHandler(
         : request.signal.aborted && !(thrown instanceof GatewayError)
         ? clientClosed(request.signal.reason)
         : thrown;
+      errorCode = error instanceof GatewayError ? error.code ?? error.type : "internal_error";
       response = toErrorResponse(
         error,
         (unexpected) =>
@@ -98,6 +102,7 @@ export function createRequestHandler(
       upstream_attempts: ctx.trace.upstreamAttempts,
       stream: undefined,
       ttfb_ms: undefined,
+      error_code: errorCode,
     };
     const observe = () => {
       app.metrics.observeRequest({

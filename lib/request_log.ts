@@ -13,6 +13,8 @@ export type RequestLogFields = {
   upstream_attempts: number;
   stream: StreamOutcome | undefined;
   ttfb_ms: number | undefined;
+  /** The error's code (`invalid_api_key`, `queue_timeout`, ...) when the request failed. */
+  error_code: string | undefined;
 };
 
 /** Writes the request's one log line. */

@@ -41,6 +41,49 @@ Deno.test("pass-through: a key GigaChat rejects becomes AuthenticationError in t
   }
 });
 
+Deno.test("pass-through: refused keys are remembered, and one address may try only so many", async () => {
+  const stack = await startStack();
+  const models = (key: string) =>
+    fetch(`${stack.baseURL}/models`, { headers: { Authorization: `Bearer ${key}` } });
+  try {
+    // A good key first: its token is cached, so it is served whatever comes after.
+    const good = await models(DEMO_KEY);
+    assert.equal(good.status, 200);
+    await good.body?.cancel();
+    const before = stack.fake.oauthCalls;
+    for (let i = 0; i < 5; i++) {
+      const again = await models(btoa("nobody:wrong"));
+      assert.equal(again.status, 401);
+      await again.body?.cancel();
+    }
+    assert.equal(stack.fake.oauthCalls - before, 1, "one refusal, then remembered");
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const random = await models(btoa(`random-${i}:${crypto.randomUUID()}`));
+      statuses.push(random.status);
+      if (random.status === 429) assert.ok(Number(random.headers.get("retry-after")) >= 1);
+      await random.body?.cancel();
+    }
+    assert.equal(
+      stack.fake.oauthCalls - before,
+      20,
+      "at most 20 refused keys a minute per address",
+    );
+    assert.deepEqual(statuses.slice(0, 19), Array(19).fill(401));
+    assert.deepEqual(statuses.slice(19), Array(31).fill(429));
+    const stillGood = await models(DEMO_KEY);
+    assert.equal(stillGood.status, 200, "a key with a token is not held up");
+    await stillGood.body?.cancel();
+    // Each failed request's log line names its error's code.
+    const codes = stack.logRecords().filter((line) => line.msg === "request" && line.status !== 200)
+      .map((line) => line.error_code);
+    assert.ok(codes.includes("invalid_api_key") && codes.includes("too_many_refused_keys"));
+    assert.ok(codes.every((code) => typeof code === "string"), JSON.stringify(codes));
+  } finally {
+    await stack.close();
+  }
+});
+
 Deno.test("pass-through: a scope the key lacks gives a 401 that names GIGACHAT_DEFAULT_SCOPE", async () => {
   const stack = await startStack({
     env: { GIGACHAT_DEFAULT_SCOPE: "corp" },
@@ -256,13 +299,17 @@ Deno.test("pass-through: a refused key causes the OAuth call and nothing else", 
     ],
   ];
   try {
-    for (const [name, call] of rows) {
+    for (const [i, [name, call]] of rows.entries()) {
       await t.step(name, async () => {
         stack.fake.requests.length = 0;
         const response = await call();
         assert.equal(response.status, 401);
         assert.equal((await response.json()).error.code, "invalid_api_key");
-        assert.deepEqual(stack.fake.requests.map((r) => r.path), ["/api/v2/oauth"]);
+        // The first refusal is remembered: later requests with the key ask GigaChat nothing.
+        assert.deepEqual(
+          stack.fake.requests.map((r) => r.path),
+          i === 0 ? ["/api/v2/oauth"] : [],
+        );
       });
     }
     assert.equal(imageHits, 0, "the image URL was never fetched");

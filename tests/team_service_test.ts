@@ -221,20 +221,37 @@ Deno.test("/metrics: a token where one is set; in server-side mode a proxy key; 
       credentials: undefined,
       proxyApiKeys: [],
       metricsToken: undefined,
+      corsOrigins: [],
     });
-    await passThrough(new Request("http://gw/metrics"), "127.0.0.1");
-    await passThrough(new Request("http://gw/metrics"), "::1");
+    const local = "http://127.0.0.1:8080/metrics";
+    await passThrough(new Request(local), "127.0.0.1");
+    await passThrough(new Request("http://localhost:8080/metrics"), "::1");
     for (const address of ["10.0.0.5", "192.168.1.2", "::ffff:127.0.0.1x", undefined]) {
       await assert.rejects(
-        passThrough(new Request("http://gw/metrics"), address),
+        passThrough(new Request(local), address),
         (error: unknown) => (error as { status?: number }).status === 403,
         String(address),
+      );
+    }
+    // From loopback, but a rebound host name, a web page, or relayed by a proxy on this host.
+    const foreign: [string, Request][] = [
+      ["DNS rebinding", new Request("http://evil.example:8080/metrics")],
+      ["a web page", new Request(local, { headers: { Origin: "https://evil.example" } })],
+      ["a reverse proxy", new Request(local, { headers: { "X-Forwarded-For": "203.0.113.9" } })],
+      ["a Forwarded header", new Request(local, { headers: { Forwarded: "for=203.0.113.9" } })],
+    ];
+    for (const [name, request] of foreign) {
+      await assert.rejects(
+        passThrough(request, "127.0.0.1"),
+        (error: unknown) => (error as { status?: number }).status === 403,
+        name,
       );
     }
     const withToken = await createMetricsGuard({
       credentials: undefined,
       proxyApiKeys: [],
       metricsToken: "t",
+      corsOrigins: [],
     });
     await withToken(
       new Request("http://gw/metrics", { headers: { Authorization: "Bearer t" } }),

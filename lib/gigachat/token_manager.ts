@@ -65,6 +65,11 @@ export class TokenManager {
     return abortable(counted, signal);
   }
 
+  /** Whether a usable token for `credential` is at hand (no exchange needed). */
+  has(credential: Credential): boolean {
+    return this.#cache.get(credential.id) !== undefined;
+  }
+
   /** Forgets `token` after GigaChat refused it, unless a newer token already replaced it. */
   invalidate(credential: Credential, token: string): void {
     if (this.#cache.get(credential.id) === token) this.#cache.delete(credential.id);

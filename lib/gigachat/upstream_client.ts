@@ -108,6 +108,11 @@ export class UpstreamClient {
     });
   }
 
+  /** Whether `credential` has an access token at hand, so `authorize` asks GigaChat nothing. */
+  hasToken(credential: Credential): boolean {
+    return this.#tokens.has(credential);
+  }
+
   /**
    * Makes sure `credential` has an access token, exchanging the key for one if needed, so a key
    * GigaChat refuses is refused before anything is done on its behalf. @throws {GatewayError}

@@ -2,7 +2,7 @@ import { GatewayError, shuttingDown } from "../errors.ts";
 import { SSE_KEEPALIVE } from "./sse.ts";
 
 /** How a streamed answer ended, for its log line. */
-export type StreamOutcome = "complete" | "failed" | "client_closed";
+export type StreamOutcome = "complete" | "failed" | "client_closed" | "client_stalled";
 
 /**
  * One streamed answer as a dialect frames it; the transport only moves its bytes. Chat
@@ -35,6 +35,13 @@ export interface SseTransportOptions {
    * undefined when another deadline already bounds the wait (a checked answer's call).
    */
   idleTimeoutMs: number | undefined;
+  /**
+   * A client that takes nothing of what is waiting for it this long is let go of: the stream
+   * is cut and upstream (with its queue slot) released, so a reader that stopped holds nothing.
+   */
+  clientTimeoutMs: number;
+  /** Closes the stalled client's connection; without it the body ends in an error. */
+  cutConnection?: () => void;
   /** Aborts when shutdown stops waiting: the stream ends with an error, not a reset. */
   stopping: AbortSignal;
   onFailure: (error: GatewayError) => void;
@@ -53,10 +60,12 @@ export function sseTransport(
   source: SseSource,
   options: SseTransportOptions,
 ): ReadableStream<Uint8Array> {
-  const { keepaliveMs, idleTimeoutMs, stopping } = options;
+  const { keepaliveMs, idleTimeoutMs, clientTimeoutMs, stopping } = options;
   let lastWrite = Date.now();
   // Set while waiting for upstream (not while waiting for a slow client): the idle clock.
   let waitingSince: number | undefined;
+  // Set while bytes wait for the client to take them: the stalled-client clock.
+  let pendingSince: number | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
   let onStopping = () => {};
@@ -86,7 +95,7 @@ export function sseTransport(
     waitingSince = undefined;
     if (closed) return;
     for (const piece of bytes) controller.enqueue(piece);
-    if (bytes.length > 0) lastWrite = Date.now();
+    if (bytes.length > 0) lastWrite = pendingSince = Date.now();
     if (done) {
       end(controller, source.closing(), "complete");
       return undefined;
@@ -119,9 +128,12 @@ export function sseTransport(
   return new ReadableStream<Uint8Array>({
     start(controller) {
       for (const bytes of source.opening()) controller.enqueue(bytes);
-      const tick = Math.min(keepaliveMs, idleTimeoutMs ?? keepaliveMs) / 3;
+      const tick = Math.min(keepaliveMs, idleTimeoutMs ?? keepaliveMs, clientTimeoutMs) / 3;
       timer = setInterval(() => {
         const now = Date.now();
+        if (pendingSince !== undefined && now - pendingSince > clientTimeoutMs) {
+          return stalled(controller);
+        }
         if (
           idleTimeoutMs !== undefined && waitingSince !== undefined &&
           now - waitingSince > idleTimeoutMs
@@ -144,17 +156,34 @@ export function sseTransport(
       stopping.addEventListener("abort", onStopping, { once: true });
     },
     pull(controller) {
+      pendingSince = undefined;
       if (closed) return;
       return read(controller);
     },
-    cancel() {
-      // The client left: upstream is let go of, which aborts its request.
-      if (closed) return;
-      closed = true;
-      clearInterval(timer);
-      stopping.removeEventListener("abort", onStopping);
-      source.release("client_closed");
-      options.onEnd("client_closed");
-    },
+    // The client left: upstream is let go of, which aborts its request.
+    cancel: () => void letGo("client_closed"),
   });
+
+  function letGo(outcome: "client_closed" | "client_stalled"): boolean {
+    if (closed) return false;
+    closed = true;
+    clearInterval(timer);
+    stopping.removeEventListener("abort", onStopping);
+    source.release(outcome);
+    options.onEnd(outcome);
+    return true;
+  }
+
+  // Nothing can reach a client that stopped reading: its connection is cut instead. An errored
+  // body would do it too, but Deno prints every such error to stderr.
+  function stalled(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    if (!letGo("client_stalled")) return;
+    if (options.cutConnection !== undefined) return options.cutConnection();
+    controller.error(
+      new GatewayError(408, `The client took nothing for ${clientTimeoutMs} ms`, {
+        type: "invalid_request_error",
+        code: "client_stalled",
+      }),
+    );
+  }
 }

@@ -84,14 +84,27 @@ function browserRefusal(
   request: Request,
   corsOrigins: readonly string[],
 ): GatewayError | undefined {
+  const what = foreignRequest(request, corsOrigins);
+  return what === undefined ? undefined : browserRefused(what);
+}
+
+/**
+ * What makes a request that reached the gateway on loopback foreign: a web page's Origin not
+ * in CORS_ORIGINS, or a Host that is not a loopback name (a rebound DNS name); undefined if
+ * neither.
+ */
+export function foreignRequest(
+  request: Request,
+  corsOrigins: readonly string[],
+): string | undefined {
   const origin = request.headers.get("origin");
   if (origin !== null && !corsOrigins.includes(origin) && !corsOrigins.includes("*")) {
-    return browserRefused(`requests from web pages (${origin})`);
+    return `requests from web pages (${origin})`;
   }
-  // Deno.serve builds the URL from the Host header.
+  // The server builds the URL from the Host header.
   const host = new URL(request.url).hostname;
   if (isLoopbackHost(host)) return undefined;
-  return browserRefused(`requests for host ${host}`);
+  return `requests for host ${host}`;
 }
 
 function browserRefused(what: string): GatewayError {

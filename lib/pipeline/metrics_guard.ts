@@ -1,7 +1,7 @@
 import type { Config } from "../config.ts";
 import { authenticationError, GatewayError } from "../errors.ts";
 import { isLoopbackHost } from "../loopback.ts";
-import { keyMatcher, presentedKey } from "./client_auth.ts";
+import { foreignRequest, keyMatcher, presentedKey } from "./client_auth.ts";
 
 /**
  * Who may read `/metrics`: nobody who may not call the API. With METRICS_TOKEN, whoever
@@ -10,7 +10,7 @@ import { keyMatcher, presentedKey } from "./client_auth.ts";
  * @returns a check that throws a 401 or 403 GatewayError.
  */
 export async function createMetricsGuard(
-  config: Pick<Config, "credentials" | "proxyApiKeys" | "metricsToken">,
+  config: Pick<Config, "credentials" | "proxyApiKeys" | "metricsToken" | "corsOrigins">,
 ): Promise<(request: Request, clientAddress: string | undefined) => Promise<void>> {
   const keys = config.metricsToken !== undefined
     ? [config.metricsToken]
@@ -18,15 +18,20 @@ export async function createMetricsGuard(
     ? config.proxyApiKeys
     : [];
   if (keys.length === 0) {
-    return (_request, address) =>
-      address !== undefined && isLoopbackHost(address) ? Promise.resolve() : Promise.reject(
+    return (request, address) => {
+      const refusal = address === undefined || !isLoopbackHost(address)
+        ? "clients that are not on loopback"
+        : relayed(request) ?? foreignRequest(request, config.corsOrigins);
+      if (refusal === undefined) return Promise.resolve();
+      return Promise.reject(
         new GatewayError(
           403,
-          "Metrics are served to loopback clients only; set METRICS_TOKEN to read them from " +
-            "elsewhere.",
+          `Metrics are served to local clients only, not to ${refusal}; set METRICS_TOKEN to ` +
+            "read them from elsewhere (behind a reverse proxy, a token is the safe choice).",
           { type: "permission_error", code: "metrics_forbidden" },
         ),
       );
+    };
   }
   const matches = await keyMatcher(keys);
   const what = config.metricsToken !== undefined ? "METRICS_TOKEN" : "one of the PROXY_API_KEYS";
@@ -39,4 +44,12 @@ export async function createMetricsGuard(
       );
     }
   };
+}
+
+/** A request a proxy on this host relayed is not a local client's, whatever its address. */
+function relayed(request: Request): string | undefined {
+  for (const name of ["forwarded", "x-forwarded-for", "x-real-ip", "via"]) {
+    if (request.headers.has(name)) return `requests relayed by a proxy (${name})`;
+  }
+  return undefined;
 }

@@ -19,6 +19,8 @@ export function streamResponse(
   const body = sseTransport(source, {
     keepaliveMs: app.config.streamKeepaliveMs,
     idleTimeoutMs: options.idle ? app.config.streamIdleTimeoutMs : undefined,
+    clientTimeoutMs: app.config.streamClientTimeoutMs,
+    cutConnection: ctx.cutConnection,
     stopping: app.stopping,
     onFailure: (error) =>
       app.log.warn("stream failed", { request_id: requestId, error: error.message }),
