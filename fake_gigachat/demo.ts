@@ -2,6 +2,8 @@
 // newcomer can see it answer without a GigaChat key or internet. Every answer is simulated.
 import { ROUTES } from "../routes/table.ts";
 import { createGateway, type Gateway } from "../lib/app.ts";
+import type { ConnectionServer } from "../lib/http/connection_server.ts";
+import { listenGateway } from "../lib/http/listen_gateway.ts";
 import { type Config, ConfigError, loadConfig } from "../lib/config.ts";
 import { installProcessGuard } from "../lib/process_guard.ts";
 import { DEMO_KEY, FakeGigaChat } from "./server.ts";
@@ -38,13 +40,15 @@ async function demo(): Promise<number> {
     }
     gateway = await createGateway(config, ROUTES);
     installProcessGuard(gateway.log);
-    let server: Deno.HttpServer<Deno.NetAddr>;
+    let server: ConnectionServer;
     try {
-      server = Deno.serve({
-        hostname: config.host,
-        port: config.port,
-        onListen: ({ port }) => say(banner(`http://127.0.0.1:${port}/v1`, fake.apiUrl)),
-      }, gateway.handler);
+      // The server main.ts runs, with its connection limits.
+      server = listenGateway(
+        config,
+        gateway.handler,
+        gateway.log,
+        ({ port }) => say(banner(`http://127.0.0.1:${port}/v1`, fake.apiUrl)),
+      );
     } catch (error) {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
       fail(
