@@ -3,7 +3,13 @@
 // main.ts as a child, some under a low `ulimit -n`, and ends with the same process serving.
 import assert from "node:assert/strict";
 import { DEMO_KEY } from "../fake_gigachat/server.ts";
-import { fakeForChildren, portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
+import {
+  fakeForChildren,
+  killChild,
+  portOf,
+  spawnGateway,
+  waitForLine,
+} from "./helpers/child_gateway.ts";
 
 interface Child {
   port: number;
@@ -35,13 +41,7 @@ async function withGateway(
     rest.pipeTo(new WritableStream({ write: (text) => void logs.push(text) })).catch(() => {});
     await body({ port: portOf(line), child, logs }, stack);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It ended by itself: the test has said so already.
-    }
-    await child.status;
-    await child.stderr.cancel().catch(() => {});
+    await killChild(child);
     await stack.close();
   }
 }

@@ -2,7 +2,7 @@
 // connections, ends what outlives SHUTDOWN_TIMEOUT_MS cleanly, and exits 0.
 import assert from "node:assert/strict";
 import { DEMO_KEY, FakeGigaChat } from "../fake_gigachat/server.ts";
-import { portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
+import { killChild, portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
 
 async function withChild(
   fake: FakeGigaChat,
@@ -24,13 +24,7 @@ async function withChild(
     rest.pipeTo(new WritableStream()).catch(() => {});
     await body(portOf(line), child);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone, as it should be.
-    }
-    await child.status;
-    await child.stderr.cancel().catch(() => {});
+    await killChild(child);
     await Deno.remove(cwd, { recursive: true });
   }
 }

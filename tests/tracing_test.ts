@@ -3,7 +3,7 @@
 // receiver on loopback takes the export (http/json) and the test reads one request's span.
 import assert from "node:assert/strict";
 import { DEMO_KEY, FakeGigaChat } from "../fake_gigachat/server.ts";
-import { portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
+import { killChild, portOf, spawnGateway, waitForLine } from "./helpers/child_gateway.ts";
 
 interface ExportedSpan {
   name: string;
@@ -90,13 +90,7 @@ Deno.test("OTEL_DENO=true: a chat request's server span carries the gateway's at
     assert.ok(!everything.includes(DEMO_KEY), "no key in any export");
     assert.ok(!everything.includes(secret), "no message content in any export");
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-    await child.status;
-    await child.stderr.cancel().catch(() => {});
+    await killChild(child);
     await Deno.remove(cwd, { recursive: true });
     await fake.close();
     await receiver.shutdown();

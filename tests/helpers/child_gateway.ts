@@ -39,6 +39,17 @@ export function spawnGateway(
   }).spawn();
 }
 
+/** Kills `child` if it still runs, waits for it, and lets go of its stderr. */
+export async function killChild(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
+  await child.status;
+  await child.stderr.cancel().catch(() => {});
+}
+
 /** Reads lines from `stream` until one satisfies `want`; fails after `ms`. */
 export async function waitForLine(
   stream: ReadableStream<Uint8Array>,
