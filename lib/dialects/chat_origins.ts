@@ -9,6 +9,8 @@ export class ChatOrigins {
   readonly #messages = new Map<number, string>();
   readonly #parts = new Map<string, string>();
   readonly #calls = new Map<string, string>();
+  /** Chat paths outside `messages` (`tools[0].function.parameters`) → the client's own. */
+  readonly #fields = new Map<string, string>();
   readonly #argumentsField: string;
 
   /** `argumentsField`: the dialect's field holding a tool call's arguments (`.arguments`). */
@@ -31,8 +33,18 @@ export class ChatOrigins {
     this.#calls.set(`${index}:${call}`, at);
   }
 
+  /** The chat field `chat` (and what is under it) is the client's `at`. */
+  field(chat: string, at: string): void {
+    this.#fields.set(chat, at);
+  }
+
   /** The client's path for a chat path such as `messages[2].content[1]`; undefined if none. */
   clientPath(param: string): string | undefined {
+    for (const [chat, at] of this.#fields) {
+      if (param === chat || param.startsWith(`${chat}.`) || param.startsWith(`${chat}[`)) {
+        return at + param.slice(chat.length);
+      }
+    }
     const match = /^messages\[(\d+)\](?:\.(content|tool_calls)\[(\d+)\])?(.*)$/.exec(param);
     if (match === null) return undefined;
     const [, index, field, sub, rest] = match;
@@ -57,10 +69,13 @@ export class ChatOrigins {
     if (!(error instanceof GatewayError) || error.param === null) return error;
     const param = this.clientPath(error.param);
     if (param === undefined) return error;
-    const index = /^messages\[(\d+)\]/.exec(error.param)![1];
-    const whole = this.#messages.get(Number(index)) ?? param;
-    const message = error.message.split(error.param).join(param).split(`messages[${index}]`)
-      .join(whole);
+    let message = error.message.split(error.param).join(param);
+    const index = /^messages\[(\d+)\]/.exec(error.param)?.[1];
+    if (index !== undefined) {
+      message = message.split(`messages[${index}]`).join(
+        this.#messages.get(Number(index)) ?? param,
+      );
+    }
     return new GatewayError(error.status, message, {
       type: error.type,
       code: error.code,
@@ -91,6 +106,16 @@ export function checkToolPairs(
   const answered = new Set<string>();
   for (const event of events) {
     if (event.kind === "call") {
+      // Two open calls with one id cannot both be answered: the second would reach the
+      // pipeline and be refused there, in chat's words. (An id reused after its answer is fine.)
+      const earlier = open.get(event.id);
+      if (earlier !== undefined) {
+        throw invalidRequest(
+          `${event.at} reuses the id '${event.id}' of ${earlier.at}, which is not answered yet; ` +
+            `each ${words.call} needs an id of its own.`,
+          event.at,
+        );
+      }
       open.set(event.id, event);
       continue;
     }

@@ -28,6 +28,15 @@ export function toGigaChatMessages(
   const system: string[] = [];
   const out: GigaChatMessage[] = [];
   const answered = new Set<number>();
+  // Each tool message's index, by its tool_call_id: a lookup, not a scan per call, so a
+  // request with thousands of calls is not quadratic.
+  const results = new Map<string, { list: number[]; next: number }>();
+  messages.forEach((message, j) => {
+    if (message.role !== "tool") return;
+    const found = results.get(message.tool_call_id);
+    if (found === undefined) results.set(message.tool_call_id, { list: [j], next: 0 });
+    else found.list.push(j);
+  });
   messages.forEach((message, i) => {
     const at = `messages[${i}]`;
     switch (message.role) {
@@ -94,7 +103,7 @@ export function toGigaChatMessages(
             },
             ...(stateId ? { functions_state_id: stateId } : {}),
           });
-          const j = findResult(messages, i + 1, call.id, answered);
+          const j = findResult(results, i + 1, call.id, answered);
           if (j === undefined) {
             throw invalidRequest(
               `${at}.tool_calls[${k}] (id '${call.id}') has no tool message answering it; ` +
@@ -210,17 +219,23 @@ function parseArguments(text: string, param: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * The first unanswered tool message for `id` at or after `from`. Calls come in order, so `from`
+ * only grows: a result passed over (before `from`, or answered) is never wanted again.
+ */
 function findResult(
-  messages: readonly ChatMessage[],
+  results: ReadonlyMap<string, { list: number[]; next: number }>,
   from: number,
   id: string,
   answered: ReadonlySet<number>,
 ): number | undefined {
-  for (let j = from; j < messages.length; j++) {
-    const candidate = messages[j];
-    if (candidate.role === "tool" && candidate.tool_call_id === id && !answered.has(j)) return j;
+  const found = results.get(id);
+  if (found === undefined) return undefined;
+  const { list } = found;
+  while (found.next < list.length && (list[found.next] < from || answered.has(list[found.next]))) {
+    found.next++;
   }
-  return undefined;
+  return list[found.next];
 }
 
 function mergeSameRole(messages: GigaChatMessage[]): GigaChatMessage[] {

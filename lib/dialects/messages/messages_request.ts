@@ -16,16 +16,34 @@ const source = z.looseObject({
   url: z.string().optional(),
 });
 
+const textBlock = z.looseObject({ text });
+const document = z.looseObject({
+  source: source.extend({
+    content: z.union([
+      z.string(),
+      z.array(tagged(z.looseObject({ type: z.string() }), {
+        text: textBlock,
+      })),
+    ]).optional(),
+  }),
+  title: z.string().nullish(),
+});
+
 /** Blocks a tool_result may hold. */
 const resultBlocks = {
-  text: z.looseObject({ text }),
+  text: textBlock,
   image: z.looseObject({ source }),
+  document,
+  search_result: z.looseObject({
+    content: z.array(textBlock),
+    source: z.string(),
+    title: z.string(),
+  }),
 };
 const resultBlock = tagged(z.looseObject({ type: z.string() }), resultBlocks);
 
 const blockSchemas = {
   ...resultBlocks,
-  document: z.looseObject({ source, title: z.string().nullish() }),
   tool_use: z.looseObject({
     id: z.string(),
     name: z.string().min(1, "a tool_use needs a 'name'"),
@@ -58,7 +76,7 @@ const schema = z.object({
   system: systemContent.nullish(),
   tools: z.array(z.looseObject({
     name: z.string().min(1).optional(),
-    type: z.string().optional(),
+    type: z.string().nullish(),
     description: z.string().nullish(),
     input_schema: z.record(z.string(), z.unknown()).nullish(),
   })).nullish(),
@@ -74,10 +92,10 @@ const schema = z.object({
   metadata: z.record(z.string(), z.unknown()).nullish(),
   stream: z.boolean().nullish(),
   thinking: z.looseObject({
-    type: z.enum(["enabled", "disabled", "adaptive"]),
+    type: z.enum(["enabled", "disabled", "adaptive", "between_tools"]),
     budget_tokens: z.number().int().nonnegative().optional(),
   }).nullish(),
-  output_config: z.looseObject({ effort: z.string().optional() }).nullish(),
+  output_config: z.looseObject({ effort: z.string().nullish() }).nullish(),
 });
 
 export type MessagesRequest = z.infer<typeof schema>;

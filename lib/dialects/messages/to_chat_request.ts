@@ -61,7 +61,7 @@ export function toChatRequest(request: MessagesRequest): ChatTranslation {
     const at = `messages[${i}]`;
     if (message.role === "system") {
       origins.message(messages.length, at);
-      messages.push({ role: "system", content: textOf(message.content, at) });
+      messages.push({ role: "system", content: textOf(message.content, `${at}.content`) });
     } else if (message.role === "assistant") {
       assistantMessage(message.content, at, built);
     } else {
@@ -77,7 +77,7 @@ export function toChatRequest(request: MessagesRequest): ChatTranslation {
   (request.tools ?? []).forEach((tool, i) => {
     // Server tools (web_search_*, bash_*, code_execution_*, ...) have a versioned type and run
     // at Anthropic; GigaChat runs its own web search and URL reading, and nothing else.
-    if (tool.type !== undefined && tool.type !== "custom") {
+    if (tool.type !== undefined && tool.type !== null && tool.type !== "custom") {
       const hosted = gigaChatToolOf(tool.type);
       if (hosted === undefined) return void ignoredTools.push(tool.type);
       if (!hostedTools.includes(hosted)) hostedTools.push(hosted);
@@ -85,6 +85,9 @@ export function toChatRequest(request: MessagesRequest): ChatTranslation {
       return;
     }
     if (!tool.name) throw invalidRequest(`tools[${i}] needs a 'name'.`, `tools[${i}].name`);
+    origins.field(`tools[${tools.length}].function.parameters`, `tools[${i}].input_schema`);
+    origins.field(`tools[${tools.length}].function.name`, `tools[${i}].name`);
+    origins.field(`tools[${tools.length}]`, `tools[${i}]`);
     tools.push({
       type: "function",
       function: {
@@ -147,7 +150,10 @@ function textOf(content: string | ContentBlock[], at: string): string {
   if (typeof content === "string") return content;
   return content.map((block, k) => {
     if (block.type !== "text") {
-      throw invalidRequest(`${at}[${k}]: a '${block.type}' block is not taken here.`, at);
+      throw invalidRequest(
+        `${at}[${k}]: a '${block.type}' block is not taken here.`,
+        `${at}[${k}]`,
+      );
     }
     return String(block.text ?? "");
   }).join("\n");
@@ -182,14 +188,14 @@ function assistantMessage(content: string | ContentBlock[], at: string, built: B
       case "tool_use":
         built.origins.call(index, message.tool_calls?.length ?? 0, `${at}.content[${k}]`);
         built.tools.push({ kind: "call", id: String(block.id), at: `${at}.content[${k}]` });
-        message.tool_calls = [...(message.tool_calls ?? []), {
+        (message.tool_calls ??= []).push({
           id: toChatToolId(String(block.id ?? "")),
           type: "function",
           function: {
             name: String(block.name ?? ""),
             arguments: JSON.stringify(block.input ?? {}),
           },
-        }];
+        });
         return;
       default:
         throw invalidRequest(
@@ -219,8 +225,39 @@ function userMessages(content: string | ContentBlock[], at: string, built: Built
         ? block.content as string | ContentBlock[]
         : "";
       const blocks = typeof inner === "string" ? [{ type: "text", text: inner }] : inner;
-      const text = blocks.filter((b) => b.type === "text").map((b) => String(b.text ?? ""))
-        .join("\n");
+      // Text (and a search result's or a text document's text) is the result; images and
+      // PDFs go to the model in the user turn that carries the results.
+      const texts: string[] = [];
+      blocks.forEach((inner, j) => {
+        const path = `${where}.content[${j}]`;
+        switch (inner.type) {
+          case "text":
+            return void texts.push(String(inner.text ?? ""));
+          case "search_result": {
+            const found = inner as { title?: unknown; source?: unknown; content?: unknown };
+            const body = Array.isArray(found.content)
+              ? found.content.map((b) => String((b as { text?: unknown }).text ?? "")).join("\n")
+              : "";
+            return void texts.push([found.title, found.source, body].filter(Boolean).join("\n"));
+          }
+          case "tool_reference":
+            // A deferred tool loaded by tool search: GigaChat has all tools offered at once.
+            return;
+          case "image":
+          case "document": {
+            const part = inner.type === "image" ? imagePart(inner, path) : userPart(inner, path);
+            if (part.type === "text") return void texts.push((part as { text: string }).text);
+            partPaths.push(path);
+            return void parts.push(part);
+          }
+          default:
+            throw invalidRequest(
+              `${path}: a '${inner.type}' block is not taken in a tool_result.`,
+              path,
+            );
+        }
+      });
+      const text = texts.join("\n");
       built.tools.push({
         kind: "result",
         id: String(block.tool_use_id),
@@ -232,12 +269,6 @@ function userMessages(content: string | ContentBlock[], at: string, built: Built
         tool_call_id: toChatToolId(String(block.tool_use_id)),
         content: block.is_error === true ? JSON.stringify({ error: text }) : text,
       });
-      // Images a tool returned go to the model in the user turn that carries the results.
-      for (const [j, image] of blocks.entries()) {
-        if (image.type !== "image") continue;
-        partPaths.push(`${where}.content[${j}]`);
-        parts.push(imagePart(image, `${where}.content[${j}]`));
-      }
       return;
     }
     partPaths.push(where);
@@ -257,8 +288,21 @@ function userPart(block: ContentBlock, where: string): UserPart {
     case "image":
       return imagePart(block, where);
     case "document": {
-      const source = block.source as { type?: string; media_type?: string; data?: string };
+      const source = block.source as {
+        type?: string;
+        media_type?: string;
+        data?: string;
+        content?: string | ContentBlock[];
+      };
       if (source?.type === "text") return { type: "text", text: String(source.data ?? "") };
+      // A custom-content document: its text blocks are the document.
+      if (source?.type === "content") {
+        const inner = source.content ?? "";
+        return {
+          type: "text",
+          text: typeof inner === "string" ? inner : textOf(inner, `${where}.source.content`),
+        };
+      }
       if (source?.type === "base64" && typeof source.data === "string") {
         return {
           type: "file",

@@ -28,7 +28,7 @@ const content = z.union([z.string(), z.array(part)]);
 const callId = z.string().min(1, "needs a 'call_id'");
 
 const item = tagged(
-  z.looseObject({ type: z.string().optional() }),
+  z.looseObject({ type: z.string().nullish() }),
   {
     message: z.looseObject({
       role: z.enum(["user", "assistant", "system", "developer"]),
@@ -68,7 +68,10 @@ const tool = tagged(z.looseObject({ type: z.string() }), {
   custom: z.looseObject(functionFields),
   namespace: z.looseObject({
     name: z.string().optional(),
-    tools: z.array(z.looseObject({ type: z.string(), ...functionFields })),
+    // A namespace's function may take any JSON schema, `true` included.
+    tools: z.array(
+      z.looseObject({ type: z.string(), ...functionFields, parameters: z.unknown().optional() }),
+    ),
   }),
 });
 
@@ -86,7 +89,7 @@ const textFormat = z.discriminatedUnion("type", [
 
 const toolChoice = z.union([
   z.enum(["none", "auto", "required"]),
-  z.looseObject({ type: z.string(), name: z.string().optional() }),
+  z.looseObject({ type: z.string(), name: z.string().nullish() }),
 ]);
 
 const schema = z.object({
@@ -100,7 +103,8 @@ const schema = z.object({
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   reasoning: z.looseObject({
-    effort: z.enum(REASONING_EFFORTS).nullish(),
+    // "max" is the SDK's newest level; GigaChat's highest is xhigh.
+    effort: z.enum([...REASONING_EFFORTS, "max"]).nullish(),
     summary: z.string().nullish(),
   }).nullish(),
   text: z.looseObject({ format: textFormat.optional() }).nullish(),

@@ -57,12 +57,21 @@ export function toChatRequest(
   request: ResponsesRequest,
   history: readonly InputItem[] = [],
 ): ChatTranslation {
-  const { tools, origins: toolOrigins, ignored, hosted } = toChatTools(request.tools ?? []);
+  const { tools, origins: toolOrigins, ignored, hosted, paths: toolPaths } = toChatTools(
+    request.tools ?? [],
+  );
   const input = typeof request.input === "string"
     ? [{ type: "message", role: "user", content: request.input }]
     : request.input ?? [];
   const messages: ChatMessage[] = [];
   const origins = new ChatOrigins(".arguments");
+  toolPaths.forEach((at, index) => {
+    origins.field(`tools[${index}].function.parameters`, `${at}.parameters`);
+    origins.field(`tools[${index}].function.name`, `${at}.name`);
+    origins.field(`tools[${index}]`, at);
+  });
+  origins.field("response_format.json_schema.schema", "text.format.schema");
+  origins.field("response_format", "text.format");
   if (request.instructions) {
     origins.message(0, "instructions");
     messages.push({ role: "system", content: request.instructions });
@@ -78,7 +87,9 @@ export function toChatRequest(
     max_completion_tokens: request.max_output_tokens ?? undefined,
     temperature: request.temperature ?? undefined,
     top_p: request.top_p ?? undefined,
-    reasoning_effort: request.reasoning?.effort ?? undefined,
+    reasoning_effort: request.reasoning?.effort === "max"
+      ? "xhigh"
+      : request.reasoning?.effort ?? undefined,
     tools: tools.length > 0 ? tools : undefined,
     tool_choice: toChatToolChoice(request.tool_choice, toolOrigins),
     ...(hosted.length > 0 ? { hostedTools: hosted } : {}),
@@ -114,6 +125,8 @@ function hostedChoice(
 
 function toChatTools(list: readonly ResponsesTool[]) {
   const tools: NonNullable<ChatRequest["tools"]> = [];
+  /** Where each chat tool came from in the client's `tools`. */
+  const paths: string[] = [];
   const origins = new Map<string, ToolOrigin>();
   const ignored: string[] = [];
   const hosted: HostedTool[] = [];
@@ -122,6 +135,7 @@ function toChatTools(list: readonly ResponsesTool[]) {
     if (name === "") throw invalidRequest(`${at} needs a 'name'.`, at);
     const chatName = namespace === undefined ? name : `${namespace}__${name}`;
     const description = typeof tool.description === "string" ? tool.description : undefined;
+    paths[tools.length] = at;
     if (tool.type === "function") {
       const parameters = typeof tool.parameters === "object" && tool.parameters !== null
         ? tool.parameters as Record<string, unknown>
@@ -161,7 +175,7 @@ function toChatTools(list: readonly ResponsesTool[]) {
     if (HOSTED.has(tool.type)) return void ignored.push(tool.type);
     throw invalidRequest(`${at}: tool type '${tool.type}' is not supported.`, `${at}.type`);
   });
-  return { tools, origins, ignored, hosted };
+  return { tools, origins, ignored, hosted, paths };
 }
 
 function toChatToolChoice(
@@ -259,23 +273,40 @@ function toChatMessages(
         const args = type === "function_call"
           ? String(item.arguments ?? "{}")
           : JSON.stringify({ input: String(item.input ?? "") });
-        message.tool_calls = [...(message.tool_calls ?? []), {
+        (message.tool_calls ??= []).push({
           id: callId,
           type: "function",
           function: { name: chatNameOf(item), arguments: args },
-        }];
+        });
         return;
       }
       case "function_call_output":
       case "custom_tool_call_output": {
         const callId = String(item.call_id ?? "");
         if (callId === "") throw invalidRequest(`${at} needs a 'call_id'.`, `${at}.call_id`);
-        const output = typeof item.output === "string"
-          ? item.output
-          : textOf(item.output, `${at}.output`, ["input_text", "output_text"]);
+        // Images and files a tool returned (Codex's view_image, MCP screenshots) go to the
+        // model in a user message after the result, as GigaChat takes them nowhere else.
+        const parts = Array.isArray(item.output) ? item.output : [];
+        const seen = parts.flatMap((part, j) =>
+          part.type === "input_image" || part.type === "input_file" ? [{ part, j }] : []
+        );
+        const output = textOf(item.output, at, ["input_text", "output_text"], `${at}.output`, [
+          "input_image",
+          "input_file",
+        ]);
         links.push({ kind: "result", id: callId, at: `${at}.call_id` });
         origins.message(out.length, at);
         out.push({ role: "tool", tool_call_id: callId, content: output });
+        if (seen.length > 0) {
+          const content = userContent(
+            seen.map(({ part }) => part),
+            at,
+            (k) => `${at}.output[${seen[k].j}]`,
+          );
+          seen.forEach(({ j }, k) => origins.part(out.length, k, `${at}.output[${j}]`));
+          origins.message(out.length, at);
+          out.push({ role: "user", content });
+        }
         return;
       }
       case "reasoning": {
@@ -303,14 +334,27 @@ function toChatMessages(
   checkToolPairs(links, { call: "function_call", result: "function_call_output" });
 }
 
-/** Text parts joined; any other part is a 400 naming it. */
-function textOf(content: unknown, at: string, kinds: readonly string[]): string {
+/**
+ * Text parts joined; a part of a kind in `skip` is left out, any other part is a 400 naming it.
+ * `partsAt` is where the parts are (`input[2].content`, `input[3].output`).
+ */
+function textOf(
+  content: unknown,
+  at: string,
+  kinds: readonly string[],
+  partsAt = `${at}.content`,
+  skip: readonly string[] = [],
+): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) throw invalidRequest(`${at}: 'content' is missing.`, at);
   return content.map((part, k) => {
     const kind = String((part as { type?: unknown }).type);
+    if (skip.includes(kind)) return "";
     if (!kinds.includes(kind)) {
-      throw invalidRequest(`${at}.content[${k}]: a '${kind}' part is not taken here.`, at);
+      throw invalidRequest(
+        `${partsAt}[${k}]: a '${kind}' part is not taken here.`,
+        `${partsAt}[${k}]`,
+      );
     }
     const record = part as { text?: unknown; refusal?: unknown };
     return String(record.text ?? record.refusal ?? "");
@@ -319,12 +363,16 @@ function textOf(content: unknown, at: string, kinds: readonly string[]): string 
 
 type UserContent = Extract<ChatMessage, { role: "user" }>["content"];
 
-function userContent(content: unknown, at: string): UserContent {
+function userContent(
+  content: unknown,
+  at: string,
+  pathOf: (k: number) => string = (k) => `${at}.content[${k}]`,
+): UserContent {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) throw invalidRequest(`${at}: 'content' is missing.`, at);
   return content.map((part, k) => {
     const record = part as Record<string, unknown>;
-    const where = `${at}.content[${k}]`;
+    const where = pathOf(k);
     switch (record.type) {
       case "input_text":
         return { type: "text" as const, text: String(record.text ?? "") };
@@ -338,6 +386,13 @@ function userContent(content: unknown, at: string): UserContent {
         throw invalidRequest(`${where}: an input_image needs image_url or file_id.`, where);
       }
       case "input_file":
+        if (typeof record.file_data !== "string" && typeof record.file_id !== "string") {
+          throw invalidRequest(
+            `${where}: an input_file needs file_data or file_id` +
+              (typeof record.file_url === "string" ? " (file_url is not fetched here)." : "."),
+            where,
+          );
+        }
         return {
           type: "file" as const,
           file: {
