@@ -47,8 +47,9 @@ export async function countTokens(request: Request, ctx: RequestContext): Promis
   const { app } = ctx;
   const credential = await app.authenticate(request, ctx);
   const raw = await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines);
-  // max_tokens is not part of a count request.
-  const body = parseMessagesRequest({ max_tokens: 1, ...(raw as Record<string, unknown>) });
+  // max_tokens is not part of a count request; a body that is no object is refused as it is.
+  const isObject = typeof raw === "object" && raw !== null && !Array.isArray(raw);
+  const body = parseMessagesRequest(isObject ? { max_tokens: 1, ...raw } : raw);
   checkModel(body.model, app.config.modelAliases);
   // Refused here exactly as /v1/messages would refuse it: the translation is the judge.
   toChatRequest(body);

@@ -357,3 +357,19 @@ Deno.test("values the SDKs' types allow are served, not refused", async (t) => {
     }
   });
 });
+
+Deno.test("a body that is no JSON object is a 400 naming the body, on every dialect route", async (t) => {
+  await withStack({}, async (stack) => {
+    for (const path of ["/responses", "/messages", "/messages/count_tokens"]) {
+      for (const body of ["[1]", "null", '"x"', "1"]) {
+        await t.step(`${path} ${body}`, async () => {
+          const response = await postTo(stack, path, body);
+          const answer = await response.json();
+          assert.equal(response.status, 400, JSON.stringify(answer));
+          assert.match(answer.error.message, /^(Invalid value for 'body'|body): .*expected object/);
+          if (path === "/responses") assert.equal(answer.error.param, "body");
+        });
+      }
+    }
+  });
+});

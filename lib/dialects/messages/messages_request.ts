@@ -106,5 +106,5 @@ export function parseMessagesRequest(body: unknown): MessagesRequest {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const { param, message } = firstIssue(parsed.error);
-  throw invalidRequest(`${param || "body"}: ${message}`, param);
+  throw invalidRequest(`${param || "body"}: ${message}`, param || "body");
 }

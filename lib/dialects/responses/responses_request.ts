@@ -129,7 +129,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const { param, message } = firstIssue(parsed.error);
-    throw invalidRequest(`Invalid value for '${param || "body"}': ${message}`, param);
+    throw invalidRequest(`Invalid value for '${param || "body"}': ${message}`, param || "body");
   }
   const request = parsed.data;
   if (request.background) {
