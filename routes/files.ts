@@ -167,6 +167,8 @@ export async function getFileContent(request: Request, ctx: RequestContext): Pro
   const body = upstream.body === null ? null : guardedBody(upstream.body, {
     idleMs: ctx.app.config.streamIdleTimeoutMs,
     stopping: ctx.app.stopping,
+    clientMs: ctx.app.config.streamClientTimeoutMs,
+    cut: ctx.cutConnection,
   });
   return new Response(body, { headers });
 }
