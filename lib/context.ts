@@ -56,8 +56,13 @@ export interface RequestContext {
   readonly clientAddress: () => string | undefined;
   /** Aborts when the client leaves or the gateway stops waiting for this request. */
   readonly signal: AbortSignal;
-  /** Closes the client's connection at once (a stalled reader); absent where not possible. */
-  readonly cutConnection?: () => void;
+  /**
+   * Closes the client's connection at once (a stalled reader), true if it did; absent where
+   * not possible.
+   */
+  readonly cutConnection?: () => boolean;
+  /** Settles once the response has gone out (Deno's `info.completed`); with `cutConnection`. */
+  readonly delivered?: Promise<void>;
   readonly trace: {
     model?: string;
     /** The route template that matched (a metrics label). */

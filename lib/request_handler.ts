@@ -57,6 +57,7 @@ export function createRequestHandler(
         info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
       signal: controller.signal,
       cutConnection: info?.cutConnection,
+      delivered: info?.cutConnection === undefined ? undefined : info.completed,
       trace: { upstreamAttempts: 0, route: match?.kind === "not_found" ? undefined : match?.route },
     };
     let response: Response;

@@ -159,12 +159,20 @@ Deno.test("connections: a stream longer than the idle limit is not cut", async (
   });
 });
 
-Deno.test("connections: past MAX_CONNECTIONS a connection gets a JSON 503, and the rest are served", async () => {
+/** A connection whose request is running: its body is declared and never all sent. */
+async function busyConnection(port: number): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(encode(
+    "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+      `Authorization: Bearer ${DEMO_KEY}\r\nContent-Length: 1000\r\n\r\n{"model":`,
+  ));
+  return conn;
+}
+
+Deno.test("connections: past MAX_CONNECTIONS of busy ones a connection gets a JSON 503, and the rest are served", async () => {
   await withGateway({ MAX_CONNECTIONS: "5" }, {}, async ({ port, child }) => {
-    const held = await Promise.all(
-      Array.from({ length: 5 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const held = await Promise.all(Array.from({ length: 5 }, () => busyConnection(port)));
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const extra = await Deno.connect({ hostname: "127.0.0.1", port });
     await extra.write(encode("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
     const answer = new TextDecoder().decode(await readAll(extra));
@@ -173,10 +181,30 @@ Deno.test("connections: past MAX_CONNECTIONS a connection gets a JSON 503, and t
     const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
     assert.equal(body.error.code, "too_many_connections");
     assert.equal(body.error.type, "server_error");
+    // Deno's own fetch sees the answer too: it is written after the request head.
+    const client = Deno.createHttpClient({});
+    const refused = await fetch(`http://127.0.0.1:${port}/health`, { client });
+    assert.equal(refused.status, 503);
+    await refused.body?.cancel();
+    client.close();
     for (const conn of held) conn.close();
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(await health(port), 200);
     await assertRunning(child);
+  });
+});
+
+Deno.test("connections: at MAX_CONNECTIONS the longest idle connection makes room for a newcomer", async () => {
+  await withGateway({ MAX_CONNECTIONS: "5" }, {}, async ({ port }) => {
+    // One client holds every connection, idle: it cannot lock others out.
+    const idle = [];
+    for (let i = 0; i < 5; i++) {
+      idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(await health(port), 200);
+    assert.ok(await closedWithin(idle[0], 2000) < 2000, "the oldest idle one was closed");
+    for (const conn of idle.slice(1)) conn.close();
   });
 });
 

@@ -126,3 +126,45 @@ Deno.test("SIGTERM with DRAIN_DELAY_MS: /ready says 503 at once, requests are st
     await fake.close();
   }
 });
+
+Deno.test("SIGTERM: a large answer still going out to a slow reader arrives whole", async () => {
+  const fake = await FakeGigaChat.start();
+  try {
+    fake.scriptChat({ content: "x".repeat(8_000_000) });
+    await withChild(fake, { SHUTDOWN_TIMEOUT_MS: "20000" }, async (port, child) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const body = JSON.stringify({
+        model: "GigaChat",
+        messages: [{ role: "user", content: "x" }],
+      });
+      await conn.write(new TextEncoder().encode(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      ));
+      const buffer = new Uint8Array(256 * 1024);
+      let received = 0;
+      let text = "";
+      let signalled = false;
+      while (true) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        if (text.length < 4096) text += new TextDecoder().decode(buffer.subarray(0, n));
+        received += n;
+        if (!signalled && received > 1_000_000) {
+          // The handler is done and the body handed over; the client is far from reading it.
+          child.kill("SIGTERM");
+          signalled = true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      conn.close();
+      const head = text.slice(0, text.indexOf("\r\n\r\n") + 4);
+      const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+      assert.ok(length > 8_000_000, head);
+      assert.equal(received, head.length + length, "every byte arrived");
+      assert.equal((await child.status).code, 0);
+    });
+  } finally {
+    await fake.close();
+  }
+});

@@ -5,10 +5,20 @@
 // and the half-sent, and ride out a failing `accept`; each accepted connection is then served by
 // Deno's own HTTP/1.1 machinery (hyper), the same code `Deno.serve` runs per connection.
 import { describeError, type Logger } from "../log.ts";
+import {
+  acceptErrorPasses,
+  closeQuietly,
+  outOfDescriptors,
+  refusalResponse,
+  refuseConnection,
+} from "./connection_refusal.ts";
 
-/** Bounds on what connections may cost; see README "Connections". */
+/** Bounds on what connections may cost; see README "Running it for a team". */
 export interface ConnectionLimits {
-  /** Open connections at most; one more is answered 503 and closed. */
+  /**
+   * Open connections at most, and requests running at once (HTTP/2 carries many on one): past
+   * it the oldest idle connection makes room, or the newcomer gets a 503.
+   */
   maxConnections: number;
   /** A new connection must have sent a whole request head within this. */
   headTimeoutMs: number;
@@ -41,8 +51,11 @@ export interface ConnectionServer {
 
 /** What a handler learns of a request's connection. */
 export interface ConnectionInfo extends Deno.ServeHandlerInfo<Deno.Addr> {
-  /** Closes the connection at once (a client that stopped reading); absent on `Deno.serve`. */
-  cutConnection?: () => void;
+  /**
+   * Closes the connection at once (a client that stopped reading) and says true, unless other
+   * requests share it (HTTP/2); absent on `Deno.serve`.
+   */
+  cutConnection?: () => boolean;
 }
 
 export type ServeHandler = (request: Request, info: ConnectionInfo) =>
@@ -77,19 +90,20 @@ export function denoServeOnConnection(): ServeOnConnection | undefined {
 interface Connection {
   readonly close: AbortController;
   served?: { finished: Promise<void>; shutdown(): Promise<void> };
-  /** Requests running (or responses still being sent). */
+  /** Requests running (or responses still being handed over). */
   busy: number;
   /** Requests seen so far; 0 means the first head is still awaited. */
   requests: number;
   /** When the connection last became idle (`performance.now()`). */
   idleSince: number;
+  /** When it was asked to close gracefully; it is cut if it has not by its deadline again. */
+  closingSince?: number;
 }
 
-// Accept errors that pass: out of descriptors or memory, a connection reset before it was
-// taken. Any other error means the listening socket itself is broken.
-const PASSING_ACCEPT_ERRORS = new Set([4, 11, 12, 23, 24, 71, 103, 104, 105, 110, 10024, 10053]);
 const REFUSALS_AT_ONCE = 64;
 const RELISTEN_TRIES = 8;
+/** Idle connections closed at once to free descriptors when accept runs out of them. */
+const EVICTED_WHEN_OUT_OF_FILES = 8;
 
 /** Serves `handler` on a listener the gateway accepts from itself, within `limits`. */
 export function serveConnections(
@@ -97,184 +111,214 @@ export function serveConnections(
   handler: ServeHandler,
   serveOn: ServeOnConnection,
 ): ConnectionServer {
-  const { limits, log } = options;
-  const listen = options.listen ?? ((address) => Deno.listen(address));
-  let listener = listen({ hostname: options.hostname, port: options.port });
-  const addr = listener.addr as Deno.NetAddr;
-  const connections = new Set<Connection>();
-  let stopping = false;
-  let refusing = 0;
-  const sweeper = setInterval(
-    () => sweep(connections, limits),
-    Math.max(10, Math.min(1000, limits.headTimeoutMs / 4, limits.idleTimeoutMs / 4)),
-  );
-  Deno.unrefTimer(sweeper);
+  return new GuardedServer(options, handler, serveOn);
+}
 
-  const serve = (conn: Deno.Conn) => {
+class GuardedServer implements ConnectionServer {
+  readonly addr: Deno.NetAddr;
+  readonly finished: Promise<void>;
+  readonly #o: ConnectionServerOptions;
+  readonly #handler: ServeHandler;
+  readonly #serveOn: ServeOnConnection;
+  readonly #listen: (options: { hostname: string; port: number }) => Deno.Listener;
+  readonly #connections = new Set<Connection>();
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #accepting: Promise<void>;
+  #listener: Deno.Listener;
+  #stopping = false;
+  #drained: Promise<void> | undefined;
+  #refusing = 0;
+  /** Connections asked to close that have not yet. */
+  #closing = 0;
+  /** Requests running on all connections. */
+  #inFlight = 0;
+
+  constructor(options: ConnectionServerOptions, handler: ServeHandler, serveOn: ServeOnConnection) {
+    this.#o = options;
+    this.#handler = handler;
+    this.#serveOn = serveOn;
+    this.#listen = options.listen ?? ((address) => Deno.listen(address));
+    this.#listener = this.#listen({ hostname: options.hostname, port: options.port });
+    this.addr = this.#listener.addr as Deno.NetAddr;
+    const { headTimeoutMs, idleTimeoutMs } = options.limits;
+    this.#sweeper = setInterval(
+      () => this.#sweep(),
+      Math.max(10, Math.min(1000, headTimeoutMs / 4, idleTimeoutMs / 4)),
+    );
+    Deno.unrefTimer(this.#sweeper);
+    this.#accepting = this.#acceptLoop();
+    this.finished = this.#accepting.then(() => this.shutdown(), (error) => {
+      clearInterval(this.#sweeper);
+      throw error;
+    });
+    options.onListen?.(this.addr);
+  }
+
+  get openConnections(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Stops accepting and closes every connection gracefully: idle ones at once, a response still
+   * being sent (a fixed body's `completed` settles when it is handed over, not sent) once it is
+   * out. The sweeper goes on cutting what does not close.
+   */
+  shutdown(): Promise<void> {
+    this.#drained ??= (async () => {
+      this.#stopping = true;
+      closeQuietly(this.#listener);
+      await this.#accepting.catch(() => {});
+      await Promise.all([...this.#connections].map((connection) => {
+        this.#closeGracefully(connection);
+        return connection.served?.finished.catch(() => {});
+      }));
+    })().finally(() => clearInterval(this.#sweeper));
+    return this.#drained;
+  }
+
+  closeConnections(): void {
+    for (const connection of this.#connections) connection.close.abort();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    let backoffMs = 10;
+    let relistens = 0;
+    while (!this.#stopping) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#stopping) return;
+        if (acceptErrorPasses(error)) {
+          if (backoffMs === 10) this.#acceptFailed(error);
+          await sleep(backoffMs);
+          backoffMs = Math.min(backoffMs * 2, 1000);
+          continue;
+        }
+        // The listening socket is broken: take the port again, a few times, then give up so
+        // the process exits non-zero and its supervisor starts a new one.
+        if (++relistens > RELISTEN_TRIES) throw error;
+        await this.#relisten(error, relistens, backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5000);
+        continue;
+      }
+      if (backoffMs !== 10) this.#o.log.info("accepting connections again");
+      backoffMs = 10;
+      relistens = 0;
+      this.#admit(conn);
+    }
+  }
+
+  #acceptFailed(error: unknown): void {
+    this.#o.log.warn("cannot accept connections; retrying", {
+      error: describeError(error),
+      open_connections: this.#connections.size,
+    });
+    // Out of descriptors: idle connections give theirs back, so new clients can be served.
+    if (outOfDescriptors(error)) this.#evictIdle(EVICTED_WHEN_OUT_OF_FILES);
+  }
+
+  async #relisten(error: unknown, attempt: number, waitMs: number): Promise<void> {
+    this.#o.log.error("listener failed; listening again", {
+      error: describeError(error),
+      attempt,
+    });
+    closeQuietly(this.#listener);
+    await sleep(waitMs);
+    if (this.#stopping) return;
+    try {
+      this.#listener = this.#listen({ hostname: this.addr.hostname, port: this.addr.port });
+    } catch (relistenError) {
+      this.#o.log.error("cannot listen again", { error: describeError(relistenError) });
+    }
+  }
+
+  /** Serves `conn`, making room by closing the oldest idle connection when at the cap. */
+  #admit(conn: Deno.Conn): void {
+    const max = this.#o.limits.maxConnections;
+    const open = this.#connections.size - this.#closing;
+    const room = open < max ||
+      (this.#connections.size < max + REFUSALS_AT_ONCE && this.#evictIdle(1) > 0);
+    if (room) return this.#serve(conn);
+    if (this.#refusing >= REFUSALS_AT_ONCE) return closeQuietly(conn);
+    this.#refusing++;
+    refuseConnection(conn, max).finally(() => this.#refusing--);
+  }
+
+  #serve(conn: Deno.Conn): void {
     const connection: Connection = {
       close: new AbortController(),
       busy: 0,
       requests: 0,
       idleSince: performance.now(),
     };
-    connections.add(connection);
     const done = () => {
       connection.busy--;
+      this.#inFlight--;
       connection.idleSince = performance.now();
     };
-    const cutConnection = () => connection.close.abort();
-    connection.served = serveOn(conn, connection.close.signal, (request, info) => {
-      connection.busy++;
-      connection.requests++;
-      info.completed.then(done, done);
-      return handler(request, {
-        remoteAddr: info.remoteAddr,
-        completed: info.completed,
-        cutConnection,
-      });
-    }, (error) => {
-      log.error("unhandled error", { error: describeError(error) });
-      return new Response(null, { status: 500 });
-    }, () => {});
-    connection.served.finished.catch(() => {}).finally(() => connections.delete(connection));
-  };
-
-  const refuse = (conn: Deno.Conn) => {
-    if (refusing >= REFUSALS_AT_ONCE) return closeQuietly(conn);
-    refusing++;
-    refuseConnection(conn, limits.maxConnections).finally(() => refusing--);
-  };
-
-  const acceptLoop = async (): Promise<void> => {
-    let backoffMs = 10;
-    let relistens = 0;
-    while (!stopping) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (stopping) return;
-        if (!passes(error)) {
-          // The listening socket is broken: take the port again, a few times, then give up so
-          // the process exits non-zero and its supervisor starts a new one.
-          if (++relistens > RELISTEN_TRIES) throw error;
-          log.error("listener failed; listening again", {
-            error: describeError(error),
-            attempt: relistens,
-          });
-          closeQuietly(listener);
-          await sleep(backoffMs);
-          backoffMs = Math.min(backoffMs * 2, 5000);
-          try {
-            listener = listen({ hostname: addr.hostname, port: addr.port });
-          } catch (relistenError) {
-            log.error("cannot listen again", { error: describeError(relistenError) });
-          }
-          continue;
+    // HTTP/2 carries several requests on one connection: cutting it would end them all.
+    const cutConnection = () => connection.busy <= 1 && (connection.close.abort(), true);
+    try {
+      connection.served = this.#serveOn(conn, connection.close.signal, (request, info) => {
+        if (this.#inFlight >= this.#o.limits.maxConnections) {
+          return refusalResponse(this.#o.limits.maxConnections);
         }
-        if (backoffMs === 10) {
-          log.warn("cannot accept connections; retrying", {
-            error: describeError(error),
-            open_connections: connections.size,
-          });
-        }
-        await sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 1000);
-        continue;
-      }
-      if (backoffMs !== 10) log.info("accepting connections again");
-      backoffMs = 10;
-      relistens = 0;
-      if (connections.size >= limits.maxConnections) refuse(conn);
-      else serve(conn);
+        connection.busy++;
+        connection.requests++;
+        this.#inFlight++;
+        info.completed.then(done, done);
+        const { remoteAddr, completed } = info;
+        return this.#handler(request, { remoteAddr, completed, cutConnection });
+      }, (error) => {
+        this.#o.log.error("unhandled error", { error: describeError(error) });
+        return new Response(null, { status: 500 });
+      }, () => {});
+    } catch (error) {
+      this.#o.log.error("cannot serve a connection", { error: describeError(error) });
+      return closeQuietly(conn);
     }
-  };
-
-  const accepting = acceptLoop().finally(() => clearInterval(sweeper));
-  let drained: Promise<void> | undefined;
-  // Idle connections close at once; busy ones finish their response, then close.
-  const drain = () =>
-    drained ??= (async () => {
-      stopping = true;
-      closeQuietly(listener);
-      await accepting.catch(() => {});
-      await Promise.all([...connections].map((connection) => {
-        if (connection.busy === 0) connection.close.abort();
-        else connection.served?.shutdown().catch(() => {});
-        return connection.served?.finished.catch(() => {});
-      }));
-    })();
-  const finished = accepting.then(drain);
-  options.onListen?.(addr);
-  return {
-    addr,
-    finished,
-    get openConnections() {
-      return connections.size;
-    },
-    shutdown: drain,
-    closeConnections() {
-      for (const connection of connections) connection.close.abort();
-    },
-  };
-}
-
-/** Closes connections whose first head is late, or that sat idle too long between requests. */
-function sweep(connections: Set<Connection>, limits: ConnectionLimits): void {
-  const now = performance.now();
-  for (const connection of connections) {
-    if (connection.busy > 0) continue;
-    const limit = connection.requests === 0 ? limits.headTimeoutMs : limits.idleTimeoutMs;
-    if (now - connection.idleSince >= limit) connection.close.abort();
+    this.#connections.add(connection);
+    connection.served.finished.catch(() => {}).finally(() => {
+      this.#connections.delete(connection);
+      if (connection.closingSince !== undefined) this.#closing--;
+    });
   }
-}
 
-const REFUSAL_BODY = (max: number) =>
-  JSON.stringify({
-    error: {
-      message:
-        `The gateway has ${max} connections open, its limit (MAX_CONNECTIONS); retry shortly.`,
-      type: "server_error",
-      param: null,
-      code: "too_many_connections",
-    },
-  });
-
-/**
- * A 503 in OpenAI's error shape, written before the request is read (its dialect is not known
- * yet). The request is then read and dropped for a moment: closing a socket with unread bytes
- * sends a reset, which many clients report instead of the answer.
- */
-async function refuseConnection(conn: Deno.Conn, max: number): Promise<void> {
-  const body = REFUSAL_BODY(max);
-  const head = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n" +
-    `retry-after: 1\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n`;
-  const timer = setTimeout(() => closeQuietly(conn), 1000);
-  try {
-    await conn.write(new TextEncoder().encode(head + body));
-    await conn.closeWrite();
-    const sink = new Uint8Array(16 * 1024);
-    while (await conn.read(sink) !== null) { /* drained and dropped */ }
-  } catch {
-    // The client left first, or the timer closed the socket.
-  } finally {
-    clearTimeout(timer);
-    closeQuietly(conn);
+  /** Asks up to `count` of the longest idle connections to close; how many it asked. */
+  #evictIdle(count: number): number {
+    const idle = [...this.#connections].filter((connection) =>
+      connection.busy === 0 && connection.closingSince === undefined
+    ).sort((a, b) => a.idleSince - b.idleSince).slice(0, count);
+    for (const connection of idle) this.#closeGracefully(connection);
+    return idle.length;
   }
-}
 
-function passes(error: unknown): boolean {
-  if (error instanceof Deno.errors.ConnectionAborted) return true;
-  if (error instanceof Deno.errors.ConnectionReset) return true;
-  const code = /os error (\d+)/.exec(error instanceof Error ? error.message : String(error));
-  return code !== null && PASSING_ACCEPT_ERRORS.has(Number(code[1]));
-}
+  #closeGracefully(connection: Connection): void {
+    if (connection.closingSince !== undefined) return;
+    connection.closingSince = performance.now();
+    this.#closing++;
+    connection.served?.shutdown().catch(() => {});
+  }
 
-function closeQuietly(resource: { close(): void }): void {
-  try {
-    resource.close();
-  } catch {
-    // Already closed.
+  /**
+   * Closes connections whose first head is late or that sat idle too long, gracefully (a big
+   * fixed answer still going out to a slow client finishes first); an idle one that has not
+   * closed a deadline after that is cut. A busy one is left to its request's own deadlines.
+   */
+  #sweep(): void {
+    const { headTimeoutMs, idleTimeoutMs } = this.#o.limits;
+    const now = performance.now();
+    for (const connection of this.#connections) {
+      const limit = connection.requests === 0 ? headTimeoutMs : idleTimeoutMs;
+      if (connection.closingSince !== undefined) {
+        if (connection.busy === 0 && now - connection.closingSince >= limit) {
+          connection.close.abort();
+        }
+      } else if (connection.busy === 0 && now - connection.idleSince >= limit) {
+        this.#closeGracefully(connection);
+      }
+    }
   }
 }
 

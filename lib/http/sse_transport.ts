@@ -40,8 +40,11 @@ export interface SseTransportOptions {
    * is cut and upstream (with its queue slot) released, so a reader that stopped holds nothing.
    */
   clientTimeoutMs: number;
-  /** Closes the stalled client's connection; without it the body ends in an error. */
-  cutConnection?: () => void;
+  /**
+   * Closes the stalled client's connection (true), unless it cannot (false: other requests
+   * share it); then, or without it, the body ends in an error.
+   */
+  cutConnection?: () => boolean;
   /** Aborts when shutdown stops waiting: the stream ends with an error, not a reset. */
   stopping: AbortSignal;
   onFailure: (error: GatewayError) => void;
@@ -61,7 +64,7 @@ export function sseTransport(
   options: SseTransportOptions,
 ): ReadableStream<Uint8Array> {
   const { keepaliveMs, idleTimeoutMs, clientTimeoutMs, stopping } = options;
-  let lastWrite = Date.now();
+  let lastWrite = performance.now();
   // Set while waiting for upstream (not while waiting for a slow client): the idle clock.
   let waitingSince: number | undefined;
   // Set while bytes wait for the client to take them: the stalled-client clock.
@@ -95,7 +98,7 @@ export function sseTransport(
     waitingSince = undefined;
     if (closed) return;
     for (const piece of bytes) controller.enqueue(piece);
-    if (bytes.length > 0) lastWrite = pendingSince = Date.now();
+    if (bytes.length > 0) lastWrite = pendingSince = performance.now();
     if (done) {
       end(controller, source.closing(), "complete");
       return undefined;
@@ -105,7 +108,7 @@ export function sseTransport(
     return bytes.length === 0 ? read(controller) : undefined;
   };
   const read = (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
-    waitingSince = Date.now();
+    waitingSince = performance.now();
     // A promise chain, not an async function: a suspended call per open stream costs RSS.
     return source.next().then(
       (next) => pulled(controller, next),
@@ -130,7 +133,7 @@ export function sseTransport(
       for (const bytes of source.opening()) controller.enqueue(bytes);
       const tick = Math.min(keepaliveMs, idleTimeoutMs ?? keepaliveMs, clientTimeoutMs) / 3;
       timer = setInterval(() => {
-        const now = Date.now();
+        const now = performance.now();
         if (pendingSince !== undefined && now - pendingSince > clientTimeoutMs) {
           return stalled(controller);
         }
@@ -178,7 +181,7 @@ export function sseTransport(
   // body would do it too, but Deno prints every such error to stderr.
   function stalled(controller: ReadableStreamDefaultController<Uint8Array>): void {
     if (!letGo("client_stalled")) return;
-    if (options.cutConnection !== undefined) return options.cutConnection();
+    if (options.cutConnection?.() === true) return;
     controller.error(
       new GatewayError(408, `The client took nothing for ${clientTimeoutMs} ms`, {
         type: "invalid_request_error",

@@ -24,7 +24,21 @@ export function streamResponse(
     stopping: app.stopping,
     onFailure: (error) =>
       app.log.warn("stream failed", { request_id: requestId, error: error.message }),
-    onEnd: reportEnd,
+    onEnd: (outcome) => {
+      reportEnd(outcome);
+      if (outcome === "complete") cutIfUndelivered(ctx, app.config.streamClientTimeoutMs);
+    },
   });
   return new Response(body, { headers: { ...SSE_HEADERS, ...options.headers } });
+}
+
+/**
+ * A stream's last bytes may still wait for a client that stopped reading just as it ended, when
+ * the transport's stall clock is gone: its connection is cut if they are not out in `ms`.
+ */
+function cutIfUndelivered(ctx: RequestContext, ms: number): void {
+  const { cutConnection, delivered } = ctx;
+  if (cutConnection === undefined || delivered === undefined) return;
+  const timer = setTimeout(cutConnection, ms);
+  delivered.then(() => clearTimeout(timer), () => clearTimeout(timer));
 }

@@ -138,3 +138,52 @@ Deno.test("listenGateway: without the per-connection server it still serves, thr
     await server.shutdown();
   }
 });
+
+Deno.test("serveConnections: a listener that breaks during shutdown is not opened again", async () => {
+  const port = freePort();
+  let listens = 0;
+  const server = serveConnections(
+    {
+      hostname: "127.0.0.1",
+      port,
+      limits,
+      log: logger([]),
+      listen: (address) => ++listens === 1 ? brokenListener(port) : Deno.listen(address),
+    },
+    hello,
+    serveOn,
+  );
+  await server.shutdown();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(listens, 1);
+  // The port is free: nobody holds it.
+  Deno.listen({ hostname: "127.0.0.1", port }).close();
+});
+
+Deno.test("serveConnections: with every connection busy at the cap, a newcomer gets a 503 Deno's fetch reads", async () => {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  const server = serveConnections({
+    hostname: "127.0.0.1",
+    port: 0,
+    limits: { ...limits, maxConnections: 2 },
+    log: logger([]),
+  }, async () => {
+    await held;
+    return new Response("done");
+  }, serveOn);
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    const clients = [0, 1, 2].map(() => Deno.createHttpClient({}));
+    const running = clients.slice(0, 2).map((client) => fetch(url, { client }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await fetch(url, { client: clients[2] });
+    assert.equal(refused.status, 503);
+    assert.equal((await refused.json()).error.code, "too_many_connections");
+    release();
+    for (const response of await Promise.all(running)) assert.equal(await response.text(), "done");
+    for (const client of clients) client.close();
+  } finally {
+    await server.shutdown();
+  }
+});
