@@ -1,5 +1,5 @@
 import type { RequestContext } from "../lib/context.ts";
-import { GatewayError } from "../lib/errors.ts";
+import { GatewayError, invalidRequest } from "../lib/errors.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
 import { responseEvents } from "../lib/dialects/responses/response_events.ts";
 import {
@@ -133,14 +133,28 @@ async function storedOrFail(
   return stored;
 }
 
+/**
+ * A response this key has not stored: a 404 where it is the resource asked for, and as OpenAI
+ * answers for a `previous_response_id`, a 400 `previous_response_not_found` (what clients and
+ * proxies look for to fall back to sending the whole history).
+ */
 function notStored(id: string, param: string): GatewayError {
-  return new GatewayError(
-    404,
-    `No response '${id.slice(0, 100)}' is stored for this key: it was made with store: false, ` +
-      "by another key, has expired or been deleted, or was lost when the gateway restarted " +
-      "(without REDIS_URL, responses are kept in memory). Send the whole history in 'input' instead.",
-    { type: "invalid_request_error", code: "response_not_found", param },
-  );
+  const why = "it was made with store: false, by another key, has expired or been deleted, or " +
+    "was lost when the gateway restarted (without REDIS_URL, responses are kept in memory). " +
+    "Send the whole history in 'input' instead.";
+  const shown = id.slice(0, 100);
+  if (param === "previous_response_id") {
+    return invalidRequest(
+      `Previous response with id '${shown}' not found: ${why}`,
+      param,
+      "previous_response_not_found",
+    );
+  }
+  return new GatewayError(404, `No response '${shown}' is stored for this key: ${why}`, {
+    type: "invalid_request_error",
+    code: "response_not_found",
+    param,
+  });
 }
 
 /** The request's own input as items (a plain string is one user message). */

@@ -189,7 +189,9 @@ Deno.test("server-side mode: stored responses belong to the proxy key that made 
         input: "Что там?",
         previous_response_id: first.id,
       }),
-      OpenAI.NotFoundError,
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError && error.code === "previous_response_not_found" &&
+        error.param === "previous_response_id",
     );
     await alice.responses.create({
       model: "GigaChat-2-Max",
@@ -235,7 +237,9 @@ Deno.test("previous_response_id continues a stored response, only for the key th
         input: "Как меня зовут?",
         previous_response_id: first.id,
       }),
-      (error: unknown) => error instanceof OpenAI.NotFoundError && /restarted/.test(error.message),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError && error.code === "previous_response_not_found" &&
+        /restarted/.test(error.message),
     );
     await ai.responses.delete(first.id);
     await assert.rejects(ai.responses.retrieve(first.id), OpenAI.NotFoundError);
