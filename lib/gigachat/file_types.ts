@@ -79,3 +79,14 @@ export function fileTypeOf(
   }
   return undefined;
 }
+
+/** The usual file extension of a type GigaChat accepts (`text/plain` → `txt`), if any. */
+export function extensionOf(mime: string): string | undefined {
+  const canonical = ALIASES[mime] ?? mime;
+  for (const kind of Object.values(FILE_KINDS)) {
+    for (const [extension, type] of Object.entries(kind.types)) {
+      if (type === canonical) return extension;
+    }
+  }
+  return undefined;
+}

@@ -1,4 +1,5 @@
 import { invalidRequest } from "../../errors.ts";
+import { extensionOf } from "../../gigachat/file_types.ts";
 import type {
   ChatMessage,
   ChatRequest,
@@ -304,11 +305,12 @@ function userPart(block: ContentBlock, where: string): UserPart {
         };
       }
       if (source?.type === "base64" && typeof source.data === "string") {
+        const mediaType = source.media_type ?? "application/pdf";
         return {
           type: "file",
           file: {
-            file_data: `data:${source.media_type ?? "application/pdf"};base64,${source.data}`,
-            filename: typeof block.title === "string" ? block.title : "document.pdf",
+            file_data: `data:${mediaType};base64,${source.data}`,
+            filename: documentName(block.title, mediaType),
           },
         };
       }
@@ -336,4 +338,14 @@ function imagePart(block: ContentBlock, where: string): UserPart {
     return { type: "image_url", image_url: { url: source.url } };
   }
   throw invalidRequest(`${where}: an image needs a base64 or url source.`, where);
+}
+
+/**
+ * A base64 document's file name: its title, else `document`, with the extension of its media
+ * type when the name has none (a text/plain document is no `document.pdf`).
+ */
+function documentName(title: unknown, mediaType: string): string {
+  const name = typeof title === "string" && title.trim() !== "" ? title : "document";
+  const extension = extensionOf(mediaType);
+  return extension === undefined || /\.[A-Za-z0-9]+$/.test(name) ? name : `${name}.${extension}`;
 }

@@ -124,6 +124,37 @@ Deno.test("toChatRequest (Messages) turns blocks into chat messages", async (t) 
         ],
       }],
     },
+    {
+      name: "base64 documents named after their media type",
+      fields: {
+        messages: [{
+          role: "user",
+          content: [
+            {
+              type: "document",
+              source: { type: "base64", media_type: "text/plain", data: "aGk=" },
+            },
+            {
+              type: "document",
+              source: { type: "base64", media_type: "text/plain", data: "aGk=" },
+              title: "notes",
+            },
+            {
+              type: "document",
+              source: { type: "base64", media_type: "text/plain", data: "aGk=" },
+              title: "notes.md",
+            },
+          ],
+        }],
+      },
+      expected: [{
+        role: "user",
+        content: ["document.txt", "notes.txt", "notes.md"].map((filename) => ({
+          type: "file" as const,
+          file: { file_data: "data:text/plain;base64,aGk=", filename },
+        })),
+      }],
+    },
   ];
   for (const row of rows) {
     await t.step(
