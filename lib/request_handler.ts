@@ -80,7 +80,7 @@ export function createRequestHandler(
             request_id: ctx.requestId,
             error: describeError(unexpected),
           }),
-        errorRendererFor(path),
+        errorRendererFor(path, ctx.requestId),
       );
     } finally {
       // A streamed body outlives the handler; it stops on its own cancel and on `stopping`.
@@ -223,6 +223,11 @@ function withHeaders(
  * How errors are rendered on `path`: in Anthropic's shape on the Messages routes (its clients
  * read nothing else), in OpenAI's everywhere else.
  */
-function errorRendererFor(path: string): ((error: GatewayError) => Response) | undefined {
-  return /^(\/v1)?\/messages(\/|$)/.test(path) ? anthropicErrorResponse : undefined;
+function errorRendererFor(
+  path: string,
+  requestId: string,
+): ((error: GatewayError) => Response) | undefined {
+  return /^(\/v1)?\/messages(\/|$)/.test(path)
+    ? (error) => anthropicErrorResponse(error, requestId)
+    : undefined;
 }

@@ -233,6 +233,13 @@ Deno.test("errors come in Anthropic's shape, each as the SDK's matching class", 
         Anthropic.APIError,
         529,
       ],
+      [
+        "GigaChat balance used up",
+        () => stack.fake.inject({ path: "/chat/completions", status: 402 }),
+        () => ask(),
+        Anthropic.APIError,
+        402,
+      ],
     ];
     for (const [name, arrange, act, kind, status] of rows) {
       await t.step(name, async () => {
@@ -253,6 +260,8 @@ Deno.test("errors come in Anthropic's shape, each as the SDK's matching class", 
     const body = await unauthorized.json();
     assert.equal(body.type, "error");
     assert.equal(body.error.type, "authentication_error");
+    // As Anthropic's: the request's id in the body too.
+    assert.equal(body.request_id, unauthorized.headers.get("x-request-id"));
   });
 });
 
@@ -304,7 +313,7 @@ Deno.test("a silent Messages stream gets pings, then an error event when GigaCha
       assert.match(text, /event: ping\ndata: \{"type":"ping"\}/);
       assert.ok(!text.includes(": keep-alive"));
       const last = text.trimEnd().split("\n\n").at(-1)!;
-      assert.match(last, /^event: error\ndata: \{"type":"error","error":\{"type":"api_error"/);
+      assert.match(last, /^event: error\ndata: \{"type":"error","error":\{"type":"timeout_error"/);
     },
   );
 });

@@ -168,7 +168,7 @@ function isOlderName(model: string): boolean {
 export function unexpectedAnswer(what: string, cause?: unknown): GatewayError {
   return new GatewayError(502, `GigaChat sent an unexpected ${what}`, {
     type: "server_error",
-    code: "upstream_error",
+    code: "upstream_invalid_answer",
     cause,
   });
 }

@@ -72,8 +72,8 @@ Deno.test("toMessage: thinking, text and tool_use blocks with toolu_ ids and obj
 });
 
 Deno.test("toAnthropicError gives Anthropic's type and status for each gateway error", async (t) => {
-  const error = (status: number, retryable?: boolean): GatewayError =>
-    new GatewayError(status, "m", { type: "server_error", retryable });
+  const error = (status: number, retryable?: boolean, code?: string): GatewayError =>
+    new GatewayError(status, "m", { type: "server_error", retryable, code });
   const rows: [GatewayError, string, number][] = [
     [error(400), "invalid_request_error", 400],
     [error(401), "authentication_error", 401],
@@ -85,7 +85,14 @@ Deno.test("toAnthropicError gives Anthropic's type and status for each gateway e
     [error(502), "overloaded_error", 529],
     [error(503), "overloaded_error", 529],
     [error(502, false), "api_error", 502],
-    [error(504), "api_error", 504],
+    // An answer GigaChat got wrong is no overload to wait out.
+    [error(502, true, "upstream_invalid_answer"), "api_error", 502],
+    [error(504), "timeout_error", 504],
+    [
+      new GatewayError(429, "m", { type: "insufficient_quota", retryable: false }),
+      "billing_error",
+      402,
+    ],
   ];
   for (const [input, type, status] of rows) {
     await t.step(`${input.status}${input.retryable ? "" : " (not retryable)"}`, () => {
