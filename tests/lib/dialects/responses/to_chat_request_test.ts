@@ -87,6 +87,22 @@ Deno.test("toChatRequest turns input items into chat messages", async (t) => {
       expected: [{ role: "assistant", content: "Ответ.", reasoning_content: "Думаю." }],
     },
     {
+      name: "reasoning with no answer after it stays off a later turn's answer",
+      fields: {
+        input: [
+          { role: "user", content: "a" },
+          { type: "reasoning", summary: [{ type: "summary_text", text: "unanswered" }] },
+          { role: "user", content: "b" },
+          { role: "assistant", content: [{ type: "output_text", text: "B." }] },
+        ],
+      },
+      expected: [
+        { role: "user", content: "a" },
+        { role: "user", content: "b" },
+        { role: "assistant", content: "B." },
+      ],
+    },
+    {
       name: "a custom tool call and a namespaced function call",
       fields: {
         input: [
