@@ -7,6 +7,8 @@ import {
   parseResponsesRequest,
 } from "../lib/dialects/responses/responses_request.ts";
 import { toChatRequest } from "../lib/dialects/responses/to_chat_request.ts";
+import { toStoredInputItems } from "../lib/dialects/responses/input_items.ts";
+import { parseListQuery, toListPage } from "../lib/openai/list_page.ts";
 import {
   newId,
   type ResponseObject,
@@ -51,13 +53,18 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
     tools: translation.tools,
     encryptedReasoning: (body.include ?? []).includes("reasoning.encrypted_content"),
   };
-  const input = [...history, ...inputItemsOf(body.input)];
+  const input = [...history, ...toStoredInputItems(body.input)];
   // Saved before the client hears the response is complete, so its next turn finds it on any
   // instance. A store that fails then is logged; the answer is not withheld for it.
   const store = async (response: ResponseObject): Promise<void> => {
     if (body.store === false) return;
     try {
-      await app.responses.save(ownerOf(credential), { id: response.id, response, input });
+      await app.responses.save(ownerOf(credential), {
+        id: response.id,
+        response,
+        input,
+        ownFrom: history.length,
+      });
     } catch (error) {
       app.log.error("response not stored", {
         request_id: ctx.requestId,
@@ -89,22 +96,28 @@ export async function getResponse(request: Request, ctx: RequestContext): Promis
   );
 }
 
-/** `GET /v1/responses/{id}/input_items`: what that response was given. */
+/**
+ * `GET /v1/responses/{id}/input_items`: what that response itself was given (not its chain's
+ * history), as OpenAI's cursor page: `limit` (20, at most 100), `after`, `order` (desc).
+ */
 export async function getResponseInputItems(
   request: Request,
   ctx: RequestContext,
 ): Promise<Response> {
-  const credential = await ctx.app.authenticate(request, ctx);
-  const data = (await storedOrFail(ctx, ownerOf(credential), ctx.params.id, "id")).input as {
-    id?: string;
-  }[];
-  return Response.json({
-    object: "list",
-    data,
-    first_id: data[0]?.id ?? null,
-    last_id: data.at(-1)?.id ?? null,
-    has_more: false,
+  const query = parseListQuery(new URL(request.url).searchParams, {
+    defaultLimit: 20,
+    maxLimit: 100,
   });
+  const credential = await ctx.app.authenticate(request, ctx);
+  const stored = await storedOrFail(ctx, ownerOf(credential), ctx.params.id, "id");
+  // Responses stored before items had ids of their own get ones from their place.
+  const own = stored.input.slice(stored.ownFrom ?? 0).map((item, i) => {
+    const record = item as { id?: unknown };
+    return typeof record.id === "string"
+      ? record as { id: string }
+      : { ...record, id: `${stored.id}_${i}` };
+  });
+  return Response.json(toListPage(own, query, "input item"));
 }
 
 /** `DELETE /v1/responses/{id}`. */
@@ -155,13 +168,4 @@ function notStored(id: string, param: string): GatewayError {
     code: "response_not_found",
     param,
   });
-}
-
-/** The request's own input as items (a plain string is one user message). */
-function inputItemsOf(input: string | InputItem[] | undefined): InputItem[] {
-  if (input === undefined) return [];
-  if (typeof input === "string") {
-    return [{ type: "message", role: "user", content: [{ type: "input_text", text: input }] }];
-  }
-  return input;
 }

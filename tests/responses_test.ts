@@ -404,3 +404,41 @@ Deno.test("Responses: a stream that breaks after its first byte ends with error 
     assert.ok(names.includes("response.output_text.delta"), "text had started");
   });
 });
+
+Deno.test("input_items: this response's own input, each with an id, newest first, paged as the SDK pages", async () => {
+  await withStack({}, async (stack) => {
+    const ai = new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 });
+    const first = await ai.responses.create({ model: "GigaChat-2-Max", input: "Меня зовут Аня." });
+    const second = await ai.responses.create({
+      model: "GigaChat-2-Max",
+      previous_response_id: first.id,
+      input: [
+        { role: "user", content: "a" },
+        { role: "user", content: "b" },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "c" }] },
+      ],
+    });
+    const textOf = (item: unknown) => (item as { content: { text: string }[] }).content[0].text;
+    const page = await ai.responses.inputItems.list(second.id, { limit: 2 });
+    assert.deepEqual(page.data.map(textOf), ["c", "b"], "newest first, its own input only");
+    assert.ok(page.data.every((item) => typeof item.id === "string" && item.id !== ""));
+    assert.equal(page.has_more, true);
+    const all = [];
+    for await (const item of ai.responses.inputItems.list(second.id, { limit: 2 })) {
+      all.push(textOf(item));
+    }
+    assert.deepEqual(all, ["c", "b", "a"], "the SDK pages through with after");
+    const ascending = await ai.responses.inputItems.list(second.id, { order: "asc" });
+    assert.deepEqual(ascending.data.map(textOf), ["a", "b", "c"]);
+    assert.equal(ascending.has_more, false);
+    // The same ids every time: they were given when the response was stored.
+    const again = await ai.responses.inputItems.list(second.id, { order: "asc" });
+    assert.deepEqual(again.data.map((item) => item.id), ascending.data.map((item) => item.id));
+    await assert.rejects(
+      ai.responses.inputItems.list(second.id, { after: "msg_nope" }),
+      OpenAI.BadRequestError,
+    );
+    const firstItems = await ai.responses.inputItems.list(first.id);
+    assert.deepEqual(firstItems.data.map(textOf), ["Меня зовут Аня."]);
+  });
+});

@@ -6,6 +6,8 @@ export interface StoredResponse {
   id: string;
   response: unknown;
   input: unknown[];
+  /** Where this response's own input starts in `input` (before it: its chain's history). */
+  ownFrom?: number;
 }
 
 /**
