@@ -397,11 +397,20 @@ Deno.test("Responses: a stream that breaks after its first byte ends with error 
       stream: true,
     });
     assert.equal(response.status, 200);
-    const names = (await response.text()).split("\n\n").filter((e) => e.startsWith("event: "))
-      .map((e) => e.split("\n")[0].slice(7));
+    const events = (await response.text()).split("\n\n").filter((e) => e.startsWith("event: "));
+    const names = events.map((e) => e.split("\n")[0].slice(7));
     assert.equal(names[0], "response.created");
     assert.deepEqual(names.slice(-2), ["error", "response.failed"]);
     assert.ok(names.includes("response.output_text.delta"), "text had started");
+    const data = (name: string) =>
+      events.filter((e) => e.startsWith(`event: ${name}\n`)).map((e) =>
+        JSON.parse(e.slice(e.indexOf("data: ") + 6))
+      );
+    // The message cut short is incomplete, not completed, and the code is one of OpenAI's.
+    assert.equal(data("response.output_item.done").at(-1).item.status, "incomplete");
+    const failed = data("response.failed")[0].response;
+    assert.equal(failed.output.at(-1).status, "incomplete");
+    assert.equal(failed.error.code, "server_error");
   });
 });
 

@@ -57,13 +57,16 @@ export function responseEvents(
       }\n\n`,
     );
 
-  const close = (out: Uint8Array[]) => {
+  // `broken`: the answer failed mid-item, which then ends incomplete, not completed.
+  const close = (out: Uint8Array[], broken = false) => {
     if (open === undefined) return;
     const { kind, id, index, text, annotations } = open;
     open = undefined;
     const at = { item_id: id, output_index: index };
     if (kind === "reasoning") {
-      const item = reasoningItem(setting, id, text);
+      const item: OutputItem = broken
+        ? { ...reasoningItem(setting, id, text), status: "incomplete" } as OutputItem
+        : reasoningItem(setting, id, text);
       out.push(
         event("response.reasoning_summary_text.done", { ...at, summary_index: 0, text }),
         event("response.reasoning_summary_part.done", {
@@ -75,7 +78,7 @@ export function responseEvents(
       );
       output.push(item);
     } else {
-      const item = messageItem(id, text, annotations);
+      const item = messageItem(id, text, annotations, broken ? "incomplete" : "completed");
       const part = { type: "output_text", text, annotations, logprobs: [] };
       out.push(
         event("response.output_text.done", { ...at, content_index: 0, text, logprobs: [] }),
@@ -239,11 +242,11 @@ export function responseEvents(
     closing: () => [],
     failure: (error: GatewayError) => {
       const out: Uint8Array[] = [];
-      close(out);
+      close(out, true);
       const failed = {
         ...responseObject(setting, output),
         status: "failed" as const,
-        error: { code: error.code ?? "server_error", message: error.message },
+        error: { code: responseErrorCode(error), message: error.message },
       };
       out.push(
         event("error", { code: error.code, message: error.message, param: error.param }),
@@ -253,4 +256,15 @@ export function responseEvents(
     },
     release: (outcome) => stream.release(outcome),
   };
+}
+
+/**
+ * The code of a failed Response, from those OpenAI's `ResponseError` takes: a rate limit is
+ * `rate_limit_exceeded`, a request GigaChat refused `invalid_prompt`, anything else
+ * `server_error`. (The `error` event before it keeps the gateway's own code.)
+ */
+function responseErrorCode(error: GatewayError): string {
+  if (error.status === 429 && error.type === "rate_limit_error") return "rate_limit_exceeded";
+  if (error.status === 400) return "invalid_prompt";
+  return "server_error";
 }

@@ -15,7 +15,7 @@ export type OutputItem =
   | {
     type: "message";
     id: string;
-    status: "completed";
+    status: "completed" | "incomplete";
     role: "assistant";
     content: {
       type: "output_text";
@@ -37,6 +37,8 @@ export type OutputItem =
     id: string;
     summary: { type: "summary_text"; text: string }[];
     encrypted_content?: string;
+    /** Only on an item whose answer broke off. */
+    status?: "incomplete";
   }
   | {
     type: "function_call";
@@ -213,16 +215,17 @@ export function reasoningItem(setting: ResponseSetting, id: string, text: string
   };
 }
 
-/** A message output item for `text`. */
+/** A message output item for `text`; `incomplete` when its answer broke off. */
 export function messageItem(
   id: string,
   text: string,
   annotations: ResponsesAnnotation[] = [],
+  status: "completed" | "incomplete" = "completed",
 ): OutputItem {
   return {
     type: "message",
     id,
-    status: "completed",
+    status,
     role: "assistant",
     content: [{ type: "output_text", text, annotations, logprobs: [] }],
   };
