@@ -145,9 +145,10 @@ export function toMessage(completion: OpenAIChatCompletion, model: string): Mess
   const message = choice?.message;
   const content: AnswerBlock[] = [];
   if (message?.reasoning_content) content.push(thinkingBlock(message.reasoning_content));
-  content.push(...webSearchBlocks(message?.annotations));
   if (message?.content) content.push({ type: "text", text: message.content });
   for (const call of message?.tool_calls ?? []) content.push(toolUseBlock(call));
+  // Last, as a stream must send them: GigaChat's sources are known only when the text is whole.
+  content.push(...webSearchBlocks(message?.annotations));
   return {
     id: newMessageId(),
     type: "message",
