@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
 import { generateText, stepCountIs, streamText, tool } from "ai";
 import { z } from "zod";
 import { postTo, type Stack, TEST_BACKEND, withStack } from "./helpers/stack.ts";
@@ -316,4 +317,65 @@ Deno.test("a silent Messages stream gets pings, then an error event when GigaCha
       assert.match(last, /^event: error\ndata: \{"type":"error","error":\{"type":"timeout_error"/);
     },
   );
+});
+
+Deno.test("stop_sequences: stop_reason stop_sequence with the string matched, and the real usage, streamed or not", async () => {
+  await withStack({}, async (stack) => {
+    const client = new Anthropic({ apiKey: DEMO_KEY, baseURL: stack.origin, maxRetries: 0 });
+    const usage = { prompt_tokens: 40, completion_tokens: 12 };
+    const ask = {
+      model: "GigaChat-2-Max",
+      max_tokens: 100,
+      stop_sequences: ["STOP", "END"],
+      messages: [{ role: "user" as const, content: "count" }],
+    };
+    stack.fake.scriptChat({ content: "one two END three four", usage });
+    const whole = await client.messages.create(ask);
+    assert.equal(whole.stop_reason, "stop_sequence");
+    assert.equal(whole.stop_sequence, "END");
+    assert.deepEqual(whole.content, [{ type: "text", text: "one two " }]);
+
+    stack.fake.scriptChat({
+      content: "one two END three four",
+      pieces: ["one t", "wo E", "ND thr", "ee four"],
+      usage,
+    });
+    const streamed = await client.messages.stream(ask).finalMessage();
+    assert.equal(streamed.stop_reason, "stop_sequence");
+    assert.equal(streamed.stop_sequence, "END");
+    assert.deepEqual(streamed.content.map((block) => block.type === "text" && block.text), [
+      "one two ",
+    ]);
+    // GigaChat's usage came after the cut: it was waited for, and nothing past the cut was sent.
+    assert.equal(streamed.usage.output_tokens, 12);
+    assert.equal(streamed.usage.input_tokens + (streamed.usage.cache_read_input_tokens ?? 0), 40);
+  });
+});
+
+Deno.test("stop in a chat completions stream: the usage chunk has GigaChat's usage, not zeros", async () => {
+  await withStack({}, async (stack) => {
+    stack.fake.scriptChat({
+      content: "one two END three four",
+      pieces: ["one t", "wo E", "ND thr", "ee four"],
+      usage: { prompt_tokens: 40, completion_tokens: 12 },
+    });
+    const ai = new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 });
+    const stream = await ai.chat.completions.create({
+      model: "GigaChat-2-Max",
+      messages: [{ role: "user", content: "count" }],
+      stop: ["END"],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      usage = chunk.usage ?? usage;
+      assert.ok(!JSON.stringify(chunk).includes("stop sequence"), "no internal field is sent");
+    }
+    assert.equal(text, "one two ");
+    assert.equal(usage?.completion_tokens, 12);
+    assert.equal(usage?.prompt_tokens, 40);
+  });
 });

@@ -12,6 +12,9 @@ export class StopCutter {
     this.#stops = stops.filter((stop) => stop.length > 0);
   }
 
+  /** The stop sequence the text was cut at, once it was. */
+  matched: string | undefined;
+
   /** Text that may be sent now, and whether a stop sequence was reached. */
   push(text: string): { text: string; stopped: boolean } {
     if (this.#stopped) return { text: "", stopped: true };
@@ -20,7 +23,10 @@ export class StopCutter {
     let cut = -1;
     for (const stop of this.#stops) {
       const at = buffer.indexOf(stop);
-      if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+      if (at >= 0 && (cut < 0 || at < cut)) {
+        cut = at;
+        this.matched = stop;
+      }
     }
     if (cut >= 0) {
       this.#held = "";
@@ -57,8 +63,10 @@ export class StopCutter {
 export function cutAtStop(
   text: string,
   stops: readonly string[],
-): { text: string; stopped: boolean } {
+): { text: string; stopped: boolean; sequence?: string } {
   const cutter = new StopCutter(stops);
   const head = cutter.push(text);
-  return head.stopped ? head : { text: head.text + cutter.flush(), stopped: false };
+  return head.stopped
+    ? { ...head, sequence: cutter.matched }
+    : { text: head.text + cutter.flush(), stopped: false };
 }

@@ -1,8 +1,9 @@
 import type { GigaChatChunk, GigaChatUsage } from "../gigachat/types.ts";
-import type {
-  OpenAIChatCompletionChunk,
-  OpenAIChunkChoice,
-  OpenAIFinishReason,
+import {
+  type OpenAIChatCompletionChunk,
+  type OpenAIChunkChoice,
+  type OpenAIFinishReason,
+  STOP_SEQUENCE,
 } from "../openai/types.ts";
 import { mapGigaChatFinishReason } from "./map_gigachat_finish_reason.ts";
 import { StopCutter } from "./stop_cutter.ts";
@@ -38,6 +39,7 @@ export class ChatChunkMapper {
   readonly #choices = new Map<number, ChoiceState>();
   #usage: GigaChatUsage | undefined;
   #fingerprint: string | undefined;
+  #cutEarly = false;
 
   constructor(plan: ChatPlan, ids: ResponseIds) {
     this.#plan = plan;
@@ -111,13 +113,29 @@ export class ChatChunkMapper {
         state.finished = true;
         const annotations = toUrlCitations(state.text ?? "", state.sources);
         if (annotations.length > 0) out.push(choice(index, { ...takeRole(), annotations }));
-        out.push({ ...choice(index, {}), finish_reason: reason });
+        const matched = state.cutter.matched;
+        out.push({
+          ...choice(index, {}),
+          finish_reason: reason,
+          ...(matched === undefined ? {} : { [STOP_SEQUENCE]: matched }),
+        });
+        // Cut at a stop sequence before GigaChat finished: its last chunk, with the usage,
+        // is still to come, and is read (nothing of its text is sent).
+        if (matched !== undefined && c.finish_reason === undefined) this.#cutEarly = true;
       }
     });
     // One choice entry per chunk, as OpenAI sends them: clients read `choices[0]`.
     return out.map((entry) =>
       this.#chunk([this.#plan.legacyFunctions ? toLegacyFunctionChunkChoice(entry) : entry])
     );
+  }
+
+  /**
+   * True while an answer cut at a stop sequence waits for GigaChat's last chunk: its usage is
+   * what the answer cost, and a stream ends only once it has come (or GigaChat's stream ends).
+   */
+  get awaitingUsage(): boolean {
+    return this.#cutEarly && this.#usage === undefined;
   }
 
   /** The usage GigaChat reported, once its last chunk came. */

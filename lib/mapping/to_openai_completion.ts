@@ -1,5 +1,5 @@
 import type { GigaChatCompletion } from "../gigachat/types.ts";
-import type { OpenAIChatCompletion } from "../openai/types.ts";
+import { type OpenAIChatCompletion, STOP_SEQUENCE } from "../openai/types.ts";
 import { mapGigaChatFinishReason } from "./map_gigachat_finish_reason.ts";
 import { cutAtStop } from "./stop_cutter.ts";
 import { splitThink } from "./think_splitter.ts";
@@ -91,6 +91,7 @@ export function toOpenAICompletion(
         logprobs: null,
         // "tool_calls" without a call would send clients looking for one that is not there.
         finish_reason: cut.stopped || reason === "tool_calls" ? "stop" : reason,
+        ...(cut.sequence === undefined ? {} : { [STOP_SEQUENCE]: cut.sequence }),
       };
     }),
     usage: toOpenAIUsage(answer.usage),

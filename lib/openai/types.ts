@@ -1,6 +1,13 @@
 // OpenAI chat completion wire types, as the gateway produces them.
 
 /** Finish reasons OpenAI defines for chat completions; the gateway emits no other. */
+/**
+ * Where a choice says which of the request's stop sequences cut it: dialects that report it
+ * (Anthropic's `stop_sequence`) read it, and JSON.stringify leaves symbol keys out, so chat
+ * completions clients never see it.
+ */
+export const STOP_SEQUENCE: unique symbol = Symbol("stop sequence");
+
 export type OpenAIFinishReason =
   | "stop"
   | "length"
@@ -64,6 +71,8 @@ export interface OpenAIChatCompletion {
     };
     logprobs: null;
     finish_reason: OpenAIFinishReason;
+    /** The stop sequence the answer was cut at; never sent (a symbol key JSON leaves out). */
+    [STOP_SEQUENCE]?: string;
   }[];
   usage?: OpenAIUsage;
 }
@@ -89,6 +98,8 @@ export interface OpenAIChunkChoice {
   };
   logprobs: null;
   finish_reason: OpenAIFinishReason | null;
+  /** The stop sequence the answer was cut at, on its finish; never sent. */
+  [STOP_SEQUENCE]?: string;
 }
 
 export interface OpenAIChatCompletionChunk {

@@ -54,7 +54,7 @@ export function relayedChunks(
         // idle timeout starts over.
         if (chunk === undefined) return Promise.resolve({ chunks: [], done: false });
         const chunks = mapper.map(chunk);
-        if (mapper.finishedChoices >= choices && mapper.complete) {
+        if (mapper.finishedChoices >= choices && mapper.complete && !mapper.awaitingUsage) {
           return Promise.resolve({ chunks, done: true });
         }
         if (chunks.length > 0) return Promise.resolve({ chunks, done: false });

@@ -1,9 +1,10 @@
 import type { GatewayError } from "../../errors.ts";
 import type { SseSource } from "../../http/sse_transport.ts";
-import type {
-  OpenAIChatCompletionChunk,
-  OpenAIFinishReason,
-  OpenAIUsage,
+import {
+  type OpenAIChatCompletionChunk,
+  type OpenAIFinishReason,
+  type OpenAIUsage,
+  STOP_SEQUENCE,
 } from "../../openai/types.ts";
 import type { ChunkStream } from "../../pipeline/chunk_stream.ts";
 import { toAnthropicError } from "./anthropic_error.ts";
@@ -33,6 +34,7 @@ export function messageEvents(stream: ChunkStream, model: string): SseSource {
   let open: "thinking" | "text" | undefined;
   let thinking = "";
   let finish: OpenAIFinishReason | undefined;
+  let stopSequence: string | undefined;
   let usage: OpenAIUsage | undefined;
   let searches = 0;
 
@@ -113,6 +115,7 @@ export function messageEvents(stream: ChunkStream, model: string): SseSource {
           );
         }
         if (choice.finish_reason) finish = choice.finish_reason;
+        if (choice[STOP_SEQUENCE] !== undefined) stopSequence = choice[STOP_SEQUENCE];
       }
     }
     return out;
@@ -140,7 +143,9 @@ export function messageEvents(stream: ChunkStream, model: string): SseSource {
       close(out);
       out.push(
         event("message_delta", {
-          delta: { stop_reason: toStopReason(finish), stop_sequence: null },
+          delta: stopSequence === undefined
+            ? { stop_reason: toStopReason(finish), stop_sequence: null }
+            : { stop_reason: "stop_sequence", stop_sequence: stopSequence },
           usage: {
             ...toAnthropicUsage(usage),
             ...(searches > 0

@@ -1,9 +1,10 @@
-import type {
-  OpenAIChatCompletion,
-  OpenAIFinishReason,
-  OpenAIToolCall,
-  OpenAIUrlCitation,
-  OpenAIUsage,
+import {
+  type OpenAIChatCompletion,
+  type OpenAIFinishReason,
+  type OpenAIToolCall,
+  type OpenAIUrlCitation,
+  type OpenAIUsage,
+  STOP_SEQUENCE,
 } from "../../openai/types.ts";
 import { reasoningToken } from "../responses/reasoning_token.ts";
 import { toAnthropicToolId } from "./to_chat_request.ts";
@@ -155,8 +156,10 @@ export function toMessage(completion: OpenAIChatCompletion, model: string): Mess
     role: "assistant",
     model,
     content,
-    stop_reason: toStopReason(choice?.finish_reason),
-    stop_sequence: null,
+    stop_reason: choice?.[STOP_SEQUENCE] === undefined
+      ? toStopReason(choice?.finish_reason)
+      : "stop_sequence",
+    stop_sequence: choice?.[STOP_SEQUENCE] ?? null,
     usage: {
       ...toAnthropicUsage(completion.usage),
       ...(message?.annotations?.length

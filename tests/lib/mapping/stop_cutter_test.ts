@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { cutAtStop, StopCutter } from "../../../lib/mapping/stop_cutter.ts";
 
-type Cut = { text: string; stopped: boolean };
+type Cut = { text: string; stopped: boolean; sequence?: string };
 
 Deno.test("StopCutter cuts a stream of pieces at the first stop sequence", async (t) => {
   const rows: {
@@ -117,13 +117,13 @@ Deno.test("cutAtStop cuts a complete text", async (t) => {
       name: "cut before the stop",
       text: "Hello END world",
       stops: ["END"],
-      expected: { text: "Hello ", stopped: true },
+      expected: { text: "Hello ", stopped: true, sequence: "END" },
     },
     {
       name: "earliest of several",
       text: "b STOP a END",
       stops: ["END", "STOP"],
-      expected: { text: "b ", stopped: true },
+      expected: { text: "b ", stopped: true, sequence: "STOP" },
     },
     {
       name: "a stop prefix at the end is kept",
@@ -137,7 +137,7 @@ Deno.test("cutAtStop cuts a complete text", async (t) => {
       name: "whole text is the stop",
       text: "END",
       stops: ["END"],
-      expected: { text: "", stopped: true },
+      expected: { text: "", stopped: true, sequence: "END" },
     },
   ];
   for (const row of rows) {

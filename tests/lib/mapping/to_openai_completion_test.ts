@@ -7,7 +7,7 @@ import {
   toOpenAICompletion,
 } from "../../../lib/mapping/to_openai_completion.ts";
 import { toolNamesFor } from "../../../lib/mapping/tool_names.ts";
-import type { OpenAIChatCompletion } from "../../../lib/openai/types.ts";
+import { type OpenAIChatCompletion, STOP_SEQUENCE } from "../../../lib/openai/types.ts";
 
 const SAMPLES = new URL("../../../fake_gigachat/samples/", import.meta.url);
 async function sample(name: string): Promise<GigaChatCompletion> {
@@ -184,6 +184,7 @@ Deno.test("toOpenAICompletion maps content, finish_reason and tool calls", async
         message: { role: "assistant", content: "Hello. ", refusal: null },
         logprobs: null,
         finish_reason: "stop",
+        [STOP_SEQUENCE]: "END",
       },
     },
     {
