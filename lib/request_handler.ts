@@ -3,7 +3,7 @@ import type { AppContext, Handler, RequestContext } from "./context.ts";
 import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
 import { corsHeaders, preflightResponse } from "./http/cors.ts";
 import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
-import { type Route, type RouteMatch, Router } from "./http/router.ts";
+import { normalizePath, type Route, type RouteMatch, Router } from "./http/router.ts";
 import { describeError } from "./log.ts";
 import { anthropicErrorResponse } from "./dialects/messages/anthropic_error.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
@@ -227,7 +227,7 @@ function errorRendererFor(
   path: string,
   requestId: string,
 ): ((error: GatewayError) => Response) | undefined {
-  return /^(\/v1)?\/messages(\/|$)/.test(path)
+  return /^\/messages(\/|$)/.test(normalizePath(path))
     ? (error) => anthropicErrorResponse(error, requestId)
     : undefined;
 }

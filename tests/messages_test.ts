@@ -379,3 +379,26 @@ Deno.test("stop in a chat completions stream: the usage chunk has GigaChat's usa
     assert.equal(usage?.prompt_tokens, 40);
   });
 });
+
+Deno.test("a doubled /v1 (ANTHROPIC_BASE_URL ending in /v1) is served, errors in Anthropic's shape", async () => {
+  await withStack({}, async (stack) => {
+    const client = new Anthropic({
+      apiKey: DEMO_KEY,
+      baseURL: `${stack.origin}/v1`,
+      maxRetries: 0,
+    });
+    const message = await client.messages.create({
+      model: "GigaChat-2-Max",
+      max_tokens: 20,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(message.type, "message");
+    const refused = await fetch(`${stack.origin}/v1/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": DEMO_KEY },
+      body: JSON.stringify({ model: "GigaChat-2-Max", messages: [] }),
+    });
+    assert.equal(refused.status, 400);
+    assert.equal((await refused.json()).type, "error");
+  });
+});

@@ -64,10 +64,15 @@ export class Router<Handler> {
   }
 }
 
-/** `/v1/models/` → `/models`; `/v1` → `/`. */
+/**
+ * `/v1/models/` → `/models`; `/v1` → `/`. A doubled `/v1/v1` counts once: Claude Code with an
+ * ANTHROPIC_BASE_URL ending in `/v1` asks for `/v1/v1/messages`.
+ */
 export function normalizePath(pathname: string): string {
   let path = pathname.replace(/\/{2,}/g, "/");
-  if (path === "/v1" || path.startsWith("/v1/")) path = path.slice(3) || "/";
+  for (let i = 0; i < 2 && (path === "/v1" || path.startsWith("/v1/")); i++) {
+    path = path.slice(3) || "/";
+  }
   if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
   return path;
 }

@@ -12,7 +12,8 @@ Deno.test("normalizePath strips /v1, doubled and trailing slashes", async (t) =>
     { path: "//v1//models/", expected: "/models" },
     { path: "/models", expected: "/models" },
     { path: "/v1/chat/completions", expected: "/chat/completions" },
-    { path: "/v1/v1/models", expected: "/v1/models" },
+    // Claude Code with ANTHROPIC_BASE_URL ending in /v1 doubles it.
+    { path: "/v1/v1/models", expected: "/models" },
     { path: "/v1models", expected: "/v1models" },
     { path: "/v2/models", expected: "/v2/models" },
   ];
