@@ -190,7 +190,7 @@ class GuardedServer implements ConnectionServer {
       } catch (error) {
         if (this.#stopping) return;
         if (acceptErrorPasses(error)) {
-          if (backoffMs === 10) this.#acceptFailed(error);
+          this.#acceptFailed(error, backoffMs === 10);
           await sleep(backoffMs);
           backoffMs = Math.min(backoffMs * 2, 1000);
           continue;
@@ -209,12 +209,14 @@ class GuardedServer implements ConnectionServer {
     }
   }
 
-  #acceptFailed(error: unknown): void {
-    this.#o.log.warn("cannot accept connections; retrying", {
-      error: describeError(error),
-      open_connections: this.#connections.size,
-    });
-    // Out of descriptors: idle connections give theirs back, so new clients can be served.
+  /** A passing accept error: logged once a streak; out of descriptors, idle ones give theirs. */
+  #acceptFailed(error: unknown, first: boolean): void {
+    if (first) {
+      this.#o.log.warn("cannot accept connections; retrying", {
+        error: describeError(error),
+        open_connections: this.#connections.size,
+      });
+    }
     if (outOfDescriptors(error)) this.#evictIdle(EVICTED_WHEN_OUT_OF_FILES);
   }
 
