@@ -17,7 +17,7 @@ import {
 } from "../lib/dialects/responses/to_response.ts";
 import { runChat } from "../lib/pipeline/chat_pipeline.ts";
 import type { Credential } from "../lib/gigachat/credential.ts";
-import type { StoredResponse } from "../lib/pipeline/response_store.ts";
+import { MAX_CHAIN_LINKS, readChain, type StoredResponse } from "../lib/pipeline/response_store.ts";
 import { streamResponse } from "../lib/pipeline/stream_response.ts";
 
 /** `POST /v1/responses`: OpenAI's Responses API over the chat pipeline. */
@@ -27,18 +27,13 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
   const body = parseResponsesRequest(
     await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
   );
-  const previous = body.previous_response_id
-    ? await storedOrFail(
-      ctx,
-      ownerOf(credential),
-      body.previous_response_id,
-      "previous_response_id",
-    )
-    : undefined;
-  // The stored turn is replayed before this one: its input, then its output as input items.
-  const history: InputItem[] = previous === undefined
-    ? []
-    : [...previous.input, ...(previous.response as ResponseObject).output] as InputItem[];
+  // The stored conversation is replayed before this turn: each response's input, then its
+  // output as input items, oldest first.
+  const history: InputItem[] = body.previous_response_id
+    ? (await historyOrFail(ctx, ownerOf(credential), body.previous_response_id)).flatMap((
+      entry,
+    ) => [...entry.input, ...(entry.response as ResponseObject).output] as InputItem[])
+    : [];
   const translation = toChatRequest(body, history);
   // GigaChat caches prompts per X-Session-ID: the prompt cache key is that, unless the client
   // set the header itself.
@@ -53,17 +48,21 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
     tools: translation.tools,
     encryptedReasoning: (body.include ?? []).includes("reasoning.encrypted_content"),
   };
-  const input = [...history, ...toStoredInputItems(body.input)];
+  // Only this turn: the chain links it to the turns before (storage grows with the
+  // conversation, not with its square).
+  const input = toStoredInputItems(body.input);
   // Saved before the client hears the response is complete, so its next turn finds it on any
-  // instance. A store that fails then is logged; the answer is not withheld for it.
+  // instance. A response that cannot be kept says so (`store: false`) rather than claim it was;
+  // a store that fails is logged, and the answer is not withheld for it.
   const store = async (response: ResponseObject): Promise<void> => {
     if (body.store === false) return;
+    let kept = false;
     try {
-      await app.responses.save(ownerOf(credential), {
+      kept = await app.responses.save(ownerOf(credential), {
         id: response.id,
         response,
         input,
-        ownFrom: history.length,
+        ...(body.previous_response_id ? { previous: body.previous_response_id } : {}),
       });
     } catch (error) {
       app.log.error("response not stored", {
@@ -71,6 +70,7 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
         error: error instanceof Error ? error.message : String(error),
       });
     }
+    if (!kept) (response as { store: boolean }).store = false;
   };
   // The pipeline speaks of chat messages; the client hears of its own input items.
   const outcome = await runChat(translation.chat, credential, { ...ctx, forwardHeaders })
@@ -80,7 +80,8 @@ export async function createResponse(request: Request, ctx: RequestContext): Pro
   if (outcome.kind === "completion") {
     const response = toResponse(outcome.completion, setting);
     await store(response);
-    return Response.json(response, { headers: outcome.headers });
+    const stored = { "x-gateway-stored": String(response.store) };
+    return Response.json(response, { headers: { ...outcome.headers, ...stored } });
   }
   return streamResponse(ctx, responseEvents(outcome.stream, setting, store), {
     idle: outcome.stream.idle,
@@ -132,6 +133,33 @@ export async function deleteResponse(request: Request, ctx: RequestContext): Pro
 /** Whose stored responses a request may see: its proxy key's, else its GigaChat key's. */
 function ownerOf(credential: Credential): string {
   return credential.owner ?? credential.id;
+}
+
+/** The conversation ending at `id`, oldest first; a 400 when any of it is gone. */
+async function historyOrFail(
+  ctx: RequestContext,
+  credentialId: string,
+  id: string,
+): Promise<StoredResponse[]> {
+  const chain = await readChain(ctx.app.responses, credentialId, id);
+  ctx.app.metrics.cacheLookup("responses", chain.kind === "found");
+  if (chain.kind === "found") return chain.entries;
+  if (chain.kind === "too_long") {
+    throw invalidRequest(
+      `The conversation of '${id.slice(0, 100)}' is longer than ${MAX_CHAIN_LINKS} stored ` +
+        "responses; send its history in 'input' instead.",
+      "previous_response_id",
+      "previous_response_not_found",
+    );
+  }
+  if (chain.continuedBy === undefined) throw notStored(id, "previous_response_id");
+  throw invalidRequest(
+    `Previous response with id '${id.slice(0, 100)}' belongs to a conversation whose earlier ` +
+      `response '${chain.id.slice(0, 100)}' is no longer stored, so it cannot be rebuilt. Send ` +
+      "the whole history in 'input' instead.",
+    "previous_response_id",
+    "previous_response_not_found",
+  );
 }
 
 async function storedOrFail(

@@ -451,3 +451,88 @@ Deno.test("input_items: this response's own input, each with an id, newest first
     assert.deepEqual(firstItems.data.map(textOf), ["Меня зовут Аня."]);
   });
 });
+
+Deno.test("a stored conversation is a chain of turns: each stores itself, and is read back whole", async () => {
+  await withStack({}, async (stack) => {
+    const ai = new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 });
+    let previous: string | undefined;
+    for (let turn = 1; turn <= 5; turn++) {
+      const response = await ai.responses.create({
+        model: "GigaChat-2-Max",
+        input: `turn ${turn}`,
+        ...(previous ? { previous_response_id: previous } : {}),
+      });
+      previous = response.id;
+    }
+    const sent = stack.fake.chatBodies().at(-1)!.messages as { role: string; content: string }[];
+    assert.deepEqual(
+      sent.filter((m) => m.role === "user").map((m) => m.content),
+      ["turn 1", "turn 2", "turn 3", "turn 4", "turn 5"],
+    );
+    assert.equal(sent.filter((m) => m.role === "assistant").length, 4);
+    const items = await ai.responses.inputItems.list(previous!);
+    assert.equal(items.data.length, 1, "a turn stores its own input only");
+  });
+});
+
+Deno.test("a response too large to store says store: false, and continuing it is previous_response_not_found", async () => {
+  await withStack({ env: { RESPONSES_STORE_MAX_BYTES: "2000" } }, async (stack) => {
+    const big = await postTo(stack, "/responses", {
+      model: "GigaChat-2-Max",
+      input: "x".repeat(3000),
+    });
+    assert.equal(big.headers.get("x-gateway-stored"), "false");
+    const body = await big.json();
+    assert.equal(body.store, false, "it does not claim to be stored");
+    const next = await postTo(stack, "/responses", {
+      model: "GigaChat-2-Max",
+      input: "and?",
+      previous_response_id: body.id,
+    });
+    assert.equal(next.status, 400);
+    assert.equal((await next.json()).error.code, "previous_response_not_found");
+    // A streamed one says so in response.completed.
+    const streamed = await postTo(stack, "/responses", {
+      model: "GigaChat-2-Max",
+      input: "y".repeat(3000),
+      stream: true,
+    });
+    const text = await streamed.text();
+    const completed = text.split("\n\n").find((e) => e.startsWith("event: response.completed"))!;
+    assert.equal(
+      JSON.parse(completed.slice(completed.indexOf("data: ") + 6)).response.store,
+      false,
+    );
+  });
+});
+
+Deno.test("a chain whose earlier turn is gone is refused by name, not answered without it", async () => {
+  await withStack({ env: { RESPONSES_STORE_MAX: "2" } }, async (stack) => {
+    const ai = new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 });
+    const first = await ai.responses.create({ model: "GigaChat-2-Max", input: "one" });
+    const second = await ai.responses.create({
+      model: "GigaChat-2-Max",
+      input: "two",
+      previous_response_id: first.id,
+    });
+    const third = await ai.responses.create({
+      model: "GigaChat-2-Max",
+      input: "three",
+      previous_response_id: second.id,
+    });
+    await assert.rejects(
+      ai.responses.create({
+        model: "GigaChat-2-Max",
+        input: "four",
+        previous_response_id: third.id,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.equal(error.code, "previous_response_not_found");
+        // Reading a chain makes its turns recent: the one least recently read went first.
+        assert.match(error.message, new RegExp(`earlier response '${second.id}'`));
+        return true;
+      },
+    );
+  });
+});

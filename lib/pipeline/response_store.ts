@@ -1,12 +1,16 @@
 /**
- * A stored response: its id, the answer, and the whole input that led to it (history
- * included), as the dialect that made it wrote them: the store only keeps them.
+ * A stored response: its id, the answer, its own input, and the id of the response it
+ * continued. A conversation is the chain of these links, so it takes room in proportion to its
+ * length (each turn stores only itself), as the dialect that made it wrote them: the store only
+ * keeps them. Entries stored before links (with `ownFrom`) hold their whole history instead.
  */
 export interface StoredResponse {
   id: string;
   response: unknown;
   input: unknown[];
-  /** Where this response's own input starts in `input` (before it: its chain's history). */
+  /** The response this one continued (`previous_response_id`). */
+  previous?: string;
+  /** Older entries: where this response's own input starts in `input` (before it: history). */
   ownFrom?: number;
 }
 
@@ -15,10 +19,57 @@ export interface StoredResponse {
  * continue another's. One small interface, so a shared store can replace the embedded one.
  */
 export interface ResponseStore {
-  save(credentialId: string, stored: StoredResponse): Promise<void>;
+  /** Keeps `stored`; false when it cannot be kept (too large, or the store keeps nothing). */
+  save(credentialId: string, stored: StoredResponse): Promise<boolean>;
   get(credentialId: string, id: string): Promise<StoredResponse | undefined>;
   /** True when there was such a response. */
   delete(credentialId: string, id: string): Promise<boolean>;
+}
+
+/** Most links followed to rebuild one conversation. */
+export const MAX_CHAIN_LINKS = 1000;
+
+/** A conversation read back: its responses oldest first, or the link that is gone. */
+export type Chain =
+  | { kind: "found"; entries: StoredResponse[] }
+  | { kind: "missing"; id: string; continuedBy?: string }
+  | { kind: "too_long" };
+
+/** The chain that ends at `id`, read link by link (at most {@linkcode MAX_CHAIN_LINKS}). */
+export async function readChain(
+  store: ResponseStore,
+  credentialId: string,
+  id: string,
+): Promise<Chain> {
+  const entries: StoredResponse[] = [];
+  let next: string | undefined = id;
+  while (next !== undefined) {
+    if (entries.length >= MAX_CHAIN_LINKS) return { kind: "too_long" };
+    const entry = await store.get(credentialId, next);
+    if (entry === undefined) return { kind: "missing", id: next, continuedBy: entries.at(-1)?.id };
+    entries.push(entry);
+    next = entry.ownFrom === undefined ? entry.previous : undefined;
+  }
+  return { kind: "found", entries: entries.reverse() };
+}
+
+/** The UTF-8 size of `text` in bytes, counted without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      bytes += 1;
+    } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      // A surrogate pair: 4 bytes for its 2 units.
+      bytes += 2;
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
 }
 
 export interface MemoryStoreOptions {
@@ -34,14 +85,23 @@ interface Entry {
   expiresAt: number;
 }
 
+/** One credential's entries, oldest use first, and their size. */
+interface Shelf {
+  entries: Map<string, Entry>;
+  bytes: number;
+}
+
 /**
- * The embedded store: in memory, bounded in count and in bytes (the oldest go first), each
- * response kept for a time to live. A restart loses it all.
+ * The embedded store: in memory, bounded in count and in bytes, each response kept for a time
+ * to live. When full, the credential that holds the most gives up its least recently used
+ * response, so one long session cannot evict another key's; reading a response (a chain being
+ * continued) makes it recent again. A restart loses it all.
  */
 export class MemoryResponseStore implements ResponseStore {
   readonly #o: MemoryStoreOptions;
   readonly #now: () => number;
-  readonly #entries = new Map<string, Entry>();
+  readonly #shelves = new Map<string, Shelf>();
+  #entries = 0;
   #bytes = 0;
 
   constructor(options: MemoryStoreOptions) {
@@ -49,9 +109,8 @@ export class MemoryResponseStore implements ResponseStore {
     this.#now = options.now ?? Date.now;
   }
 
-  save(credentialId: string, stored: StoredResponse): Promise<void> {
-    this.#save(credentialId, stored);
-    return Promise.resolve();
+  save(credentialId: string, stored: StoredResponse): Promise<boolean> {
+    return Promise.resolve(this.#save(credentialId, stored));
   }
 
   get(credentialId: string, id: string): Promise<StoredResponse | undefined> {
@@ -59,48 +118,79 @@ export class MemoryResponseStore implements ResponseStore {
   }
 
   delete(credentialId: string, id: string): Promise<boolean> {
-    return Promise.resolve(this.#drop(keyOf(credentialId, id)));
+    return Promise.resolve(this.#drop(credentialId, id));
   }
 
-  #save(credentialId: string, stored: StoredResponse): void {
-    const key = keyOf(credentialId, stored.id);
-    this.#drop(key);
-    const bytes = JSON.stringify(stored).length;
+  /** How many responses are kept, and their size in bytes. */
+  get usage(): { entries: number; bytes: number } {
+    return { entries: this.#entries, bytes: this.#bytes };
+  }
+
+  #save(credentialId: string, stored: StoredResponse): boolean {
+    this.#drop(credentialId, stored.id);
+    if (this.#o.maxEntries === 0 || this.#o.ttlMs === 0) return false;
+    const bytes = utf8Length(JSON.stringify(stored));
     // Too big to keep at all: not kept, rather than emptying the store for it.
-    if (bytes > this.#o.maxBytes) return;
-    this.#entries.set(key, { stored, bytes, expiresAt: this.#now() + this.#o.ttlMs });
+    if (bytes > this.#o.maxBytes) return false;
+    const shelf = this.#shelf(credentialId);
+    shelf.entries.set(stored.id, { stored, bytes, expiresAt: this.#now() + this.#o.ttlMs });
+    shelf.bytes += bytes;
+    this.#entries++;
     this.#bytes += bytes;
-    for (const oldest of this.#entries.keys()) {
-      if (this.#entries.size <= this.#o.maxEntries && this.#bytes <= this.#o.maxBytes) break;
-      this.#drop(oldest);
+    while (this.#entries > this.#o.maxEntries || this.#bytes > this.#o.maxBytes) {
+      this.#evictFromFullest(this.#entries > this.#o.maxEntries);
     }
+    return this.#shelves.get(credentialId)?.entries.has(stored.id) === true;
   }
 
   #get(credentialId: string, id: string): StoredResponse | undefined {
-    const key = keyOf(credentialId, id);
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
+    const shelf = this.#shelves.get(credentialId);
+    const entry = shelf?.entries.get(id);
+    if (shelf === undefined || entry === undefined) return undefined;
     if (entry.expiresAt <= this.#now()) {
-      this.#drop(key);
+      this.#drop(credentialId, id);
       return undefined;
     }
+    shelf.entries.delete(id);
+    shelf.entries.set(id, entry);
     return entry.stored;
   }
 
-  /** How many responses are kept, and their size. */
-  get usage(): { entries: number; bytes: number } {
-    return { entries: this.#entries.size, bytes: this.#bytes };
+  /** The least recently used response of the credential holding the most (count or bytes). */
+  #evictFromFullest(byCount: boolean): void {
+    let fullest: [string, Shelf] | undefined;
+    for (const pair of this.#shelves) {
+      const size = byCount ? pair[1].entries.size : pair[1].bytes;
+      const most = fullest === undefined
+        ? -1
+        : byCount
+        ? fullest[1].entries.size
+        : fullest[1].bytes;
+      if (size > most) fullest = pair;
+    }
+    if (fullest === undefined) return;
+    const oldest = fullest[1].entries.keys().next().value as string;
+    this.#drop(fullest[0], oldest);
   }
 
-  #drop(key: string): boolean {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return false;
-    this.#entries.delete(key);
+  #shelf(credentialId: string): Shelf {
+    let shelf = this.#shelves.get(credentialId);
+    if (shelf === undefined) {
+      shelf = { entries: new Map(), bytes: 0 };
+      this.#shelves.set(credentialId, shelf);
+    }
+    return shelf;
+  }
+
+  #drop(credentialId: string, id: string): boolean {
+    const shelf = this.#shelves.get(credentialId);
+    const entry = shelf?.entries.get(id);
+    if (shelf === undefined || entry === undefined) return false;
+    shelf.entries.delete(id);
+    shelf.bytes -= entry.bytes;
+    this.#entries--;
     this.#bytes -= entry.bytes;
+    if (shelf.entries.size === 0) this.#shelves.delete(credentialId);
     return true;
   }
-}
-
-function keyOf(credentialId: string, id: string): string {
-  return `${credentialId}\n${id}`;
 }

@@ -3,13 +3,14 @@
 import type { Logger } from "../log.ts";
 import type { UploadCache } from "../vision/upload_cache.ts";
 import { CLAIM_TTL_MS, type FileOwners } from "../vision/file_owners.ts";
-import type { ResponseStore, StoredResponse } from "./response_store.ts";
+import { type ResponseStore, type StoredResponse, utf8Length } from "./response_store.ts";
 import type { KeyValue } from "./shared_state.ts";
 
 /**
  * Stored responses in the shared store, per owner, with RESPONSES_STORE_TTL_MS. One larger
- * than RESPONSES_STORE_MAX_BYTES is not kept, RESPONSES_STORE_MAX=0 keeps none; otherwise the
- * store's own memory policy (Redis `maxmemory`) bounds the total, not the count. Failures are
+ * than RESPONSES_STORE_MAX_BYTES (in UTF-8) is not kept, RESPONSES_STORE_MAX=0 keeps none;
+ * otherwise the store's own memory policy (Redis `maxmemory`) bounds the total, not the count,
+ * and no share per key is kept there. Failures are
  * 503s: a continued conversation cannot be answered without its history.
  */
 export class SharedResponseStore implements ResponseStore {
@@ -21,11 +22,12 @@ export class SharedResponseStore implements ResponseStore {
     this.#o = options;
   }
 
-  async save(owner: string, stored: StoredResponse): Promise<void> {
-    if (this.#o.maxEntries === 0 || this.#o.ttlMs === 0) return;
+  async save(owner: string, stored: StoredResponse): Promise<boolean> {
+    if (this.#o.maxEntries === 0 || this.#o.ttlMs === 0) return false;
     const text = JSON.stringify(stored);
-    if (text.length > this.#o.maxBytes) return;
+    if (utf8Length(text) > this.#o.maxBytes) return false;
     await this.#kv.set(keyOf(owner, stored.id), text, this.#o.ttlMs);
+    return true;
   }
 
   async get(owner: string, id: string): Promise<StoredResponse | undefined> {

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { MemoryResponseStore } from "../../../lib/pipeline/response_store.ts";
+import {
+  MemoryResponseStore,
+  readChain,
+  utf8Length,
+} from "../../../lib/pipeline/response_store.ts";
 
 function stored(id: string, size = 10) {
   return { id, response: { text: "x".repeat(size) }, input: [] };
@@ -52,5 +56,72 @@ Deno.test("MemoryResponseStore keeps responses per credential, bounded in count,
     const store = new MemoryResponseStore({ maxEntries: 0, maxBytes: 10_000, ttlMs: 1000 });
     await store.save("k", stored("a"));
     assert.equal(await store.get("k", "a"), undefined);
+  });
+});
+
+Deno.test("MemoryResponseStore: a full store takes room from the key that holds the most", async () => {
+  const store = new MemoryResponseStore({ maxEntries: 100, maxBytes: 1000, ttlMs: 60_000 });
+  assert.equal(await store.save("alice", stored("a1", 100)), true);
+  for (let i = 0; i < 20; i++) await store.save("bob", stored(`b${i}`, 100));
+  assert.ok(await store.get("alice", "a1"), "bob's long session evicts only bob's responses");
+  assert.equal(await store.get("bob", "b0"), undefined);
+  assert.ok(await store.get("bob", "b19"));
+  assert.ok(store.usage.bytes <= 1000);
+});
+
+Deno.test("MemoryResponseStore: reading a response keeps it, the least recently used go first", async () => {
+  const store = new MemoryResponseStore({ maxEntries: 2, maxBytes: 10_000, ttlMs: 60_000 });
+  await store.save("k", stored("a"));
+  await store.save("k", stored("b"));
+  await store.get("k", "a");
+  await store.save("k", stored("c"));
+  assert.ok(await store.get("k", "a"), "read lately: kept");
+  assert.equal(await store.get("k", "b"), undefined);
+});
+
+Deno.test("MemoryResponseStore: save says whether it kept the response; sizes are UTF-8 bytes", async () => {
+  const store = new MemoryResponseStore({ maxEntries: 10, maxBytes: 300, ttlMs: 60_000 });
+  // 100 Cyrillic letters are 200 bytes, 100 characters.
+  assert.equal(
+    await store.save("k", { id: "r", response: { t: "я".repeat(100) }, input: [] }),
+    true,
+  );
+  assert.ok(store.usage.bytes > 200);
+  assert.equal(
+    await store.save("k", { id: "s", response: { t: "я".repeat(200) }, input: [] }),
+    false,
+  );
+  const none = new MemoryResponseStore({ maxEntries: 0, maxBytes: 300, ttlMs: 60_000 });
+  assert.equal(await none.save("k", stored("r")), false);
+});
+
+Deno.test("utf8Length counts as TextEncoder does", () => {
+  for (const text of ["", "abc", "Привет", "😀x", "\ud800", "a\udc00b", "€", "中文🀄"]) {
+    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, JSON.stringify(text));
+  }
+});
+
+Deno.test("readChain walks the links oldest first, and names the link that is gone", async () => {
+  const store = new MemoryResponseStore({ maxEntries: 10, maxBytes: 10_000, ttlMs: 60_000 });
+  await store.save("k", { ...stored("r1"), input: ["1"] });
+  await store.save("k", { ...stored("r2"), input: ["2"], previous: "r1" });
+  await store.save("k", { ...stored("r3"), input: ["3"], previous: "r2" });
+  const chain = await readChain(store, "k", "r3");
+  assert.equal(chain.kind, "found");
+  assert.deepEqual(chain.kind === "found" && chain.entries.map((entry) => entry.id), [
+    "r1",
+    "r2",
+    "r3",
+  ]);
+  await store.delete("k", "r1");
+  assert.deepEqual(await readChain(store, "k", "r3"), {
+    kind: "missing",
+    id: "r1",
+    continuedBy: "r2",
+  });
+  assert.deepEqual(await readChain(store, "other", "r3"), {
+    kind: "missing",
+    id: "r3",
+    continuedBy: undefined,
   });
 });
