@@ -402,3 +402,28 @@ Deno.test("a doubled /v1 (ANTHROPIC_BASE_URL ending in /v1) is served, errors in
     assert.equal((await refused.json()).type, "error");
   });
 });
+
+Deno.test("stop_sequences: a long or stalled remainder past the cut is waited for only briefly, never failing the answer", async () => {
+  const ask = {
+    model: "GigaChat-2-Max",
+    max_tokens: 100,
+    stream: true,
+    stop_sequences: ["END"],
+    messages: [{ role: "user", content: "count" }],
+  };
+  const pieces = ["one E", "ND two", ...Array.from({ length: 60 }, (_, i) => ` ${i}`)];
+  await withStack({ fake: { chunkDelayMs: 100 } }, async (stack) => {
+    for (const stall of [false, true]) {
+      stack.fake.scriptChat({ content: pieces.join(""), pieces });
+      if (stall) stack.fake.inject({ path: "/chat/completions", stallAfterEvents: 3 });
+      const started = performance.now();
+      const response = await postTo(stack, "/messages", ask);
+      const text = await response.text();
+      const took = performance.now() - started;
+      assert.ok(took < 5000, `${stall ? "stalled" : "long"} remainder: ended after ${took} ms`);
+      assert.ok(!text.includes("event: error"), text.slice(-300));
+      assert.match(text, /"stop_reason":"stop_sequence","stop_sequence":"END"/);
+      assert.ok(text.includes("event: message_stop"));
+    }
+  });
+});

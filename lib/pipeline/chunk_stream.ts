@@ -26,6 +26,13 @@ export interface ChunkStream {
 export type ChunkDecoder = (data: string, name: string | undefined) => GigaChatChunk | undefined;
 
 /**
+ * How long an answer cut at a stop sequence waits for GigaChat's own end, which carries the
+ * usage: long enough for a short remainder, short enough not to hold a queue slot and the
+ * client for a long one (whose usage then stays unknown).
+ */
+export const USAGE_GRACE_MS = 3000;
+
+/**
  * GigaChat's SSE body as chat completion chunks, one upstream event at a time through
  * `decode` (v1's chunks by default) and `mapper`. The answer is complete when every one of
  * `choices` has its finish_reason (GigaChat's last chunk also carries usage), whether or not
@@ -38,13 +45,24 @@ export function relayedChunks(
   decode: ChunkDecoder = parseChunk,
 ): ChunkStream {
   const events = new SseDataReader(upstreamBody);
+  // Set once every choice is answered but GigaChat's usage is still to come (a cut at a stop
+  // sequence): the rest is read, sending nothing, for USAGE_GRACE_MS at most.
+  let answeredAt: number | undefined;
+  const answered = () => mapper.finishedChoices >= choices && mapper.complete;
   // Not an async function: a thousand open streams each wait here, and a chain of promises
   // holds less than suspended async calls would (bench/README.md, RSS with 1000 streams).
   const next = (): Promise<{ chunks: OpenAIChatCompletionChunk[]; done: boolean }> => {
     try {
       while (true) {
         const value = events.take();
-        if (value === undefined && !events.ended) return events.fill().then(next);
+        if (value === undefined && !events.ended) {
+          if (answeredAt === undefined) return events.fill().then(next, afterAnswer);
+          // Past the answer, a silent GigaChat is waited for only what is left of the grace.
+          return withinGrace(events.fill(), answeredAt).then(
+            (filled) => filled ? next() : { chunks: [], done: true },
+            afterAnswer,
+          );
+        }
         if (value === undefined || value === "[DONE]") {
           if (!mapper.complete) throw new Error("GigaChat ended the stream before finishing");
           return Promise.resolve({ chunks: [], done: true });
@@ -54,15 +72,25 @@ export function relayedChunks(
         // idle timeout starts over.
         if (chunk === undefined) return Promise.resolve({ chunks: [], done: false });
         const chunks = mapper.map(chunk);
-        if (mapper.finishedChoices >= choices && mapper.complete && !mapper.awaitingUsage) {
-          return Promise.resolve({ chunks, done: true });
+        if (answered()) {
+          answeredAt ??= performance.now();
+          const waited = performance.now() - answeredAt;
+          if (!mapper.awaitingUsage || waited > USAGE_GRACE_MS) {
+            return Promise.resolve({ chunks, done: true });
+          }
+          // Still GigaChat's words past the cut: a sign of life, sent to nobody.
+          return Promise.resolve({ chunks, done: false });
         }
         if (chunks.length > 0) return Promise.resolve({ chunks, done: false });
       }
     } catch (error) {
-      return Promise.reject(error);
+      return afterAnswer(error);
     }
   };
+  // What fails after the client has its whole answer (GigaChat's remainder past a stop
+  // sequence) does not undo it: the answer is complete, usage or not.
+  const afterAnswer = (error: unknown) =>
+    answered() ? Promise.resolve({ chunks: [], done: true }) : Promise.reject(error);
   return {
     idle: true,
     opening: () => [mapper.start()],
@@ -112,4 +140,12 @@ function parseChunk(data: string): GigaChatChunk {
     throw upstreamStreamError("GigaChat sent a stream event without choices");
   }
   return value as GigaChatChunk;
+}
+
+/** `filling` settled (true), or false once USAGE_GRACE_MS since `since` have passed first. */
+function withinGrace(filling: Promise<void>, since: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const left = Math.max(0, USAGE_GRACE_MS - (performance.now() - since));
+  const expired = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), left));
+  return Promise.race([filling.then(() => true), expired]).finally(() => clearTimeout(timer));
 }
