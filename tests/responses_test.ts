@@ -529,8 +529,8 @@ Deno.test("a chain whose earlier turn is gone is refused by name, not answered w
       (error: unknown) => {
         assert.ok(error instanceof OpenAI.BadRequestError, String(error));
         assert.equal(error.code, "previous_response_not_found");
-        // Reading a chain makes its turns recent: the one least recently read went first.
-        assert.match(error.message, new RegExp(`earlier response '${second.id}'`));
+        // Reading a chain makes its turns recent, the newest last: the first turn went first.
+        assert.match(error.message, new RegExp(`earlier response '${first.id}'`));
         return true;
       },
     );

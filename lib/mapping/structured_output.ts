@@ -8,10 +8,11 @@ import type { GigaChatChatRequest, GigaChatFunction } from "../gigachat/types.ts
 import { countJsonNodes, MAX_SCHEMA_VALUES } from "../http/json_limits.ts";
 import { LruCache } from "../lru_cache.ts";
 import type { ResponseFormat } from "../openai/chat_request.ts";
-import type {
-  OpenAIChatCompletion,
-  OpenAIChatCompletionChunk,
-  OpenAIUsage,
+import {
+  type OpenAIChatCompletion,
+  type OpenAIChatCompletionChunk,
+  type OpenAIUsage,
+  STOP_SEQUENCE,
 } from "../openai/types.ts";
 import { sanitizeJsonSchema } from "./sanitize_json_schema.ts";
 import { isBuiltInFunctionName } from "./tool_names.ts";
@@ -301,7 +302,13 @@ export function completionToChunks(
     if (message.function_call) delta({ function_call: message.function_call });
     chunks.push({
       ...base,
-      choices: [{ index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }],
+      choices: [{
+        index,
+        delta: {},
+        logprobs: null,
+        finish_reason: choice.finish_reason,
+        ...(choice[STOP_SEQUENCE] === undefined ? {} : { [STOP_SEQUENCE]: choice[STOP_SEQUENCE] }),
+      }],
     });
   }
   if (includeUsage && completion.usage) {

@@ -24,6 +24,11 @@ export interface ResponseStore {
   get(credentialId: string, id: string): Promise<StoredResponse | undefined>;
   /** True when there was such a response. */
   delete(credentialId: string, id: string): Promise<boolean>;
+  /**
+   * A conversation was read: its responses (oldest first) live on for another time to live,
+   * and the newest are the most recently used, so an active conversation keeps every turn.
+   */
+  touch(credentialId: string, ids: readonly string[]): Promise<void>;
 }
 
 /** Most links followed to rebuild one conversation. */
@@ -50,7 +55,9 @@ export async function readChain(
     entries.push(entry);
     next = entry.ownFrom === undefined ? entry.previous : undefined;
   }
-  return { kind: "found", entries: entries.reverse() };
+  entries.reverse();
+  await store.touch(credentialId, entries.map((entry) => entry.id));
+  return { kind: "found", entries };
 }
 
 /** The UTF-8 size of `text` in bytes, counted without encoding it. */
@@ -121,6 +128,19 @@ export class MemoryResponseStore implements ResponseStore {
     return Promise.resolve(this.#drop(credentialId, id));
   }
 
+  touch(credentialId: string, ids: readonly string[]): Promise<void> {
+    const shelf = this.#shelves.get(credentialId);
+    const expiresAt = this.#now() + this.#o.ttlMs;
+    for (const id of ids) {
+      const entry = shelf?.entries.get(id);
+      if (shelf === undefined || entry === undefined) continue;
+      entry.expiresAt = expiresAt;
+      shelf.entries.delete(id);
+      shelf.entries.set(id, entry);
+    }
+    return Promise.resolve();
+  }
+
   /** How many responses are kept, and their size in bytes. */
   get usage(): { entries: number; bytes: number } {
     return { entries: this.#entries, bytes: this.#bytes };
@@ -140,7 +160,10 @@ export class MemoryResponseStore implements ResponseStore {
     while (this.#entries > this.#o.maxEntries || this.#bytes > this.#o.maxBytes) {
       this.#evictFromFullest(this.#entries > this.#o.maxEntries);
     }
-    return this.#shelves.get(credentialId)?.entries.has(stored.id) === true;
+    // Kept, and still continuable: the turn it continues was not evicted to make room for it.
+    const kept = this.#shelves.get(credentialId)?.entries;
+    return kept?.has(stored.id) === true &&
+      (stored.previous === undefined || kept.has(stored.previous));
   }
 
   #get(credentialId: string, id: string): StoredResponse | undefined {

@@ -8,6 +8,8 @@ export interface KeyValue {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** True when there was such a key. */
   delete(key: string): Promise<boolean>;
+  /** Gives `key` a new time to live, if it is there. */
+  touch(key: string, ttlMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,10 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
         });
       }),
     delete: (key) => run(async (client) => Number(await client.del(PREFIX + key)) > 0),
+    touch: (key, ttlMs) =>
+      run(async (client) => {
+        await client.pExpire(PREFIX + key, Math.max(1, Math.round(ttlMs)));
+      }),
     close: async () => {
       closed = true;
       current.client.destroy();

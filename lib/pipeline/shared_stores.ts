@@ -31,7 +31,8 @@ export class SharedResponseStore implements ResponseStore {
   }
 
   async get(owner: string, id: string): Promise<StoredResponse | undefined> {
-    const text = await this.#kv.get(keyOf(owner, id));
+    // Responses stored by builds before conversations were chains are under the old key.
+    const text = await this.#kv.get(keyOf(owner, id)) ?? await this.#kv.get(oldKeyOf(owner, id));
     if (text === undefined) return undefined;
     try {
       const value: unknown = JSON.parse(text);
@@ -42,8 +43,14 @@ export class SharedResponseStore implements ResponseStore {
     }
   }
 
-  delete(owner: string, id: string): Promise<boolean> {
-    return this.#kv.delete(keyOf(owner, id));
+  async delete(owner: string, id: string): Promise<boolean> {
+    const deleted = await this.#kv.delete(keyOf(owner, id));
+    return await this.#kv.delete(oldKeyOf(owner, id)) || deleted;
+  }
+
+  async touch(owner: string, ids: readonly string[]): Promise<void> {
+    if (this.#o.ttlMs === 0) return;
+    await Promise.all(ids.map((id) => this.#kv.touch(keyOf(owner, id), this.#o.ttlMs)));
   }
 }
 
@@ -78,8 +85,16 @@ export class SharedUploadCache implements UploadCache {
   }
 }
 
+/**
+ * Where a response is kept. The owner is a hash of a key, never the key itself. `resp2`: a
+ * chain link, which a build from before chains must not read as a whole conversation (it
+ * would answer from the last turn alone); under `resp`, it finds nothing and says so.
+ */
 function keyOf(owner: string, id: string): string {
-  // The owner is a hash of a key, never the key itself.
+  return `resp2:${owner}:${id}`;
+}
+
+function oldKeyOf(owner: string, id: string): string {
   return `resp:${owner}:${id}`;
 }
 

@@ -1,5 +1,5 @@
 import { invalidRequest } from "../../errors.ts";
-import { extensionOf } from "../../gigachat/file_types.ts";
+import { extensionOf, fileTypeOf } from "../../gigachat/file_types.ts";
 import type {
   ChatMessage,
   ChatRequest,
@@ -347,5 +347,11 @@ function imagePart(block: ContentBlock, where: string): UserPart {
 function documentName(title: unknown, mediaType: string): string {
   const name = typeof title === "string" && title.trim() !== "" ? title : "document";
   const extension = extensionOf(mediaType);
-  return extension === undefined || /\.[A-Za-z0-9]+$/.test(name) ? name : `${name}.${extension}`;
+  // "Version 1.2" has no extension; "notes.md" keeps its own when it says the same type.
+  const own = /\.([A-Za-z0-9]+)$/.exec(name)?.[1];
+  const same = own !== undefined && fileTypeOf(name, undefined)?.mime === fileTypeOf(
+        `x.${extension}`,
+        undefined,
+      )?.mime;
+  return extension === undefined || same ? name : `${name}.${extension}`;
 }

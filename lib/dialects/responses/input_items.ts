@@ -16,12 +16,19 @@ export function toStoredInputItems(input: string | readonly InputItem[] | undefi
       content: [{ type: "input_text", text: input }],
     }];
   }
-  return input.map(storedItem);
+  // An id the client repeated would make `after` find the first of them, and a pager loop.
+  const seen = new Set<string>();
+  return input.map((item) => {
+    const stored = storedItem(item, seen);
+    seen.add(stored.id as string);
+    return stored;
+  });
 }
 
-function storedItem(item: InputItem): InputItem {
+function storedItem(item: InputItem, seen: ReadonlySet<string>): InputItem {
   const type = item.type ?? (item.role !== undefined ? "message" : undefined);
-  const id = typeof item.id === "string" && item.id !== "" ? item.id : newId(prefixOf(type));
+  const own = typeof item.id === "string" && item.id !== "" && !seen.has(item.id);
+  const id = own ? item.id as string : newId(prefixOf(type));
   if (type !== "message" || typeof item.content !== "string") return { ...item, id };
   const assistant = item.role === "assistant";
   const part = assistant

@@ -260,10 +260,13 @@ export function responseEvents(
 
 /**
  * The code of a failed Response, from those OpenAI's `ResponseError` takes: a rate limit is
- * `rate_limit_exceeded`, a request GigaChat refused `invalid_prompt`, anything else
- * `server_error`. (The `error` event before it keeps the gateway's own code.)
+ * `rate_limit_exceeded`, a request GigaChat refused `invalid_prompt`, a used-up balance
+ * `insufficient_quota`, anything else `server_error`. (The `error` event before it keeps the
+ * gateway's own code.)
  */
 function responseErrorCode(error: GatewayError): string {
+  // Not in ResponseError's list, but what Codex reads as a quota to stop on, not to retry.
+  if (error.type === "insufficient_quota") return "insufficient_quota";
   if (error.status === 429 && error.type === "rate_limit_error") return "rate_limit_exceeded";
   if (error.status === 400) return "invalid_prompt";
   return "server_error";

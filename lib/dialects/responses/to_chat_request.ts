@@ -236,11 +236,12 @@ function toChatMessages(
     // Items from a stored response are named by where they stand in this request's input.
     const at = i < historyLength ? `previous_response_id` : `input[${i - historyLength}]`;
     const type = item.type ?? (item.role !== undefined ? "message" : undefined);
-    // Reasoning belongs to the answer that follows it; anything else in between (a user turn,
-    // a tool's output) means that answer was never sent, and it is left out, not put on a
-    // later turn's answer.
+    // Reasoning belongs to the answer that follows it (a hosted tool's record may stand in
+    // between); anything else (a user turn, a tool's output) means that answer was never sent,
+    // and it is left out, not put on a later turn's answer.
     const answers = type === "reasoning" || type === "function_call" ||
-      type === "custom_tool_call" || (type === "message" && item.role === "assistant");
+      type === "custom_tool_call" || type === "image_generation_call" ||
+      type === "web_search_call" || (type === "message" && item.role === "assistant");
     if (!answers) reasoning = "";
     switch (type) {
       case "message": {

@@ -125,3 +125,33 @@ Deno.test("readChain walks the links oldest first, and names the link that is go
     continuedBy: undefined,
   });
 });
+
+Deno.test("readChain keeps an active conversation: every turn lives on, the newest used last", async () => {
+  let now = 0;
+  const store = new MemoryResponseStore({
+    maxEntries: 3,
+    maxBytes: 10_000,
+    ttlMs: 1000,
+    now: () => now,
+  });
+  await store.save("k", { ...stored("r1"), input: ["1"] });
+  await store.save("k", { ...stored("r2"), input: ["2"], previous: "r1" });
+  now = 900;
+  // Continued just before the first turn would expire: the whole chain lives on.
+  assert.equal((await readChain(store, "k", "r2")).kind, "found");
+  now = 1500;
+  assert.equal((await readChain(store, "k", "r2")).kind, "found", "time to live renewed");
+  // Full: the next save evicts the least recently used, never a turn of the chain just read
+  // before the one that continues it.
+  await store.save("k", stored("other"));
+  await readChain(store, "k", "r2");
+  assert.equal(await store.save("k", { ...stored("r3"), input: ["3"], previous: "r2" }), true);
+  assert.equal(await store.get("k", "other"), undefined);
+  assert.equal((await readChain(store, "k", "r3")).kind, "found");
+});
+
+Deno.test("MemoryResponseStore: a turn whose predecessor was evicted for it is not claimed kept", async () => {
+  const store = new MemoryResponseStore({ maxEntries: 1, maxBytes: 10_000, ttlMs: 60_000 });
+  await store.save("k", stored("r1"));
+  assert.equal(await store.save("k", { ...stored("r2"), previous: "r1" }), false);
+});

@@ -21,6 +21,11 @@ function memoryKv() {
         ttls.set(key, ttlMs);
       }),
     delete: (key) => Promise.resolve().then(() => (guard(), values.delete(key))),
+    touch: (key, ttlMs) =>
+      Promise.resolve().then(() => {
+        guard();
+        if (values.has(key)) ttls.set(key, ttlMs);
+      }),
     close: () => Promise.resolve(),
   };
   return { kv, values, ttls, setDown: (value: boolean) => down = value };
@@ -50,10 +55,10 @@ Deno.test("SharedResponseStore: per credential, with the time to live, bounded i
 
   // Written by something else: as good as absent, never a 500 further on.
   for (const text of ["{not json", "null", "5", '{"response":{}}', '{"id":"resp_x","input":[]}']) {
-    values.set("resp:cred-a:resp_x", text);
+    values.set("resp2:cred-a:resp_x", text);
     assert.equal(await store.get("cred-a", "resp_x"), undefined, text);
   }
-  values.set("resp:cred-a:resp_y", JSON.stringify(stored("resp_z")));
+  values.set("resp2:cred-a:resp_y", JSON.stringify(stored("resp_z")));
   assert.equal(await store.get("cred-a", "resp_y"), undefined, "another response's id");
 });
 
@@ -103,4 +108,20 @@ Deno.test("SharedUploadCache: remembers file ids; while the store is down it onl
   assert.equal(lines.length, 2, "each miss is logged");
   setDown(false);
   assert.equal(await cache.get("cred:def"), undefined, "not remembered while down");
+});
+
+Deno.test("SharedResponseStore: chain links under their own key; older whole entries still read", async () => {
+  const { kv, values, ttls } = memoryKv();
+  const store = new SharedResponseStore(kv, { maxEntries: 10, maxBytes: 10_000, ttlMs: 60_000 });
+  await store.save("cred-a", stored("resp_1"));
+  assert.deepEqual([...values.keys()], ["resp2:cred-a:resp_1"]);
+  // What a build before chains wrote (whole history in `input`) is still found.
+  values.set("resp:cred-a:resp_old", JSON.stringify({ ...stored("resp_old"), ownFrom: 0 }));
+  assert.equal((await store.get("cred-a", "resp_old"))?.id, "resp_old");
+  assert.equal(await store.delete("cred-a", "resp_old"), true);
+  assert.equal(values.has("resp:cred-a:resp_old"), false);
+  // A conversation read lives on: every link gets a new time to live.
+  ttls.set("resp2:cred-a:resp_1", 5);
+  await store.touch("cred-a", ["resp_1"]);
+  assert.equal(ttls.get("resp2:cred-a:resp_1"), 60_000);
 });

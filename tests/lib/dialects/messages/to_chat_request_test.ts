@@ -144,12 +144,28 @@ Deno.test("toChatRequest (Messages) turns blocks into chat messages", async (t) 
               source: { type: "base64", media_type: "text/plain", data: "aGk=" },
               title: "notes.md",
             },
+            {
+              type: "document",
+              source: { type: "base64", media_type: "text/plain", data: "aGk=" },
+              title: "Version 1.2",
+            },
+            {
+              type: "document",
+              source: { type: "base64", media_type: "text/plain", data: "aGk=" },
+              title: "a.txt",
+            },
           ],
         }],
       },
       expected: [{
         role: "user",
-        content: ["document.txt", "notes.txt", "notes.md"].map((filename) => ({
+        content: [
+          "document.txt",
+          "notes.txt",
+          "notes.md.txt",
+          "Version 1.2.txt",
+          "a.txt",
+        ].map((filename) => ({
           type: "file" as const,
           file: { file_data: "data:text/plain;base64,aGk=", filename },
         })),

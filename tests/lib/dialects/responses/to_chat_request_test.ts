@@ -87,6 +87,21 @@ Deno.test("toChatRequest turns input items into chat messages", async (t) => {
       expected: [{ role: "assistant", content: "Ответ.", reasoning_content: "Думаю." }],
     },
     {
+      name: "reasoning, a hosted tool's record, then its answer: the reasoning is the answer's",
+      fields: {
+        input: [
+          { role: "user", content: "a" },
+          { type: "reasoning", summary: [{ type: "summary_text", text: "searching" }] },
+          { type: "web_search_call", id: "ws_1", status: "completed" },
+          { role: "assistant", content: [{ type: "output_text", text: "A." }] },
+        ],
+      },
+      expected: [
+        { role: "user", content: "a" },
+        { role: "assistant", content: "A.", reasoning_content: "searching" },
+      ],
+    },
+    {
       name: "reasoning with no answer after it stays off a later turn's answer",
       fields: {
         input: [
