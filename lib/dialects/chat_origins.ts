@@ -38,6 +38,16 @@ export class ChatOrigins {
     this.#fields.set(chat, at);
   }
 
+  /**
+   * Chat tool `index` is the client's tool at `at`, its schema in `parametersField` of it
+   * (`.parameters`, `.input_schema`).
+   */
+  tool(index: number, at: string, parametersField: string): void {
+    this.field(`tools[${index}].function.parameters`, `${at}${parametersField}`);
+    this.field(`tools[${index}].function.name`, `${at}.name`);
+    this.field(`tools[${index}]`, at);
+  }
+
   /** The client's path for a chat path such as `messages[2].content[1]`; undefined if none. */
   clientPath(param: string): string | undefined {
     for (const [chat, at] of this.#fields) {

@@ -45,8 +45,6 @@ export interface ConnectionServer {
   shutdown(): Promise<void>;
   /** Closes every connection at once (after the shutdown timeout). */
   closeConnections(): void;
-  /** Connections open now. */
-  readonly openConnections: number;
 }
 
 /** What a handler learns of a request's connection. */
@@ -152,10 +150,6 @@ class GuardedServer implements ConnectionServer {
       throw error;
     });
     options.onListen?.(this.addr);
-  }
-
-  get openConnections(): number {
-    return this.#connections.size;
   }
 
   /**

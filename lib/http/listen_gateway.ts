@@ -34,7 +34,6 @@ export function listenGateway(
       finished: server.finished,
       shutdown: () => server.shutdown(),
       closeConnections: () => {},
-      openConnections: 0,
     };
   }
   return serveConnections(

@@ -181,15 +181,10 @@ export class MemoryResponseStore implements ResponseStore {
 
   /** The least recently used response of the credential holding the most (count or bytes). */
   #evictFromFullest(byCount: boolean): void {
+    const sizeOf = (shelf: Shelf) => byCount ? shelf.entries.size : shelf.bytes;
     let fullest: [string, Shelf] | undefined;
     for (const pair of this.#shelves) {
-      const size = byCount ? pair[1].entries.size : pair[1].bytes;
-      const most = fullest === undefined
-        ? -1
-        : byCount
-        ? fullest[1].entries.size
-        : fullest[1].bytes;
-      if (size > most) fullest = pair;
+      if (fullest === undefined || sizeOf(pair[1]) > sizeOf(fullest[1])) fullest = pair;
     }
     if (fullest === undefined) return;
     const oldest = fullest[1].entries.keys().next().value as string;

@@ -86,9 +86,7 @@ export function toChatRequest(request: MessagesRequest): ChatTranslation {
       return;
     }
     if (!tool.name) throw invalidRequest(`tools[${i}] needs a 'name'.`, `tools[${i}].name`);
-    origins.field(`tools[${tools.length}].function.parameters`, `tools[${i}].input_schema`);
-    origins.field(`tools[${tools.length}].function.name`, `tools[${i}].name`);
-    origins.field(`tools[${tools.length}]`, `tools[${i}]`);
+    origins.tool(tools.length, `tools[${i}]`, ".input_schema");
     tools.push({
       type: "function",
       function: {
@@ -347,11 +345,8 @@ function imagePart(block: ContentBlock, where: string): UserPart {
 function documentName(title: unknown, mediaType: string): string {
   const name = typeof title === "string" && title.trim() !== "" ? title : "document";
   const extension = extensionOf(mediaType);
-  // "Version 1.2" has no extension; "notes.md" keeps its own when it says the same type.
-  const own = /\.([A-Za-z0-9]+)$/.exec(name)?.[1];
-  const same = own !== undefined && fileTypeOf(name, undefined)?.mime === fileTypeOf(
-        `x.${extension}`,
-        undefined,
-      )?.mime;
-  return extension === undefined || same ? name : `${name}.${extension}`;
+  if (extension === undefined) return name;
+  // "Version 1.2" has no extension; "notes.txt" keeps its own, which says the same type.
+  const named = fileTypeOf(name, undefined)?.mime;
+  return named !== undefined && extensionOf(named) === extension ? name : `${name}.${extension}`;
 }

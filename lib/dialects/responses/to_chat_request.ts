@@ -65,11 +65,7 @@ export function toChatRequest(
     : request.input ?? [];
   const messages: ChatMessage[] = [];
   const origins = new ChatOrigins(".arguments");
-  toolPaths.forEach((at, index) => {
-    origins.field(`tools[${index}].function.parameters`, `${at}.parameters`);
-    origins.field(`tools[${index}].function.name`, `${at}.name`);
-    origins.field(`tools[${index}]`, at);
-  });
+  toolPaths.forEach((at, index) => origins.tool(index, at, ".parameters"));
   origins.field("response_format.json_schema.schema", "text.format.schema");
   origins.field("response_format", "text.format");
   if (request.instructions) {
