@@ -4,6 +4,7 @@
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { agentScript, agentTurnV1, agentTurnV2 } from "./agent.ts";
 import { answerChat, type ChatScript } from "./chat.ts";
 import { answerChatV2, type NamedEvent } from "./chat_v2.ts";
 import { v2AsV1 } from "./v2_as_v1.ts";
@@ -57,6 +58,8 @@ export interface FakeGigaChatOptions {
   port?: number;
   /** Pause between stream events, so streaming is visible (demo) or measurable. */
   chunkDelayMs?: number;
+  /** Unscripted, answer like a small agent model: run the shell tool once, then answer. */
+  agent?: boolean;
 }
 
 const ALL_SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
@@ -87,6 +90,7 @@ export class FakeGigaChat {
   readonly #faults: Fault[] = [];
   readonly #scripts: ChatScript[] = [];
   readonly #chunkDelayMs: number;
+  readonly #agent: boolean;
 
   private constructor(server: https.Server, tls: TestTls, options: FakeGigaChatOptions) {
     this.#server = server;
@@ -94,6 +98,7 @@ export class FakeGigaChat {
     this.#keys = options.keys ?? { [DEMO_KEY]: ALL_SCOPES };
     this.#tokenTtlMs = options.tokenTtlMs ?? 30 * 60_000;
     this.#chunkDelayMs = options.chunkDelayMs ?? 0;
+    this.#agent = options.agent ?? false;
     const { port } = server.address() as AddressInfo;
     this.apiUrl = `https://127.0.0.1:${port}/api/v1`;
     this.newApiUrl = `https://127.0.0.1:${port}/v1`;
@@ -222,7 +227,9 @@ export class FakeGigaChat {
     } catch {
       return send(res, 400, { status: 400, message: "Invalid JSON" });
     }
-    const outcome = answerChatV2(parsed, this.#scripts.shift(), this.files, host);
+    const script = this.#scripts.shift() ??
+      (this.#agent ? agentScript(agentTurnV2(parsed)) : undefined);
+    const outcome = answerChatV2(parsed, script, this.files, host);
     if (outcome.kind === "error") return send(res, outcome.status, outcome.body);
     if (outcome.kind === "json") return send(res, 200, outcome.body);
     return await this.#stream(res, outcome.events, fault);
@@ -330,7 +337,7 @@ export class FakeGigaChat {
         : [];
       const outcome = answerChat(
         parsed,
-        this.#scripts.shift(),
+        this.#scripts.shift() ?? (this.#agent ? agentScript(agentTurnV1(parsed)) : undefined),
         (id) => this.files.has(id),
         host,
         more,

@@ -1,20 +1,27 @@
 // `deno task demo` as a newcomer runs it: the task's own command line, in a child process.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { waitForLine } from "./helpers/child_gateway.ts";
 import { denoCacheEnv } from "./helpers/deno_env.ts";
 import { freePort } from "./helpers/free_port.ts";
+import { installNpmPackage } from "./helpers/npm_install.ts";
+import { AGENT_PROMPT, agentCommands, shellLine } from "../fake_gigachat/demo_agents.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /** Starts the demo task's command (`deno run ...`) with PORT and a TMPDIR of the test's own. */
-function startDemo(port: number, tmp: string): Deno.ChildProcess {
+function startDemo(
+  port: number,
+  tmp: string,
+  settings: Record<string, string> = {},
+): Deno.ChildProcess {
   const [command, ...args] = denoJson.tasks.demo.split(" ");
   assert.equal(command, "deno");
   return new Deno.Command(Deno.execPath(), {
     args,
     cwd: ROOT,
-    env: { ...denoCacheEnv(), PORT: String(port), TMPDIR: tmp },
+    env: { ...denoCacheEnv(), ...settings, PORT: String(port), TMPDIR: tmp },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
@@ -32,7 +39,7 @@ Deno.test("deno task demo answers chat and a tool call, logs each request, and c
   const port = freePort();
   const demo = startDemo(port, tmp);
   try {
-    const ready = await waitForLine(demo.stdout, (line) => line.includes("JavaScript (npm"));
+    const ready = await waitForLine(demo.stdout, (line) => line.includes("Settings from the"));
     const base = `http://127.0.0.1:${port}/v1`;
     const chat = await fetch(`${base}/chat/completions`, {
       method: "POST",
@@ -110,5 +117,116 @@ Deno.test("deno task demo on a busy port says so in one line and leaves no file 
   } finally {
     busy.close();
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+/** The next line of `lines` that `want` accepts. */
+async function nextLine(lines: ReadableStream<string>, want: (line: string) => boolean) {
+  const reader = lines.getReader();
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the demo's output ended");
+      if (want(value)) return value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+Deno.test("deno task demo honours the gateway's settings and names those it overrides", async () => {
+  const tmp = await Deno.makeTempDir();
+  const port = freePort();
+  const demo = startDemo(port, tmp, {
+    MODEL_ALIASES: '{"my-model":"GigaChat-2-Max"}',
+    GIGACHAT_CREDENTIALS: "not-a-real-key",
+    PROXY_API_KEYS: "sk-nobody",
+  });
+  try {
+    const { line, rest } = await waitForLine(demo.stdout, (line) => line.includes("Settings"));
+    assert.match(line, /in use: .*MODEL_ALIASES/);
+    assert.doesNotMatch(line, /GIGACHAT_CREDENTIALS/);
+    const ignored = await nextLine(rest, (line) => line.includes("Ignored by the demo"));
+    assert.match(ignored, /GIGACHAT_CREDENTIALS, PROXY_API_KEYS$/);
+    const chat = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ model: "my-model", messages: [{ role: "user", content: "Hi" }] }),
+    });
+    const body = await chat.json();
+    assert.equal(chat.status, 200, JSON.stringify(body));
+    assert.equal(body.model, "my-model", "the alias served the request");
+    await rest.cancel();
+  } finally {
+    demo.kill("SIGTERM");
+    await demo.status;
+    await demo.stderr.cancel().catch(() => {});
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("the demo's printed Codex CLI and Claude Code commands run a shell tool offline", async () => {
+  const installs = {
+    codex: await installNpmPackage("@openai/codex", "0.169.0"),
+    claude: await installNpmPackage("@anthropic-ai/claude-code", "2.1.328", [
+      "node",
+      "node_modules/@anthropic-ai/claude-code/install.cjs",
+    ]),
+  };
+  const tmp = await Deno.makeTempDir();
+  const home = await Deno.makeTempDir({ prefix: "gigachat-gateway-demo-agent-" });
+  const port = freePort();
+  // The test suite's backend (v2 in CI's second pass): the demo honours GIGACHAT_BACKEND.
+  const demo = startDemo(port, tmp, {
+    GIGACHAT_BACKEND: Deno.env.get("GATEWAY_TEST_BACKEND") ?? "v1",
+  });
+  try {
+    const commands = agentCommands(`http://127.0.0.1:${port}`);
+    const first = await waitForLine(demo.stdout, (line) => line.trim() === shellLine(commands[0]));
+    for (const command of commands.slice(1)) {
+      await nextLine(first.rest, (line) => line.trim() === shellLine(command));
+    }
+    for (const command of commands) {
+      const bin = join(installs[command.program as keyof typeof installs], "node_modules/.bin");
+      const output = await new Deno.Command(join(bin, command.program), {
+        args: command.args,
+        cwd: home,
+        env: {
+          ...command.env,
+          PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`,
+          HOME: home,
+          CODEX_HOME: home,
+          DISABLE_TELEMETRY: "1",
+          DISABLE_AUTOUPDATER: "1",
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        },
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(120_000),
+      }).output();
+      const stdout = new TextDecoder().decode(output.stdout);
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 0, `${command.title}:\n${stderr}\n${stdout}`);
+      // The echo ran on this machine and its output came back through the fake model.
+      assert.match(stdout, /The command printed: hello from GigaChat/, command.title);
+    }
+    assert.match(AGENT_PROMPT, /`echo hello from GigaChat`/);
+    await first.rest.cancel();
+  } finally {
+    demo.kill("SIGTERM");
+    await demo.status;
+    await demo.stderr.cancel().catch(() => {});
+    await Deno.remove(tmp, { recursive: true });
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("the README shows the demo's agent commands as the demo prints them on port 8080", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const joined = readme.replaceAll(/ \\\n\s*/g, " ");
+  for (const command of agentCommands("http://127.0.0.1:8080")) {
+    assert.ok(joined.includes(shellLine(command)), `${command.title}: ${shellLine(command)}`);
   }
 });
