@@ -1,5 +1,8 @@
 // The real entry point as a user runs it: `deno run main.ts` in a child process.
-import { FakeGigaChat, type FakeGigaChatOptions } from "../../fake_gigachat/server.ts";
+import {
+  FakeGigaChat,
+  type FakeGigaChatOptions,
+} from "../../fake_gigachat/server.ts";
 import { denoCacheEnv } from "./deno_env.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -20,7 +23,9 @@ export function spawnGateway(
   const limited = options.openFiles !== undefined;
   return new Deno.Command(limited ? "bash" : deno, {
     args: [
-      ...(limited ? ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, deno] : []),
+      ...(limited
+        ? ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, deno]
+        : []),
       "run",
       "--config",
       CONFIG,
@@ -56,14 +61,18 @@ export async function waitForLine(
   want: (line: string) => boolean,
   ms = 20_000,
 ): Promise<{ line: string; rest: ReadableStream<string> }> {
-  const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
+  const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(
+    splitLines(),
+  );
   const reader = lines.getReader();
   const timer = setTimeout(() => reader.cancel(), ms);
   const seen: string[] = [];
   try {
     while (true) {
       const { value, done } = await reader.read();
-      if (done) throw new Error(`no matching line; output was:\n${seen.join("\n")}`);
+      if (done) {
+        throw new Error(`no matching line; output was:\n${seen.join("\n")}`);
+      }
       seen.push(value);
       if (want(value)) {
         reader.releaseLock();
@@ -99,7 +108,9 @@ export function portOf(listeningLine: string): number {
  * A fake GigaChat and a temporary folder holding its CA as `ca.pem`, with the environment that
  * points a child gateway (started in that folder) at it; `close` removes both.
  */
-export async function fakeForChildren(options: FakeGigaChatOptions = {}): Promise<{
+export async function fakeForChildren(
+  options: FakeGigaChatOptions = {},
+): Promise<{
   fake: FakeGigaChat;
   dir: string;
   env: Record<string, string>;

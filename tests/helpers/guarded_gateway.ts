@@ -8,7 +8,10 @@ import { createGateway } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { installProcessGuard } from "../../lib/process_guard.ts";
 
-const gateway = await createGateway(loadConfig({ PORT: "0", LOG_LEVEL: "info" }), ROUTES);
+const gateway = await createGateway(
+  loadConfig({ PORT: "0", LOG_LEVEL: "info" }),
+  ROUTES,
+);
 installProcessGuard(gateway.log);
 const server = Deno.serve({
   hostname: "127.0.0.1",

@@ -45,10 +45,16 @@ export async function runCommand(
   }
 }
 
-async function isCompleteInstall(dir: string, name: string, version: string): Promise<boolean> {
+async function isCompleteInstall(
+  dir: string,
+  name: string,
+  version: string,
+): Promise<boolean> {
   try {
     const marker = await Deno.readTextFile(join(dir, INSTALL_COMPLETE_MARKER));
-    const manifest = await Deno.readTextFile(join(dir, "node_modules", name, "package.json"));
+    const manifest = await Deno.readTextFile(
+      join(dir, "node_modules", name, "package.json"),
+    );
     return marker === version && JSON.parse(manifest).version === version;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
@@ -72,34 +78,52 @@ export async function installNpmPackage(
   const slug = name.replace(/[@/]/g, "-").replace(/^-/, "");
   const cached = join(tmpdir(), `gigachat-gateway-${slug}-${version}`);
   if (await isCompleteInstall(cached, name, version)) return cached;
-  const staging = await Deno.makeTempDir({ prefix: `gigachat-gateway-${slug}-${version}-` });
-  const npm = await runCommand(Deno.build.os === "windows" ? "npm.cmd" : "npm", [
-    "install",
-    "--prefix",
-    staging,
-    "--no-audit",
-    "--no-fund",
-    "--ignore-scripts",
-    "--loglevel=error",
-    `${name}@${version}`,
-  ], { timeoutMs: NPM_INSTALL_TIMEOUT_MS });
+  const staging = await Deno.makeTempDir({
+    prefix: `gigachat-gateway-${slug}-${version}-`,
+  });
+  const npm = await runCommand(
+    Deno.build.os === "windows" ? "npm.cmd" : "npm",
+    [
+      "install",
+      "--prefix",
+      staging,
+      "--no-audit",
+      "--no-fund",
+      "--ignore-scripts",
+      "--loglevel=error",
+      `${name}@${version}`,
+    ],
+    { timeoutMs: NPM_INSTALL_TIMEOUT_MS },
+  );
   if (npm.code !== 0) {
     await Deno.remove(staging, { recursive: true });
-    const why = npm.timedOut ? `did not finish in ${NPM_INSTALL_TIMEOUT_MS / 1000} s` : "failed";
+    const why = npm.timedOut
+      ? `did not finish in ${NPM_INSTALL_TIMEOUT_MS / 1000} s`
+      : "failed";
     throw new Error(
       `npm install ${name}@${version} ${why}; it needs the npm registry.\n${npm.stderr}`,
     );
   }
   if (postInstall !== undefined) {
     const [command, ...args] = postInstall;
-    const step = await runCommand(command, args, { cwd: staging, timeoutMs: 60_000 });
+    const step = await runCommand(command, args, {
+      cwd: staging,
+      timeoutMs: 60_000,
+    });
     if (step.code !== 0) {
       await Deno.remove(staging, { recursive: true });
-      throw new Error(`${postInstall.join(" ")} failed in ${name}@${version}:\n${step.stderr}`);
+      throw new Error(
+        `${
+          postInstall.join(" ")
+        } failed in ${name}@${version}:\n${step.stderr}`,
+      );
     }
   }
   await Deno.writeTextFile(join(staging, INSTALL_COMPLETE_MARKER), version);
-  assert.ok(await isCompleteInstall(staging, name, version), `npm installed ${name}@${version}`);
+  assert.ok(
+    await isCompleteInstall(staging, name, version),
+    `npm installed ${name}@${version}`,
+  );
   try {
     await Deno.rename(staging, cached);
     return cached;
@@ -110,9 +134,12 @@ export async function installNpmPackage(
       return cached;
     }
     if (e instanceof Error) {
-      throw new Error(`cannot move the ${name} install to ${cached}; delete that folder`, {
-        cause: e,
-      });
+      throw new Error(
+        `cannot move the ${name} install to ${cached}; delete that folder`,
+        {
+          cause: e,
+        },
+      );
     }
     throw e;
   }
@@ -131,7 +158,9 @@ export async function runWithOpenClaw(
   options: { env: Record<string, string>; allow: string[]; timeoutMs: number },
 ): Promise<CommandResult> {
   const env: Record<string, string> = { NO_COLOR: "1", ...options.env };
-  for (const name of ["PATH", "HOME", "DENO_DIR", "SystemRoot", "USERPROFILE"]) {
+  for (
+    const name of ["PATH", "HOME", "DENO_DIR", "SystemRoot", "USERPROFILE"]
+  ) {
     const value = Deno.env.get(name);
     if (value !== undefined && env[name] === undefined) env[name] = value;
   }

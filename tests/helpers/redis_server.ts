@@ -3,7 +3,10 @@
 export const PASSWORD = "redis-pass-9f3c1e";
 
 /** A redis-server of its own: loopback only, nothing written to disk, a password. */
-export async function startRedis(dir: string, port: number): Promise<Deno.ChildProcess> {
+export async function startRedis(
+  dir: string,
+  port: number,
+): Promise<Deno.ChildProcess> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("redis-server", {
@@ -48,7 +51,8 @@ export async function pings(port: number): Promise<boolean> {
       await conn.write(new TextEncoder().encode("PING\r\n"));
       const buffer = new Uint8Array(64);
       const n = await conn.read(buffer);
-      return n !== null && /PONG|NOAUTH/.test(new TextDecoder().decode(buffer.subarray(0, n)));
+      return n !== null &&
+        /PONG|NOAUTH/.test(new TextDecoder().decode(buffer.subarray(0, n)));
     } finally {
       conn.close();
     }

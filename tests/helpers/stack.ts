@@ -3,7 +3,11 @@ import { ROUTES } from "../../routes/table.ts";
 import { createGateway } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { listenGateway } from "../../lib/http/listen_gateway.ts";
-import { DEMO_KEY, FakeGigaChat, type FakeGigaChatOptions } from "../../fake_gigachat/server.ts";
+import {
+  DEMO_KEY,
+  FakeGigaChat,
+  type FakeGigaChatOptions,
+} from "../../fake_gigachat/server.ts";
 
 export { DEMO_KEY };
 
@@ -27,15 +31,18 @@ export interface StackOptions {
   newHost?: boolean;
   /** Another stack's fake, for a second gateway in front of the same GigaChat account. */
   sharedFake?: FakeGigaChat;
+  /** Listen on this port (a gateway restarted where its clients point); a free one otherwise. */
+  port?: number;
+  /** Sees each request the gateway gets (a copy), before the gateway handles it. */
+  onRequest?: (request: Request) => Promise<void>;
 }
 
 /**
  * The chat API the tests' gateways use: GATEWAY_TEST_BACKEND=v2 runs a test file again with
  * every chat request on GigaChat's v2 API (issue #15: both backends keep parity).
  */
-export const TEST_BACKEND: "v1" | "v2" = Deno.env.get("GATEWAY_TEST_BACKEND") === "v2"
-  ? "v2"
-  : "v1";
+export const TEST_BACKEND: "v1" | "v2" =
+  Deno.env.get("GATEWAY_TEST_BACKEND") === "v2" ? "v2" : "v1";
 
 /** For tests that read GigaChat's v1 wire format itself: run only on the v1 backend. */
 export const onV1 = { ignore: TEST_BACKEND !== "v1" };
@@ -56,11 +63,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.env,
   });
   const logs: string[] = [];
-  const gateway = await createGateway(config, ROUTES, { logSink: (line) => logs.push(line) });
+  const gateway = await createGateway(config, ROUTES, {
+    logSink: (line) => logs.push(line),
+  });
   // The server main.ts runs, with its connection limits.
+  const onRequest = options.onRequest;
+  const handler: typeof gateway.handler = onRequest === undefined
+    ? gateway.handler
+    : async (request, info) => {
+      await onRequest(request.clone());
+      return await gateway.handler(request, info);
+    };
   const server = listenGateway(
-    { ...config, host: "127.0.0.1", port: 0 },
-    gateway.handler,
+    { ...config, host: "127.0.0.1", port: options.port ?? 0 },
+    handler,
     gateway.log,
     () => {},
   );
@@ -70,7 +86,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     origin,
     baseURL: `${origin}/v1`,
     logs,
-    logRecords: () => logs.map((line) => JSON.parse(line) as Record<string, unknown>),
+    logRecords: () =>
+      logs.map((line) => JSON.parse(line) as Record<string, unknown>),
     async close() {
       await server.shutdown();
       gateway.close();
@@ -87,19 +104,30 @@ export async function withStack(
 ): Promise<void> {
   const stack = await startStack(options);
   try {
-    await body(stack, new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 }));
+    await body(
+      stack,
+      new OpenAI({ apiKey: DEMO_KEY, baseURL: stack.baseURL, maxRetries: 0 }),
+    );
   } finally {
     await stack.close();
   }
 }
 
 /** POSTs to the gateway as a client with the demo key: objects go as JSON, the rest as given. */
-export function postTo(stack: Stack, path: string, body: BodyInit | object): Promise<Response> {
-  const raw = typeof body === "string" || body instanceof Uint8Array || body instanceof Blob ||
+export function postTo(
+  stack: Stack,
+  path: string,
+  body: BodyInit | object,
+): Promise<Response> {
+  const raw = typeof body === "string" || body instanceof Uint8Array ||
+    body instanceof Blob ||
     body instanceof ReadableStream || body instanceof FormData;
   return fetch(`${stack.baseURL}${path}`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${DEMO_KEY}`, "Content-Type": "application/json" },
+    headers: {
+      Authorization: `Bearer ${DEMO_KEY}`,
+      "Content-Type": "application/json",
+    },
     body: raw ? body as BodyInit : JSON.stringify(body),
   });
 }
