@@ -3,11 +3,7 @@
 // pass): every turn answers as the fake was scripted, streams to its end, and GigaChat gets every
 // tool result and image of the history.
 import assert from "node:assert/strict";
-import {
-  type SessionFixture,
-  type SessionTurn,
-  unpackSession,
-} from "./helpers/agent_session.ts";
+import { type SessionFixture, type SessionTurn, unpackSession } from "./helpers/agent_session.ts";
 import { DEMO_KEY, type Stack, startStack } from "./helpers/stack.ts";
 
 type Item = Record<string, unknown>;
@@ -22,16 +18,13 @@ interface Dialect {
   history(body: Item): { results: number; image: boolean };
 }
 
-const blocks = (value: unknown): Item[] =>
-  Array.isArray(value) ? value as Item[] : [];
+const blocks = (value: unknown): Item[] => Array.isArray(value) ? value as Item[] : [];
 
 const RESPONSES: Dialect = {
   end: "response.completed",
   calls: (events) =>
     events.filter((event) => event.type === "response.output_item.done")
-      .map((event) => event.item as Item).filter((item) =>
-        item.type === "function_call"
-      )
+      .map((event) => event.item as Item).filter((item) => item.type === "function_call")
       .map((item) => String(item.name)),
   text: (events) =>
     events.filter((event) => event.type === "response.output_text.delta").map((
@@ -40,8 +33,7 @@ const RESPONSES: Dialect = {
   history: (body) => {
     const input = blocks(body.input);
     return {
-      results:
-        input.filter((item) => item.type === "function_call_output").length,
+      results: input.filter((item) => item.type === "function_call_output").length,
       image: JSON.stringify(input).includes('"input_image"'),
     };
   },
@@ -51,18 +43,14 @@ const MESSAGES: Dialect = {
   end: "message_stop",
   calls: (events) =>
     events.filter((event) => event.type === "content_block_start")
-      .map((event) => event.content_block as Item).filter((block) =>
-        block.type === "tool_use"
-      )
+      .map((event) => event.content_block as Item).filter((block) => block.type === "tool_use")
       .map((block) => String(block.name)),
   text: (events) =>
     events.filter((event) => event.type === "content_block_delta").map((
       event,
     ) => (event.delta as Item).text ?? "").join(""),
   history: (body) => {
-    const content = blocks(body.messages).flatMap((message) =>
-      blocks(message.content)
-    );
+    const content = blocks(body.messages).flatMap((message) => blocks(message.content));
     return {
       results: content.filter((block) => block.type === "tool_result").length,
       image: JSON.stringify(content).includes('"type":"image"'),

@@ -191,8 +191,7 @@ function withParallel(
     ...last,
     body: { ...last.body, [key]: [...history, ...addCalls(history)] },
     script: { content: "Both commands printed their numbers." },
-    derived:
-      "the last recorded turn with two tool calls made at once added to its history, " +
+    derived: "the last recorded turn with two tool calls made at once added to its history, " +
       "as the CLI sends them after a model that calls tools in parallel (GigaChat calls one)",
   };
   return [...turns, parallel];
@@ -203,9 +202,7 @@ function codexParallelCalls(
   history: Record<string, unknown>[],
 ): Record<string, unknown>[] {
   const call = history.findLast((item) => item.type === "function_call");
-  const output = history.findLast((item) =>
-    item.type === "function_call_output"
-  );
+  const output = history.findLast((item) => item.type === "function_call_output");
   assert.ok(call && output, "the session has a tool call to copy");
   const calls = ["five", "six"].map((word, i) => ({
     ...call,
@@ -227,12 +224,8 @@ function claudeParallelCalls(
   type Block = Record<string, unknown>;
   const blocks = (message: Record<string, unknown>) =>
     Array.isArray(message.content) ? message.content as Block[] : [];
-  const use = history.flatMap(blocks).findLast((block) =>
-    block.type === "tool_use"
-  );
-  const result = history.flatMap(blocks).findLast((block) =>
-    block.type === "tool_result"
-  );
+  const use = history.flatMap(blocks).findLast((block) => block.type === "tool_use");
+  const result = history.flatMap(blocks).findLast((block) => block.type === "tool_result");
   assert.ok(use && result, "the session has a tool call to copy");
   const ids = ["toolu_parallel_0", "toolu_parallel_1"];
   return [

@@ -51,4 +51,7 @@ Deno.test("tests/deno.json maps the gateway's packages to the same versions", ()
   }
   assert.deepEqual(dev.unstable, gateway.unstable);
   assert.deepEqual(dev.compilerOptions, gateway.compilerOptions);
+  // `deno fmt tests/x.ts` may pick tests/deno.json: it must format as `task check` checks.
+  assert.equal(dev.fmt.lineWidth, gateway.fmt.lineWidth);
+  assert.deepEqual(dev.lint, gateway.lint);
 });

@@ -1,8 +1,5 @@
 // The real entry point as a user runs it: `deno run main.ts` in a child process.
-import {
-  FakeGigaChat,
-  type FakeGigaChatOptions,
-} from "../../fake_gigachat/server.ts";
+import { FakeGigaChat, type FakeGigaChatOptions } from "../../fake_gigachat/server.ts";
 import { denoCacheEnv } from "./deno_env.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -23,9 +20,7 @@ export function spawnGateway(
   const limited = options.openFiles !== undefined;
   return new Deno.Command(limited ? "bash" : deno, {
     args: [
-      ...(limited
-        ? ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, deno]
-        : []),
+      ...(limited ? ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, deno] : []),
       "run",
       "--config",
       CONFIG,

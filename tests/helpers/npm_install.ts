@@ -97,9 +97,7 @@ export async function installNpmPackage(
   );
   if (npm.code !== 0) {
     await Deno.remove(staging, { recursive: true });
-    const why = npm.timedOut
-      ? `did not finish in ${NPM_INSTALL_TIMEOUT_MS / 1000} s`
-      : "failed";
+    const why = npm.timedOut ? `did not finish in ${NPM_INSTALL_TIMEOUT_MS / 1000} s` : "failed";
     throw new Error(
       `npm install ${name}@${version} ${why}; it needs the npm registry.\n${npm.stderr}`,
     );
@@ -113,9 +111,7 @@ export async function installNpmPackage(
     if (step.code !== 0) {
       await Deno.remove(staging, { recursive: true });
       throw new Error(
-        `${
-          postInstall.join(" ")
-        } failed in ${name}@${version}:\n${step.stderr}`,
+        `${postInstall.join(" ")} failed in ${name}@${version}:\n${step.stderr}`,
       );
     }
   }

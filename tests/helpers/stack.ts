@@ -3,11 +3,7 @@ import { ROUTES } from "../../routes/table.ts";
 import { createGateway } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { listenGateway } from "../../lib/http/listen_gateway.ts";
-import {
-  DEMO_KEY,
-  FakeGigaChat,
-  type FakeGigaChatOptions,
-} from "../../fake_gigachat/server.ts";
+import { DEMO_KEY, FakeGigaChat, type FakeGigaChatOptions } from "../../fake_gigachat/server.ts";
 
 export { DEMO_KEY };
 
@@ -41,8 +37,9 @@ export interface StackOptions {
  * The chat API the tests' gateways use: GATEWAY_TEST_BACKEND=v2 runs a test file again with
  * every chat request on GigaChat's v2 API (issue #15: both backends keep parity).
  */
-export const TEST_BACKEND: "v1" | "v2" =
-  Deno.env.get("GATEWAY_TEST_BACKEND") === "v2" ? "v2" : "v1";
+export const TEST_BACKEND: "v1" | "v2" = Deno.env.get("GATEWAY_TEST_BACKEND") === "v2"
+  ? "v2"
+  : "v1";
 
 /** For tests that read GigaChat's v1 wire format itself: run only on the v1 backend. */
 export const onV1 = { ignore: TEST_BACKEND !== "v1" };
@@ -86,8 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     origin,
     baseURL: `${origin}/v1`,
     logs,
-    logRecords: () =>
-      logs.map((line) => JSON.parse(line) as Record<string, unknown>),
+    logRecords: () => logs.map((line) => JSON.parse(line) as Record<string, unknown>),
     async close() {
       await server.shutdown();
       gateway.close();
