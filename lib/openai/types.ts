@@ -1,6 +1,5 @@
 // OpenAI chat completion wire types, as the gateway produces them.
 
-/** Finish reasons OpenAI defines for chat completions; the gateway emits no other. */
 /**
  * Where a choice says which of the request's stop sequences cut it: dialects that report it
  * (Anthropic's `stop_sequence`) read it, and JSON.stringify leaves symbol keys out, so chat
@@ -8,6 +7,7 @@
  */
 export const STOP_SEQUENCE: unique symbol = Symbol("stop sequence");
 
+/** Finish reasons OpenAI defines for chat completions; the gateway emits no other. */
 export type OpenAIFinishReason =
   | "stop"
   | "length"

@@ -1,12 +1,8 @@
 import type { GatewayError } from "../../errors.ts";
 import type { SseSource } from "../../http/sse_transport.ts";
-import {
-  type OpenAIChatCompletionChunk,
-  type OpenAIFinishReason,
-  type OpenAIUsage,
-  STOP_SEQUENCE,
-} from "../../openai/types.ts";
+import type { OpenAIChatCompletionChunk } from "../../openai/types.ts";
 import type { ChunkStream } from "../../pipeline/chunk_stream.ts";
+import { AnswerBlocks, type BlockEvent } from "../answer_blocks.ts";
 import { toAnthropicError } from "./anthropic_error.ts";
 import {
   newMessageId,
@@ -30,96 +26,73 @@ function event(type: string, data: Record<string, unknown>): Uint8Array {
  * failure after the first byte.
  */
 export function messageEvents(stream: ChunkStream, model: string): SseSource {
+  const blocks = new AnswerBlocks({ citations: "apart" });
   let index = -1;
-  let open: "thinking" | "text" | undefined;
-  let thinking = "";
-  let finish: OpenAIFinishReason | undefined;
-  let stopSequence: string | undefined;
-  let usage: OpenAIUsage | undefined;
   let searches = 0;
 
-  const close = (out: Uint8Array[]) => {
-    if (open === undefined) return;
-    if (open === "thinking") {
-      // The signature comes last, once the whole thinking text is known.
-      out.push(event("content_block_delta", {
-        index,
-        delta: {
-          type: "signature_delta",
-          signature: (thinkingBlock(thinking) as { signature: string }).signature,
-        },
-      }));
-    }
-    out.push(event("content_block_stop", { index }));
-    open = undefined;
-  };
-  const start = (kind: "thinking" | "text", out: Uint8Array[]) => {
-    if (open === kind) return;
-    close(out);
-    index++;
-    open = kind;
-    out.push(event("content_block_start", {
-      index,
-      content_block: kind === "text"
-        ? { type: "text", text: "" }
-        : { type: "thinking", thinking: "", signature: "" },
-    }));
-  };
-  const handle = (chunks: OpenAIChatCompletionChunk[]): Uint8Array[] => {
-    const out: Uint8Array[] = [];
-    for (const chunk of chunks) {
-      if (chunk.usage) usage = chunk.usage;
-      for (const choice of chunk.choices) {
-        if (choice.index !== 0) continue;
-        const delta = choice.delta;
-        if (delta.reasoning_content) {
-          start("thinking", out);
-          thinking += delta.reasoning_content;
-          out.push(event("content_block_delta", {
+  /** One block event as Messages events (images have no place in a message). */
+  const render = (block: BlockEvent): Uint8Array[] => {
+    switch (block.type) {
+      case "open":
+        index++;
+        return [event("content_block_start", {
+          index,
+          content_block: block.kind === "text"
+            ? { type: "text", text: "" }
+            : { type: "thinking", thinking: "", signature: "" },
+        })];
+      case "delta":
+        return [event("content_block_delta", {
+          index,
+          delta: block.kind === "text"
+            ? { type: "text_delta", text: block.text }
+            : { type: "thinking_delta", thinking: block.text },
+        })];
+      case "close":
+        // A thinking block's signature comes last, once its whole text is known.
+        return block.kind === "text" ? [event("content_block_stop", { index })] : [
+          event("content_block_delta", {
             index,
-            delta: { type: "thinking_delta", thinking: delta.reasoning_content },
-          }));
-        }
-        if (delta.content) {
-          start("text", out);
-          out.push(event("content_block_delta", {
-            index,
-            delta: { type: "text_delta", text: delta.content },
-          }));
-        }
-        const searched = webSearchBlocks(delta.annotations);
+            delta: {
+              type: "signature_delta",
+              signature: (thinkingBlock(block.text) as { signature: string }).signature,
+            },
+          }),
+          event("content_block_stop", { index }),
+        ];
+      case "citations": {
+        const searched = webSearchBlocks(block.citations);
         if (searched.length > 0) searches++;
-        for (const block of searched) {
-          // Whole blocks: nothing of them streams.
-          close(out);
+        // Whole blocks: nothing of them streams.
+        return searched.flatMap((content_block) => {
           index++;
-          out.push(
-            event("content_block_start", { index, content_block: block }),
+          return [
+            event("content_block_start", { index, content_block }),
             event("content_block_stop", { index }),
-          );
-        }
-        for (const call of delta.tool_calls ?? []) {
-          close(out);
-          index++;
-          const block = toolUseBlock(call) as { id: string; name: string; input: unknown };
-          out.push(
-            event("content_block_start", {
-              index,
-              content_block: { type: "tool_use", id: block.id, name: block.name, input: {} },
-            }),
-            event("content_block_delta", {
-              index,
-              delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) },
-            }),
-            event("content_block_stop", { index }),
-          );
-        }
-        if (choice.finish_reason) finish = choice.finish_reason;
-        if (choice[STOP_SEQUENCE] !== undefined) stopSequence = choice[STOP_SEQUENCE];
+          ];
+        });
       }
+      case "tool_call": {
+        index++;
+        const use = toolUseBlock(block.call) as { id: string; name: string; input: unknown };
+        return [
+          event("content_block_start", {
+            index,
+            content_block: { type: "tool_use", id: use.id, name: use.name, input: {} },
+          }),
+          event("content_block_delta", {
+            index,
+            delta: { type: "input_json_delta", partial_json: JSON.stringify(use.input) },
+          }),
+          event("content_block_stop", { index }),
+        ];
+      }
+      case "image":
+        return [];
     }
-    return out;
   };
+  const handle = (chunks: OpenAIChatCompletionChunk[]): Uint8Array[] =>
+    blocks.read(chunks).flatMap(render);
 
   return {
     opening: () => [
@@ -139,15 +112,15 @@ export function messageEvents(stream: ChunkStream, model: string): SseSource {
     ],
     next: () => stream.next().then(({ chunks, done }) => ({ bytes: handle(chunks), done })),
     closing: () => {
-      const out = handle(stream.closing());
-      close(out);
+      const out = [...handle(stream.closing()), ...blocks.end().flatMap(render)];
+      const stopSequence = blocks.stopSequence;
       out.push(
         event("message_delta", {
           delta: stopSequence === undefined
-            ? { stop_reason: toStopReason(finish), stop_sequence: null }
+            ? { stop_reason: toStopReason(blocks.finish), stop_sequence: null }
             : { stop_reason: "stop_sequence", stop_sequence: stopSequence },
           usage: {
-            ...toAnthropicUsage(usage),
+            ...toAnthropicUsage(blocks.usage),
             ...(searches > 0
               ? { server_tool_use: { web_search_requests: searches, web_fetch_requests: 0 } }
               : {}),

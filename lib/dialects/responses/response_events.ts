@@ -1,11 +1,8 @@
 import type { GatewayError } from "../../errors.ts";
 import type { SseSource } from "../../http/sse_transport.ts";
-import type {
-  OpenAIChatCompletionChunk,
-  OpenAIFinishReason,
-  OpenAIUsage,
-} from "../../openai/types.ts";
+import type { OpenAIChatCompletionChunk } from "../../openai/types.ts";
 import type { ChunkStream } from "../../pipeline/chunk_stream.ts";
+import { AnswerBlocks, type BlockEvent, type TextKind } from "../answer_blocks.ts";
 import {
   imageItem,
   messageItem,
@@ -22,12 +19,10 @@ import {
 
 const encoder = new TextEncoder();
 
-/** An item being streamed: its text (and a message's citations) so far. */
+/** The item being streamed, and a message's citations so far. */
 interface OpenItem {
-  kind: "reasoning" | "message";
   id: string;
   index: number;
-  text: string;
   annotations: ResponsesAnnotation[];
 }
 
@@ -44,11 +39,10 @@ export function responseEvents(
   setting: ResponseSetting,
   onDone: (response: ResponseObject) => Promise<void>,
 ): SseSource {
+  const blocks = new AnswerBlocks({ citations: "in-text" });
   let sequence = 0;
   const output: OutputItem[] = [];
   let open: OpenItem | undefined;
-  let finish: OpenAIFinishReason | undefined;
-  let usage: OpenAIUsage | undefined;
 
   const event = (type: string, fields: Record<string, unknown>): Uint8Array =>
     encoder.encode(
@@ -58,16 +52,16 @@ export function responseEvents(
     );
 
   // `broken`: the answer failed mid-item, which then ends incomplete, not completed.
-  const close = (out: Uint8Array[], broken = false) => {
-    if (open === undefined) return;
-    const { kind, id, index, text, annotations } = open;
+  const close = (kind: TextKind, text: string, broken = false): Uint8Array[] => {
+    const { id, index, annotations } = open as OpenItem;
     open = undefined;
     const at = { item_id: id, output_index: index };
     if (kind === "reasoning") {
       const item: OutputItem = broken
         ? { ...reasoningItem(setting, id, text), status: "incomplete" } as OutputItem
         : reasoningItem(setting, id, text);
-      out.push(
+      output.push(item);
+      return [
         event("response.reasoning_summary_text.done", { ...at, summary_index: 0, text }),
         event("response.reasoning_summary_part.done", {
           ...at,
@@ -75,29 +69,25 @@ export function responseEvents(
           part: { type: "summary_text", text },
         }),
         event("response.output_item.done", { output_index: index, item }),
-      );
-      output.push(item);
-    } else {
-      const item = messageItem(id, text, annotations, broken ? "incomplete" : "completed");
-      const part = { type: "output_text", text, annotations, logprobs: [] };
-      out.push(
-        event("response.output_text.done", { ...at, content_index: 0, text, logprobs: [] }),
-        event("response.content_part.done", { ...at, content_index: 0, part }),
-        event("response.output_item.done", { output_index: index, item }),
-      );
-      output.push(item);
+      ];
     }
+    const item = messageItem(id, text, annotations, broken ? "incomplete" : "completed");
+    const part = { type: "output_text", text, annotations, logprobs: [] };
+    output.push(item);
+    return [
+      event("response.output_text.done", { ...at, content_index: 0, text, logprobs: [] }),
+      event("response.content_part.done", { ...at, content_index: 0, part }),
+      event("response.output_item.done", { output_index: index, item }),
+    ];
   };
 
-  const openItem = (kind: OpenItem["kind"], out: Uint8Array[]): OpenItem => {
-    if (open?.kind === kind) return open;
-    close(out);
+  const openItem = (kind: TextKind): Uint8Array[] => {
     const id = newId(kind === "reasoning" ? "rs" : "msg");
     const index = output.length;
-    open = { kind, id, index, text: "", annotations: [] };
+    open = { id, index, annotations: [] };
     const at = { item_id: id, output_index: index };
     if (kind === "reasoning") {
-      out.push(
+      return [
         event("response.output_item.added", {
           output_index: index,
           item: { type: "reasoning", id, summary: [] },
@@ -107,112 +97,115 @@ export function responseEvents(
           summary_index: 0,
           part: { type: "summary_text", text: "" },
         }),
-      );
-    } else {
-      out.push(
-        event("response.output_item.added", {
-          output_index: index,
-          item: { type: "message", id, status: "in_progress", role: "assistant", content: [] },
-        }),
-        event("response.content_part.added", {
-          ...at,
-          content_index: 0,
-          part: { type: "output_text", text: "", annotations: [], logprobs: [] },
-        }),
-      );
+      ];
     }
-    return open;
+    return [
+      event("response.output_item.added", {
+        output_index: index,
+        item: { type: "message", id, status: "in_progress", role: "assistant", content: [] },
+      }),
+      event("response.content_part.added", {
+        ...at,
+        content_index: 0,
+        part: { type: "output_text", text: "", annotations: [], logprobs: [] },
+      }),
+    ];
   };
 
-  const handle = (chunks: OpenAIChatCompletionChunk[]): Uint8Array[] => {
-    const out: Uint8Array[] = [];
-    for (const chunk of chunks) {
-      if (chunk.usage) usage = chunk.usage;
-      for (const choice of chunk.choices) {
-        // A Response has one answer: further choices (n > 1) have no place in it.
-        if (choice.index !== 0) continue;
-        const delta = choice.delta;
-        if (delta.reasoning_content) {
-          const item = openItem("reasoning", out);
-          item.text += delta.reasoning_content;
-          out.push(event("response.reasoning_summary_text.delta", {
-            item_id: item.id,
-            output_index: item.index,
-            summary_index: 0,
-            delta: delta.reasoning_content,
-          }));
-        }
-        if (delta.content) {
-          const item = openItem("message", out);
-          item.text += delta.content;
-          out.push(event("response.output_text.delta", {
-            item_id: item.id,
-            output_index: item.index,
-            content_index: 0,
-            delta: delta.content,
-            logprobs: [],
-          }));
-        }
-        for (const annotation of toResponsesAnnotations(delta.annotations)) {
-          const item = openItem("message", out);
-          out.push(event("response.output_text.annotation.added", {
+  /** A whole item at once: a generated image or a tool call. */
+  const whole = (item: OutputItem, streamed: Uint8Array[] = []): Uint8Array[] => {
+    const index = output.length;
+    output.push(item);
+    return [...streamed, event("response.output_item.done", { output_index: index, item })];
+  };
+
+  const toolCall = (call: Parameters<typeof toolCallItem>[1]): Uint8Array[] => {
+    const item = toolCallItem(setting, call);
+    const index = output.length;
+    const at = { item_id: item.id, output_index: index };
+    if (item.type === "function_call") {
+      return whole(item, [
+        event("response.output_item.added", {
+          output_index: index,
+          item: { ...item, arguments: "", status: "in_progress" },
+        }),
+        event("response.function_call_arguments.delta", { ...at, delta: item.arguments }),
+        event("response.function_call_arguments.done", {
+          ...at,
+          name: item.name,
+          arguments: item.arguments,
+        }),
+      ]);
+    }
+    if (item.type === "custom_tool_call") {
+      return whole(item, [
+        event("response.output_item.added", {
+          output_index: index,
+          item: { ...item, input: "", status: "in_progress" },
+        }),
+        event("response.custom_tool_call_input.delta", { ...at, delta: item.input }),
+        event("response.custom_tool_call_input.done", { ...at, input: item.input }),
+      ]);
+    }
+    return whole(item);
+  };
+
+  /** One block event as Responses events. */
+  const render = (block: BlockEvent): Uint8Array[] => {
+    switch (block.type) {
+      case "open":
+        return openItem(block.kind);
+      case "delta": {
+        const { id, index } = open as OpenItem;
+        return [
+          block.kind === "reasoning"
+            ? event("response.reasoning_summary_text.delta", {
+              item_id: id,
+              output_index: index,
+              summary_index: 0,
+              delta: block.text,
+            })
+            : event("response.output_text.delta", {
+              item_id: id,
+              output_index: index,
+              content_index: 0,
+              delta: block.text,
+              logprobs: [],
+            }),
+        ];
+      }
+      case "close":
+        return close(block.kind, block.text);
+      case "citations": {
+        const item = open as OpenItem;
+        return toResponsesAnnotations(block.citations).map((annotation) => {
+          const added = event("response.output_text.annotation.added", {
             item_id: item.id,
             output_index: item.index,
             content_index: 0,
             annotation_index: item.annotations.length,
             annotation,
-          }));
+          });
           item.annotations.push(annotation);
-        }
-        for (const image of delta.images ?? []) {
-          close(out);
-          const item = imageItem(image);
-          const index = output.length;
-          out.push(
-            event("response.output_item.added", {
-              output_index: index,
-              item: { ...item, status: "in_progress", result: null },
-            }),
-            event("response.output_item.done", { output_index: index, item }),
-          );
-          output.push(item);
-        }
-        for (const call of delta.tool_calls ?? []) {
-          close(out);
-          const item = toolCallItem(setting, call);
-          const index = output.length;
-          const at = { item_id: item.id, output_index: index };
-          if (item.type === "function_call") {
-            out.push(
-              event("response.output_item.added", {
-                output_index: index,
-                item: { ...item, arguments: "", status: "in_progress" },
-              }),
-              event("response.function_call_arguments.delta", { ...at, delta: item.arguments }),
-              event("response.function_call_arguments.done", {
-                ...at,
-                name: item.name,
-                arguments: item.arguments,
-              }),
-            );
-          } else if (item.type === "custom_tool_call") {
-            out.push(
-              event("response.output_item.added", {
-                output_index: index,
-                item: { ...item, input: "", status: "in_progress" },
-              }),
-              event("response.custom_tool_call_input.delta", { ...at, delta: item.input }),
-              event("response.custom_tool_call_input.done", { ...at, input: item.input }),
-            );
-          }
-          out.push(event("response.output_item.done", { output_index: index, item }));
-          output.push(item);
-        }
-        if (choice.finish_reason) finish = choice.finish_reason;
+          return added;
+        });
       }
+      case "image": {
+        const item = imageItem(block.image);
+        return whole(item, [
+          event("response.output_item.added", {
+            output_index: output.length,
+            item: { ...item, status: "in_progress", result: null },
+          }),
+        ]);
+      }
+      case "tool_call":
+        return toolCall(block.call);
     }
-    return out;
   };
+
+  const handle = (chunks: OpenAIChatCompletionChunk[]): Uint8Array[] =>
+    blocks.read(chunks).flatMap(render);
 
   return {
     opening: () => {
@@ -228,9 +221,11 @@ export function responseEvents(
         const bytes = handle(chunks);
         if (!done) return { bytes, done };
         // The closing events go out with the last read, once the store has the response.
-        bytes.push(...handle(stream.closing()));
-        close(bytes);
-        const response = responseObject(setting, output, { finish, usage });
+        bytes.push(...handle(stream.closing()), ...blocks.end().flatMap(render));
+        const response = responseObject(setting, output, {
+          finish: blocks.finish,
+          usage: blocks.usage,
+        });
         const type = response.status === "incomplete"
           ? "response.incomplete"
           : "response.completed";
@@ -241,8 +236,9 @@ export function responseEvents(
       }),
     closing: () => [],
     failure: (error: GatewayError) => {
-      const out: Uint8Array[] = [];
-      close(out, true);
+      const out = blocks.end().flatMap((block) =>
+        block.type === "close" ? close(block.kind, block.text, true) : []
+      );
       const failed = {
         ...responseObject(setting, output),
         status: "failed" as const,
