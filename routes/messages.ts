@@ -1,6 +1,5 @@
 import type { RequestContext } from "../lib/context.ts";
 import { GatewayError } from "../lib/errors.ts";
-import { unexpectedAnswer } from "../lib/gigachat/upstream_error.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
 import { messageEvents } from "../lib/dialects/messages/message_events.ts";
 import {
@@ -9,8 +8,7 @@ import {
 } from "../lib/dialects/messages/messages_request.ts";
 import { toChatRequest } from "../lib/dialects/messages/to_chat_request.ts";
 import { toMessage } from "../lib/dialects/messages/to_message.ts";
-import { resolveModel } from "../lib/resolve_model.ts";
-import { callFields } from "../lib/pipeline/call_fields.ts";
+import { countTokens as countUpstream } from "../lib/pipeline/count_tokens.ts";
 import { runChat } from "../lib/pipeline/chat_pipeline.ts";
 import { streamResponse } from "../lib/pipeline/stream_response.ts";
 
@@ -53,22 +51,7 @@ export async function countTokens(request: Request, ctx: RequestContext): Promis
   checkModel(body.model, app.config.modelAliases);
   // Refused here exactly as /v1/messages would refuse it: the translation is the judge.
   toChatRequest(body);
-  const texts = textsOf(body);
-  if (texts.length === 0) return Response.json({ input_tokens: 0 });
-  const model = resolveModel(body.model, app.config.modelAliases);
-  const counted = await app.upstream.requestJson<unknown>({
-    ...callFields(ctx),
-    method: "POST",
-    path: "/tokens/count",
-    json: { model, input: texts },
-    credential,
-    model: { requested: body.model, upstream: model },
-  });
-  if (!Array.isArray(counted)) throw unexpectedAnswer("/tokens/count response");
-  const total = counted.reduce(
-    (sum: number, entry) => sum + (typeof entry?.tokens === "number" ? entry.tokens : 0),
-    0,
-  );
+  const total = await countUpstream(textsOf(body), body.model, credential, ctx);
   return Response.json({ input_tokens: total });
 }
 

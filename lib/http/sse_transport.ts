@@ -23,8 +23,11 @@ export interface SseSource {
   failure(error: GatewayError): Uint8Array[];
   /** Lets go of upstream: a complete answer's body is read to its end, any other cancelled. */
   release(outcome: StreamOutcome): void;
-  /** What a silent stream is sent now and then; an SSE comment unless the dialect has one. */
-  keepalive?: Uint8Array;
+  /**
+   * What a silent stream is sent now and then: an SSE comment unless the dialect has its own;
+   * null for a dialect whose clients take nothing but its events (Gemini's SSE).
+   */
+  keepalive?: Uint8Array | null;
 }
 
 export interface SseTransportOptions {
@@ -151,7 +154,7 @@ export function sseTransport(
           );
           return;
         }
-        if (now - lastWrite < keepaliveMs) return;
+        if (now - lastWrite < keepaliveMs || source.keepalive === null) return;
         lastWrite = now;
         controller.enqueue(source.keepalive ?? SSE_KEEPALIVE);
       }, Math.max(5, tick));
