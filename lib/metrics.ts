@@ -341,6 +341,7 @@ export function dialectOf(route: string): string {
   if (route === "/chat/completions") return "chat_completions";
   if (route.startsWith("/responses")) return "responses";
   if (route.startsWith("/messages")) return "messages";
+  if (route.startsWith("/v1beta")) return "gemini";
   if (route === "/embeddings") return "embeddings";
   if (route.startsWith("/files")) return "files";
   if (route.startsWith("/models")) return "models";

@@ -6,6 +6,7 @@ import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
 import { normalizePath, type Route, type RouteMatch, Router } from "./http/router.ts";
 import { describeError } from "./log.ts";
 import { anthropicErrorResponse } from "./dialects/messages/anthropic_error.ts";
+import { googleErrorResponse } from "./dialects/gemini/google_error.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
 import { dialectOf } from "./metrics.ts";
 import { currentSpan, type SpanLike } from "./tracing.ts";
@@ -80,7 +81,7 @@ export function createRequestHandler(
             request_id: ctx.requestId,
             error: describeError(unexpected),
           }),
-        errorRendererFor(path, ctx.requestId),
+        errorRendererFor(request, path, ctx.requestId),
       );
     } finally {
       // A streamed body outlives the handler; it stops on its own cancel and on `stopping`.
@@ -220,14 +221,28 @@ function withHeaders(
 }
 
 /**
- * How errors are rendered on `path`: in Anthropic's shape on the Messages routes (its clients
- * read nothing else), in OpenAI's everywhere else.
+ * How errors are rendered on `path`: in Anthropic's shape on the Messages routes and in Google's
+ * on the Gemini ones (their clients read nothing else), in OpenAI's everywhere else.
  */
 function errorRendererFor(
+  request: Request,
   path: string,
   requestId: string,
 ): ((error: GatewayError) => Response) | undefined {
-  return /^\/messages(\/|$)/.test(normalizePath(path))
-    ? (error) => anthropicErrorResponse(error, requestId)
-    : undefined;
+  const normal = normalizePath(path);
+  if (/^\/messages(\/|$)/.test(normal)) {
+    return (error) => anthropicErrorResponse(error, requestId);
+  }
+  return isGeminiPath(request, normal) ? googleErrorResponse : undefined;
+}
+
+/**
+ * A Gemini API request: under `/v1beta`, a `models/{model}:{method}` call, or the model list
+ * asked for with a Google key.
+ */
+function isGeminiPath(request: Request, normal: string): boolean {
+  if (normal === "/v1beta" || normal.startsWith("/v1beta/")) return true;
+  if (/^\/models\/[^/]+:[A-Za-z]+$/.test(normal)) return true;
+  return /^\/models(\/|$)/.test(normal) &&
+    (request.headers.has("x-goog-api-key") || new URL(request.url).searchParams.has("key"));
 }

@@ -8,6 +8,7 @@ import { health, metrics, ready } from "./health.ts";
 import { countTokens, createMessage } from "./messages.ts";
 import { createResponse, deleteResponse, getResponse, getResponseInputItems } from "./responses.ts";
 import { getModel, listModels } from "./models.ts";
+import { geminiModelCall, getGeminiModel, listGeminiModels } from "./gemini.ts";
 
 /** Every route the gateway serves; each also answers under `/v1`. */
 export const ROUTES: readonly Route<Handler>[] = [
@@ -17,6 +18,11 @@ export const ROUTES: readonly Route<Handler>[] = [
   { method: "GET", path: "/metrics", handler: metrics },
   { method: "GET", path: "/models", handler: listModels },
   { method: "GET", path: "/models/:id", handler: getModel },
+  // Google's Gemini API; its calls are also served without /v1beta (and under /v1).
+  { method: "POST", path: "/models/:id", handler: geminiModelCall },
+  { method: "GET", path: "/v1beta/models", handler: listGeminiModels },
+  { method: "GET", path: "/v1beta/models/:target+", handler: getGeminiModel },
+  { method: "POST", path: "/v1beta/models/:target+", handler: geminiModelCall },
   { method: "POST", path: "/chat/completions", handler: chatCompletions },
   { method: "POST", path: "/responses", handler: createResponse },
   { method: "POST", path: "/messages", handler: createMessage },
@@ -40,9 +46,11 @@ function index(_request: Request, ctx: RequestContext): Promise<Response> {
     version: VERSION,
     description: "OpenAI-compatible gateway to Sber GigaChat",
     endpoints: ROUTES.filter((route) => route.path !== "/").map((route) =>
-      `${route.method} ${["/health", "/ready", "/metrics"].includes(route.path) ? "" : "/v1"}${
-        route.path.replace(/:(\w+)/g, "{$1}")
-      }`
+      `${route.method} ${
+        ["/health", "/ready", "/metrics"].includes(route.path) || route.path.startsWith("/v1beta")
+          ? ""
+          : "/v1"
+      }${route.path.replace(/:(\w+)\+?/g, "{$1}")}`
     ),
     // Which GigaChat API serves what: chat per model, the rest always v1 (v2 has no files).
     gigachat_api: {

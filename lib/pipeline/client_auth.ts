@@ -4,15 +4,22 @@ import { isLoopbackHost } from "../loopback.ts";
 import { type Credential, makeCredential } from "../gigachat/credential.ts";
 import { toHex } from "../hex.ts";
 
-/** The key a client presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+/**
+ * The key a client presents: `Authorization: Bearer <key>`, `x-api-key: <key>` (Anthropic's),
+ * or Google's `x-goog-api-key: <key>` and `?key=<key>`.
+ */
 export function presentedKey(request: Request): string | undefined {
   const authorization = request.headers.get("authorization");
   if (authorization !== null) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match) return match[1];
   }
-  const apiKey = request.headers.get("x-api-key")?.trim();
-  return apiKey ? apiKey : undefined;
+  for (const header of ["x-api-key", "x-goog-api-key"]) {
+    const key = request.headers.get(header)?.trim();
+    if (key) return key;
+  }
+  const query = new URL(request.url).searchParams.get("key")?.trim();
+  return query ? query : undefined;
 }
 
 /**
