@@ -50,7 +50,7 @@ function shellArguments(tool: Tool, ask: string): Record<string, unknown> {
   return args;
 }
 
-/** The output's last lines, without the wrapper some CLIs put around it. */
+/** The output's last lines, without the wrappers the CLIs put around it. */
 function summarize(result: string): string {
   let text = result;
   try {
@@ -63,8 +63,12 @@ function summarize(result: string): string {
   } catch {
     // Plain text already.
   }
-  const output = text.includes("Output:\n") ? text.slice(text.lastIndexOf("Output:\n") + 8) : text;
-  const lines = output.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  // Codex: "...\nOutput:\n<output>"; Gemini CLI: "Output: <output>\nProcess Group PGID: ...".
+  const at = text.lastIndexOf("Output:");
+  const output = at < 0 ? text : text.slice(at + "Output:".length);
+  const lines = output.split("\n").map((line) => line.trim()).filter((line) =>
+    line !== "" && !/^<\/?untrusted_context>$/.test(line) && !/^Process Group PGID:/.test(line)
+  );
   const tail = lines.slice(-3).join(" / ").slice(0, 300);
   return tail === "" ? "(nothing)" : tail;
 }

@@ -121,7 +121,11 @@ async function demo(): Promise<number> {
 function banner(origin: string, fakeUrl: string): string {
   const base = `${origin}/v1`;
   const agents = agentCommands(origin).map((command) =>
-    `    ${command.title} (npm install -g ${command.npmPackage}):\n      ${shellLine(command)}`
+    [
+      `    ${command.title} (npm install -g ${command.npmPackage}):`,
+      ...(command.setup ? [`      ${command.setup}    # once`] : []),
+      `      ${shellLine(command)}`,
+    ].join("\n")
   ).join("\n");
   return `
   gigachat-gateway demo: SIMULATED answers from a fake GigaChat on ${fakeUrl}

@@ -9,12 +9,17 @@ export interface AgentCommand {
   title: string;
   /** The npm package that installs it. */
   npmPackage: string;
+  /** A shell line to run once before (it leaves any existing setting alone). */
+  setup?: string;
   env: Record<string, string>;
   program: string;
   args: string[];
 }
 
-/** Codex CLI and Claude Code pointed at the demo gateway at `origin` (no config file needed). */
+/** What Gemini CLI needs to run headless with a key: API-key auth chosen in its settings. */
+export const GEMINI_SETTINGS = '{"security":{"auth":{"selectedType":"gemini-api-key"}}}';
+
+/** Codex CLI, Claude Code and Gemini CLI pointed at the demo gateway at `origin`. */
 export function agentCommands(origin: string): AgentCommand[] {
   return [
     {
@@ -45,6 +50,21 @@ export function agentCommands(origin: string): AgentCommand[] {
       },
       program: "claude",
       args: ["-p", AGENT_PROMPT, "--model", "GigaChat-2-Max", "--allowedTools", "Bash"],
+    },
+    {
+      title: "Gemini CLI",
+      npmPackage: "@google/gemini-cli",
+      setup:
+        `mkdir -p ~/.gemini && { [ -e ~/.gemini/settings.json ] || echo '${GEMINI_SETTINGS}' ` +
+        "> ~/.gemini/settings.json; }",
+      // Headless, it runs only in a folder it trusts, and offers its shell tool with --yolo.
+      env: {
+        GOOGLE_GEMINI_BASE_URL: origin,
+        GEMINI_API_KEY: "demo",
+        GEMINI_CLI_TRUST_WORKSPACE: "true",
+      },
+      program: "gemini",
+      args: ["-p", AGENT_PROMPT, "-m", "GigaChat-2-Max", "--yolo"],
     },
   ];
 }

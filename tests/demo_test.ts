@@ -165,13 +165,14 @@ Deno.test("deno task demo honours the gateway's settings and names those it over
   }
 });
 
-Deno.test("the demo's printed Codex CLI and Claude Code commands run a shell tool offline", async () => {
+Deno.test("the demo's printed agent commands run a shell tool offline", async () => {
   const installs = {
     codex: await installNpmPackage("@openai/codex", "0.169.0"),
     claude: await installNpmPackage("@anthropic-ai/claude-code", "2.1.328", [
       "node",
       "node_modules/@anthropic-ai/claude-code/install.cjs",
     ]),
+    gemini: await installNpmPackage("@google/gemini-cli", "0.61.0"),
   };
   const tmp = await Deno.makeTempDir();
   const home = await Deno.makeTempDir({ prefix: "gigachat-gateway-demo-agent-" });
@@ -188,6 +189,14 @@ Deno.test("the demo's printed Codex CLI and Claude Code commands run a shell too
     }
     for (const command of commands) {
       const bin = join(installs[command.program as keyof typeof installs], "node_modules/.bin");
+      if (command.setup) {
+        const setup = await new Deno.Command("bash", {
+          args: ["-c", command.setup],
+          env: { PATH: Deno.env.get("PATH") ?? "", HOME: home },
+          clearEnv: true,
+        }).output();
+        assert.equal(setup.code, 0, `${command.title}: ${command.setup}`);
+      }
       const output = await new Deno.Command(join(bin, command.program), {
         args: command.args,
         cwd: home,
@@ -228,5 +237,6 @@ Deno.test("the README shows the demo's agent commands as the demo prints them on
   const joined = readme.replaceAll(/ \\\n\s*/g, " ");
   for (const command of agentCommands("http://127.0.0.1:8080")) {
     assert.ok(joined.includes(shellLine(command)), `${command.title}: ${shellLine(command)}`);
+    if (command.setup) assert.ok(joined.includes(command.setup), `${command.title}: setup`);
   }
 });
