@@ -113,8 +113,8 @@ async function countContentTokens(
     await readJsonBody(request, app.config.maxBodyBytes, app.bodyDeadlines),
   );
   checkModel(model, app.config.modelAliases);
-  // Refused here exactly as :generateContent would refuse it: the translation is the judge.
-  toChatRequest(body, model, false);
+  // Not judged as a whole conversation: Gemini CLI counts fragments, such as a function's
+  // response (with its image) without the call it answers.
   const totalTokens = await countTokens(textsOf(body), model, credential, ctx);
   return Response.json({ totalTokens });
 }

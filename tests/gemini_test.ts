@@ -158,6 +158,18 @@ Deno.test("Gemini SDK: countTokens, embeddings and the model list", async () => 
     const counted = await ai.models.countTokens({ model: "GigaChat-2-Max", contents: "Hi there" });
     assert.equal(typeof counted.totalTokens, "number");
     assert.ok((counted.totalTokens ?? 0) > 0);
+    // Gemini CLI counts a function's response (with its image) alone, without its call.
+    const fragment = await ai.models.countTokens({
+      model: "GigaChat-2-Max",
+      contents: [{
+        role: "user",
+        parts: [
+          { functionResponse: { id: "x", name: "read_file", response: { output: "binary" } } },
+          { inlineData: { mimeType: "image/png", data: "iVBORw0KGgo=" } },
+        ],
+      }],
+    });
+    assert.ok((fragment.totalTokens ?? 0) > 0);
     const embedded = await ai.models.embedContent({
       model: "Embeddings",
       contents: ["first", "second"],

@@ -240,8 +240,16 @@ function userTurn(content: GeminiContent, at: string, built: Built): void {
   const { messages, origins } = built;
   const parts: UserPart[] = [];
   const paths: string[] = [];
+  // Gemini CLI 0.61 resends a resumed session's function responses (and their images) twice
+  // in one turn; a part repeated whole says nothing new, and Google's API takes it.
+  const seen = new Set<string>();
   content.parts.forEach((part, k) => {
     const where = `${at}.parts[${k}]`;
+    if (part.functionResponse || part.inlineData) {
+      const key = JSON.stringify(part);
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
     const response = part.functionResponse;
     if (response) {
       const id = resultId(response.id, response.name, built);

@@ -282,3 +282,22 @@ Deno.test("Gemini → chat: what cannot be carried is a 400 naming the field", (
     assert.equal(error.param, param, `${JSON.stringify(body)}: ${error.message}`);
   }
 });
+
+Deno.test("Gemini → chat: a resumed session's repeated responses count once", () => {
+  const response = { functionResponse: { id: "c1", name: "f", response: { output: "x" } } };
+  const image = { inlineData: { mimeType: "image/png", data: "AAAA" } };
+  const { chat } = translate({
+    contents: [
+      { role: "user", parts: [{ text: "go" }] },
+      { role: "model", parts: [{ functionCall: { id: "c1", name: "f", args: {} } }] },
+      { role: "user", parts: [response, image, response, image] },
+    ],
+  });
+  assert.deepEqual(chat.messages.slice(2), [
+    { role: "tool", tool_call_id: "c1", content: '{"output":"x"}' },
+    {
+      role: "user",
+      content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }],
+    },
+  ]);
+});
