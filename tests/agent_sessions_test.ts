@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ChatScript } from "../fake_gigachat/chat.ts";
+import { GEMINI_SETTINGS } from "../fake_gigachat/demo_agents.ts";
 import { FakeGigaChat } from "../fake_gigachat/server.ts";
 import {
   packSession,
@@ -128,12 +129,8 @@ function shell(
   command: string,
   extra: Record<string, unknown> = {},
 ): ChatScript {
-  return {
-    functionCall: {
-      name,
-      arguments: { ...extra, [name === "Bash" ? "command" : "cmd"]: command },
-    },
-  };
+  const key = name === "exec_command" ? "cmd" : "command";
+  return { functionCall: { name, arguments: { ...extra, [key]: command } } };
 }
 
 async function writeFixture(
@@ -398,6 +395,93 @@ Deno.test("a long Claude Code session: failing and long tools, an image, a resta
         "claude_code",
         "@anthropic-ai/claude-code 2.1.328",
         withParallel(turns, "messages", claudeParallelCalls),
+      );
+    }
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+/** Gemini CLI's functionCall parts and functionResponse parts, cloned from the recorded ones. */
+function geminiParallelCalls(history: Record<string, unknown>[]): Record<string, unknown>[] {
+  type Part = Record<string, unknown>;
+  const parts = (content: Record<string, unknown>) =>
+    Array.isArray(content.parts) ? content.parts as Part[] : [];
+  const call = history.flatMap(parts).findLast((part) => part.functionCall !== undefined);
+  const response = history.flatMap(parts).findLast((part) => part.functionResponse !== undefined);
+  assert.ok(call && response, "the session has a tool call to copy");
+  const ids = ["run_shell_command_parallel_0", "run_shell_command_parallel_1"];
+  return [
+    {
+      role: "model",
+      parts: ["five", "six"].map((word, i) => ({
+        functionCall: {
+          ...(call.functionCall as Part),
+          id: ids[i],
+          args: { command: `printf ${word}`, description: "Print a number" },
+        },
+      })),
+    },
+    {
+      role: "user",
+      parts: ["five", "six"].map((word, i) => ({
+        functionResponse: {
+          ...(response.functionResponse as Part),
+          id: ids[i],
+          response: { output: word },
+        },
+      })),
+    },
+  ];
+}
+
+Deno.test("a long Gemini CLI session: failing and long tools, an image, a restart", async () => {
+  const install = await installNpmPackage("@google/gemini-cli", "0.61.0");
+  const home = await Deno.makeTempDir({ prefix: "gigachat-gateway-session-gemini-home-" });
+  const work = join(home, "work");
+  await Deno.mkdir(join(home, ".gemini"), { recursive: true });
+  await Deno.mkdir(work);
+  await Deno.writeTextFile(join(home, ".gemini", "settings.json"), GEMINI_SETTINGS);
+  await Deno.writeFile(join(work, "pic.png"), PIXEL_PNG);
+  const port = freePort();
+  const run = (command: string) =>
+    shell("run_shell_command", command, { description: `Run ${command.split(" ")[0]}` });
+  const flags = ["-m", "GigaChat-2-Max", "--yolo"];
+  try {
+    const session: Session = {
+      path: ":streamGenerateContent",
+      run: (args) =>
+        cli(join(install, "node_modules/.bin/gemini"), args, work, {
+          HOME: home,
+          GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${port}`,
+          GEMINI_API_KEY: DEMO_KEY,
+          GEMINI_CLI_TRUST_WORKSPACE: "true",
+        }),
+      parts: [{
+        args: ["-p", "Look around the folder, then describe pic.png.", ...flags],
+        scripts: [
+          run("printf one"),
+          run("ls /nonexistent-gateway-dir"),
+          run("seq 1 3000"),
+          { functionCall: { name: "read_file", arguments: { file_path: join(work, "pic.png") } } },
+          run("printf two"),
+          run("wc -c pic.png"),
+          { content: "The folder holds pic.png, a one-pixel image." },
+        ],
+        answer: "The folder holds pic.png, a one-pixel image.",
+      }, {
+        args: ["-p", "Run one more check.", "--resume", "latest", ...flags],
+        scripts: [run("printf three"), run("false"), { content: "All checks are done." }],
+        answer: "All checks are done.",
+      }],
+    };
+    const { turns, bodies } = await runSession(session, port);
+    assertHistoryKept(bodies, 8);
+    if (RECORD) {
+      await writeFixture(
+        "gemini_cli",
+        "@google/gemini-cli 0.61.0",
+        withParallel(turns, "contents", geminiParallelCalls),
       );
     }
   } finally {

@@ -38,14 +38,19 @@ export class SessionRecorder {
   readonly turns: Omit<SessionTurn, "script">[] = [];
   readonly #paths: readonly string[];
 
+  /** `paths`: how the chat paths end (`/v1/responses`, `:streamGenerateContent`). */
   constructor(paths: readonly string[]) {
     this.#paths = paths;
   }
 
   /** The stack's `onRequest` hook. */
   readonly onRequest = async (request: Request): Promise<void> => {
-    const path = new URL(request.url).pathname;
-    if (request.method !== "POST" || !this.#paths.includes(path)) return;
+    const url = new URL(request.url);
+    if (request.method !== "POST" || !this.#paths.some((end) => url.pathname.endsWith(end))) {
+      return;
+    }
+    // The query too: Gemini's `?alt=sse` says how to stream.
+    const path = url.pathname + url.search;
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
       const value = request.headers.get(name);
