@@ -147,11 +147,74 @@ const COUNT_TOKENS: Json = (() => {
 
 const EMBEDDINGS: Json = { model: "Embeddings", input: ["one", "two"], encoding_format: "float" };
 
+const GEMINI: Json = {
+  systemInstruction: { role: "user", parts: [{ text: "Be brief." }] },
+  contents: [
+    {
+      role: "user",
+      parts: [{ text: "What is here?" }, {
+        inlineData: { mimeType: "image/png", data: PNG.slice(PNG.indexOf(",") + 1) },
+      }],
+    },
+    {
+      role: "model",
+      parts: [{
+        functionCall: { id: "c1", name: "look", args: { q: "x" } },
+        thoughtSignature: "skip_thought_signature_validator",
+      }],
+    },
+    {
+      role: "user",
+      parts: [{ functionResponse: { id: "c1", name: "look", response: { output: "a cat" } } }],
+    },
+    { role: "user", parts: [{ text: "And now?" }] },
+  ],
+  tools: [
+    {
+      functionDeclarations: [
+        {
+          name: "look",
+          description: "Looks",
+          parameters: { type: "OBJECT", properties: { q: { type: "STRING" } } },
+        },
+        {
+          name: "find",
+          parametersJsonSchema: { type: "object", properties: { k: { type: "string" } } },
+        },
+      ],
+    },
+    { googleSearch: {} },
+  ],
+  toolConfig: { functionCallingConfig: { mode: "AUTO" } },
+  generationConfig: {
+    temperature: 0.5,
+    topP: 0.9,
+    maxOutputTokens: 50,
+    stopSequences: ["END"],
+    thinkingConfig: { includeThoughts: true, thinkingBudget: 1024 },
+  },
+};
+
+const GEMINI_COUNT: Json = { contents: (GEMINI as { contents: Json }).contents };
+
+const GEMINI_EMBED: Json = {
+  requests: [
+    { model: "models/Embeddings", content: { parts: [{ text: "one" }] } },
+    { content: { parts: [{ text: "two" }] }, taskType: "RETRIEVAL_QUERY" },
+  ],
+};
+
+const GEMINI_MODEL = "/v1beta/models/GigaChat-2-Max";
+
 interface Route {
   path: string;
   body: Json;
   /** Errors in Anthropic's shape (else OpenAI's). */
   anthropic: boolean;
+  /** Errors in Google's shape. */
+  google?: boolean;
+  /** Where the same body streams, when a flag in the body does not say so (Gemini). */
+  streamPath?: string;
   /** A dialect over the chat pipeline, whose errors must not speak of chat's fields. */
   translated: boolean;
 }
@@ -163,6 +226,28 @@ const ROUTES: Route[] = [
   { path: "/messages", body: MESSAGES, anthropic: true, translated: true },
   { path: "/messages/count_tokens", body: COUNT_TOKENS, anthropic: true, translated: true },
   { path: "/embeddings", body: EMBEDDINGS, anthropic: false, translated: false },
+  {
+    path: `${GEMINI_MODEL}:generateContent`,
+    streamPath: `${GEMINI_MODEL}:streamGenerateContent?alt=sse`,
+    body: GEMINI,
+    anthropic: false,
+    google: true,
+    translated: true,
+  },
+  {
+    path: `${GEMINI_MODEL}:countTokens`,
+    body: GEMINI_COUNT,
+    anthropic: false,
+    google: true,
+    translated: true,
+  },
+  {
+    path: "/v1beta/models/Embeddings:batchEmbedContents",
+    body: GEMINI_EMBED,
+    anthropic: false,
+    google: true,
+    translated: false,
+  },
 ];
 
 const FILES: Route = { path: "/files", body: null, anthropic: false, translated: false };
@@ -250,7 +335,11 @@ async function checkAnswer(response: Response, route: Route, sent: string): Prom
   if (route.translated && !/nested more than/.test(said)) {
     assert.doesNotMatch(said, CHAT_WORDS, `chat's words: ${context}`);
   }
-  if (route.anthropic) {
+  if (route.google) {
+    assert.equal(body.error?.code, response.status, context);
+    assert.equal(typeof body.error?.message, "string", context);
+    assert.match(body.error?.status ?? "", /^[A-Z_]+$/, context);
+  } else if (route.anthropic) {
     assert.equal(body.type, "error", context);
     assert.equal(typeof body.error?.type, "string", context);
     assert.equal(typeof body.error?.message, "string", context);
@@ -291,8 +380,8 @@ Deno.test(`fuzz: every JSON route answers mutated bodies without a 5xx (seed ${S
       "streams: mutated stream requests end, each error in the route's shape",
       async () => {
         const streaming = ROUTES.filter((route) =>
-          route.path !== "/embeddings" &&
-          route.path !== "/messages/count_tokens"
+          route.google ? route.streamPath !== undefined : route.path !== "/embeddings" &&
+            route.path !== "/messages/count_tokens"
         );
         const pick = fc.tuple(fc.nat(), fc.nat({ max: REPLACEMENTS.length - 1 }));
         await fc.assert(
@@ -302,11 +391,15 @@ Deno.test(`fuzz: every JSON route answers mutated bodies without a 5xx (seed ${S
             async (which, picks) => {
               const route = streaming[which];
               const mutated = mutate(route.body, picks);
-              if (mutated !== null && typeof mutated === "object" && !Array.isArray(mutated)) {
+              if (
+                route.streamPath === undefined && mutated !== null && typeof mutated === "object" &&
+                !Array.isArray(mutated)
+              ) {
                 mutated.stream = true;
               }
               const body = JSON.stringify(mutated);
-              await checkAnswer(await postTo(stack, route.path, body), route, body);
+              const path = route.streamPath ?? route.path;
+              await checkAnswer(await postTo(stack, path, body), route, body);
             },
           ),
           { seed: SEED, numRuns: Math.ceil(RUNS / 2) },
