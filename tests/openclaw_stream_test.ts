@@ -54,6 +54,8 @@ Deno.test("OpenClaw's own stream parser sees GigaChat-2-Reasoning's reasoning ap
       { api: "openai-completions", inline: false },
       { api: "openai-completions", inline: true },
       { api: "openai-responses", inline: false },
+      // OpenClaw's Gemini provider kind, with the Gemini API's base URL.
+      { api: "google-generative-ai", inline: false },
     ];
     for (const { api, inline } of rows) {
       await t.step(
@@ -66,8 +68,9 @@ Deno.test("OpenClaw's own stream parser sees GigaChat-2-Reasoning's reasoning ap
               reasoningInline: true,
             });
           }
+          const google = api === "google-generative-ai";
           const result = await openClawTurn(installDir, {
-            baseUrl: stack.baseURL,
+            baseUrl: google ? `${stack.origin}/v1beta` : stack.baseURL,
             apiKey: DEMO_KEY,
             model: { ...entry, api },
             prompt: "Привет",
@@ -93,11 +96,17 @@ Deno.test("OpenClaw's own stream parser sees GigaChat-2-Reasoning's reasoning ap
           const sent = stack.fake.chatBodies().at(-1)!;
           assert.equal(sent.stream, true);
           assert.equal(sent.model, "GigaChat-2-Reasoning");
-          assert.equal(sent.reasoning_effort, "high");
+          // OpenClaw asks a model it does not know by name for a dynamic budget (-1): the
+          // model's own choice, so no effort is set.
+          assert.equal(sent.reasoning_effort, google ? undefined : "high");
           const line = stack.logRecords().filter((record) => record.msg === "request").at(-1);
           assert.equal(
             line?.path,
-            api === "openai-responses" ? "/v1/responses" : "/v1/chat/completions",
+            google
+              ? "/v1beta/models/GigaChat-2-Reasoning:streamGenerateContent"
+              : api === "openai-responses"
+              ? "/v1/responses"
+              : "/v1/chat/completions",
           );
         },
       );

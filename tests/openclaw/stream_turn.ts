@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 export interface StreamTurn {
   baseUrl: string;
   apiKey: string;
-  /** A model entry, with the provider's `api` (openai-completions or openai-responses). */
+  /** A model entry, with the provider's `api` (openai-completions, -responses, google-...). */
   model: Record<string, unknown> & { id: string; api: string };
   prompt: string;
   /** OpenClaw's thinking level (`low`, `medium`, `high`, ...). */
@@ -38,13 +38,28 @@ type StreamFn = (
 const [aiDir, turnFile, resultFile] = Deno.args;
 const transports = await import(pathToFileURL(`${aiDir}/dist/transports.mjs`).href);
 const turn: StreamTurn = JSON.parse(await Deno.readTextFile(turnFile));
-// The transport OpenClaw picks for the provider's api.
+// The transport OpenClaw picks for the provider's api; Google's is the provider registry's.
 const factory = turn.model.api === "openai-responses"
   ? "createOpenAIResponsesTransportStreamFn"
   : "createOpenAICompletionsTransportStreamFn";
-const create = transports[factory] as () => StreamFn;
+const create = turn.model.api === "google-generative-ai"
+  ? await googleStreamFn()
+  : transports[factory] as () => StreamFn;
 if (typeof create !== "function") {
   throw new Error(`@openclaw/ai has no ${factory}: its layout changed`);
+}
+
+/** The built-in `google-generative-ai` provider's stream, from OpenClaw's registry. */
+async function googleStreamFn(): Promise<() => StreamFn> {
+  const providers = await import(pathToFileURL(`${aiDir}/dist/providers.mjs`).href);
+  const registered = new Map<string, { streamSimple: StreamFn }>();
+  providers.registerBuiltInApiProviders({
+    registerApiProvider: (provider: { api: string; streamSimple: StreamFn }) =>
+      registered.set(provider.api, provider),
+  });
+  const google = registered.get("google-generative-ai");
+  if (google === undefined) throw new Error("@openclaw/ai registers no google-generative-ai");
+  return () => google.streamSimple;
 }
 const model = {
   provider: "gigachat",
