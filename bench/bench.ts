@@ -82,6 +82,10 @@ const MESSAGES_STREAM_BODY = JSON.stringify({
   max_tokens: 1024,
   messages: [{ role: "user", content: Array(22).fill(SEND_MARKER).join(" ") }],
 });
+// And through the Gemini dialect (SSE, as the SDKs ask for it).
+const GEMINI_STREAM_BODY = JSON.stringify({
+  contents: [{ role: "user", parts: [{ text: Array(22).fill(SEND_MARKER).join(" ") }] }],
+});
 const JSON_HEADERS = { "content-type": "application/json" };
 const JS_PROXY_ENV = { BASELINE_JS: "1" };
 // js_proxy: bench/baseline_proxy.ts with BASELINE_JS=1, the least a translating proxy does in
@@ -94,6 +98,7 @@ const STREAM_PATHS = [
   "gateway",
   "gateway_responses",
   "gateway_messages",
+  "gateway_gemini",
 ] as const;
 type StreamPath = typeof STREAM_PATHS[number];
 
@@ -120,6 +125,8 @@ interface Figures {
   /** The gateway's /v1/responses and /v1/messages streams of the same answer. */
   responsesStreaming: StreamFigures;
   messagesStreaming: StreamFigures;
+  /** The gateway's Gemini stream (`:streamGenerateContent?alt=sse`) of the same answer. */
+  geminiStreaming: StreamFigures;
   /** Every streaming round as measured. */
   streamRounds: Record<StreamPath, StreamFigures>[];
   oauth: { calls: number; ok: number; failed: number };
@@ -291,6 +298,11 @@ async function run(): Promise<Figures> {
     gateway: streamTarget(targets.gateway),
     gateway_responses: streamTarget(targets.gateway, "/responses", RESPONSES_STREAM_BODY),
     gateway_messages: streamTarget(targets.gateway, "/messages", MESSAGES_STREAM_BODY),
+    gateway_gemini: streamTarget(
+      targets.gateway,
+      "/v1beta/models/GigaChat:streamGenerateContent?alt=sse",
+      GEMINI_STREAM_BODY,
+    ),
   };
   // The first streams pay for connections and compilation; they are not counted.
   for (const path of STREAM_PATHS) await measureStreams(streamTargets[path], 8, 8);
@@ -314,6 +326,7 @@ async function run(): Promise<Figures> {
   };
   const responsesStreaming = streamingOf("gateway_responses");
   const messagesStreaming = streamingOf("gateway_messages");
+  const geminiStreaming = streamingOf("gateway_gemini");
   directClient.close();
   await close(baseline);
   await close(jsProxy);
@@ -389,6 +402,7 @@ async function run(): Promise<Figures> {
     streaming,
     responsesStreaming,
     messagesStreaming,
+    geminiStreaming,
     streamRounds,
     oauth,
     memory,
@@ -574,9 +588,11 @@ function toReport(f: Figures, runSeconds: number) {
   const chunk = addedGap("gateway");
   const responsesChunk = addedGap("gateway_responses");
   const messagesChunk = addedGap("gateway_messages");
+  const geminiChunk = addedGap("gateway_gemini");
   const chunkP50 = chunk.value;
   const responsesChunkP50 = responsesChunk.value;
   const messagesChunkP50 = messagesChunk.value;
+  const geminiChunkP50 = geminiChunk.value;
   const targets = [
     { name: "added latency p50 @64", goal: "<= 1 ms", value: addedP50, met: addedP50 <= 1 },
     { name: "added latency p99 @64", goal: "<= 3 ms", value: addedP99, met: addedP99 <= 3 },
@@ -605,6 +621,12 @@ function toReport(f: Figures, runSeconds: number) {
       goal: "chat's ±0.5 ms",
       value: messagesChunkP50,
       met: Math.abs(messagesChunkP50 - chunkP50) <= 0.5,
+    },
+    {
+      name: "Gemini chunk delay p50",
+      goal: "chat's ±0.5 ms",
+      value: geminiChunkP50,
+      met: Math.abs(geminiChunkP50 - chunkP50) <= 0.5,
     },
     {
       name: "RSS, 1000 streams",
@@ -655,9 +677,11 @@ function toReport(f: Figures, runSeconds: number) {
     stream_chunk_delay_p50_ms: round(chunkP50),
     responses_stream_chunk_delay_p50_ms: round(responsesChunkP50),
     messages_stream_chunk_delay_p50_ms: round(messagesChunkP50),
+    gemini_stream_chunk_delay_p50_ms: round(geminiChunkP50),
     stream_chunk_delay_p50_ms_spread: chunk.spread,
     responses_stream_chunk_delay_p50_ms_spread: responsesChunk.spread,
     messages_stream_chunk_delay_p50_ms_spread: messagesChunk.spread,
+    gemini_stream_chunk_delay_p50_ms_spread: geminiChunk.spread,
     // Issue 17's figures, with their spread over the rounds.
     cpu_ratio_vs_bare_proxy: round(cpuRatio.value),
     cpu_ratio_vs_bare_proxy_spread: cpuRatio.spread,
@@ -712,6 +736,7 @@ function toReport(f: Figures, runSeconds: number) {
       gateway: stream(s.gateway),
       gateway_responses: stream(f.responsesStreaming),
       gateway_messages: stream(f.messagesStreaming),
+      gateway_gemini: stream(f.geminiStreaming),
     },
     oauth: { requests: SETTINGS.oauthConcurrent, ...f.oauth },
     open_streams: {
@@ -829,6 +854,10 @@ function table(r: Report, profile: string[] | undefined): string {
         gateway_messages: [
           r.messages_stream_chunk_delay_p50_ms,
           r.messages_stream_chunk_delay_p50_ms_spread,
+        ],
+        gateway_gemini: [
+          r.gemini_stream_chunk_delay_p50_ms,
+          r.gemini_stream_chunk_delay_p50_ms_spread,
         ],
       };
       const [value, range] = added[path] ?? [NaN, [NaN, NaN]];

@@ -86,7 +86,8 @@ async function oneStream(target: StreamTarget): Promise<{ ttfbMs: number; gapsMs
     const receivedAt = wallClockMs();
     if (done) break;
     ttfbMs ??= receivedAt - started;
-    pending += decoder.decode(value, { stream: true });
+    // Gemini's SSE ends each event with CRLF pairs.
+    pending = (pending + decoder.decode(value, { stream: true })).replaceAll("\r\n", "\n");
     // An event split across two reads is complete only at the second, and counted then.
     const end = pending.lastIndexOf("\n\n");
     if (end < 0) continue;
