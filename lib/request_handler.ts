@@ -1,6 +1,12 @@
 import type { ConnectionInfo } from "./http/connection_server.ts";
 import type { AppContext, Handler, RequestContext } from "./context.ts";
-import { clientClosed, GatewayError, shuttingDown, toErrorResponse } from "./errors.ts";
+import {
+  clientClosed,
+  GatewayError,
+  invalidRequest,
+  shuttingDown,
+  toErrorResponse,
+} from "./errors.ts";
 import { corsHeaders, preflightResponse } from "./http/cors.ts";
 import { forwardedHeaders, requestIdFor } from "./http/request_id.ts";
 import { normalizePath, type Route, type RouteMatch, Router } from "./http/router.ts";
@@ -151,6 +157,16 @@ export function createRequestHandler(
     }
     switch (match.kind) {
       case "found":
+        // Deno has put the URL on the span before any code of ours ran; a key in it would be
+        // exported with every such request. Refused, so no client goes on doing it.
+        if (currentSpan() !== undefined && new URL(request.url).searchParams.has("key")) {
+          throw invalidRequest(
+            "This gateway traces requests, and a trace records the URL: send the key as the " +
+              "x-goog-api-key header (or Authorization: Bearer), not as ?key= in the URL.",
+            "key",
+            "key_in_url",
+          );
+        }
         return match.handler(request, ctx);
       case "method_not_allowed":
         throw new GatewayError(
@@ -242,7 +258,7 @@ function errorRendererFor(
  */
 function isGeminiPath(request: Request, normal: string): boolean {
   if (normal === "/v1beta" || normal.startsWith("/v1beta/")) return true;
-  if (/^\/models\/[^/]+:[A-Za-z]+$/.test(normal)) return true;
+  if (/^\/models\/.+:[A-Za-z]+$/.test(normal)) return true;
   return /^\/models(\/|$)/.test(normal) &&
     (request.headers.has("x-goog-api-key") || new URL(request.url).searchParams.has("key"));
 }

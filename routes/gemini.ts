@@ -187,14 +187,14 @@ async function embed(
       throw invalidRequest(`${at}: embeddings take text parts only.`, at);
     }).join("\n")
   );
-  const asked = requests.find((item) => item.outputDimensionality)?.outputDimensionality;
+  const asked = [...new Set(requests.map((item) => item.outputDimensionality))];
   const param = `${prefix}outputDimensionality`;
-  checkDimensions(upstream, asked, undefined, param);
+  for (const size of asked) checkDimensions(upstream, size, undefined, param);
   const answers = await embedBatches(texts, { requested, upstream }, credential, ctx);
   const vectors = answers.flatMap((answer) =>
     [...answer.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((entry) => entry.embedding)
   );
-  checkDimensions(upstream, asked, vectors[0]?.length, param);
+  for (const size of asked) checkDimensions(upstream, size, vectors[0]?.length, param);
   return vectors;
 }
 

@@ -20,6 +20,8 @@ export const ROUTES: readonly Route<Handler>[] = [
   { method: "GET", path: "/models/:id", handler: getModel },
   // Google's Gemini API; its calls are also served without /v1beta (and under /v1).
   { method: "POST", path: "/models/:id", handler: geminiModelCall },
+  // A model name may hold slashes, which Google's SDK does not escape.
+  { method: "POST", path: "/models/:target+", handler: geminiModelCall },
   { method: "GET", path: "/v1beta/models", handler: listGeminiModels },
   { method: "GET", path: "/v1beta/models/:target+", handler: getGeminiModel },
   { method: "POST", path: "/v1beta/models/:target+", handler: geminiModelCall },

@@ -302,19 +302,59 @@ Deno.test("Gemini routes: a stream without alt=sse is one JSON array; a break en
   });
 });
 
-Deno.test("Gemini SDK: a stream that breaks off mid-way is an error, not a short answer", async () => {
+Deno.test("Gemini SDK: a stream that breaks off mid-way is the SDK's ApiError, every time", async () => {
   await withStack({}, async (stack) => {
-    stack.fake.inject({ path: "/chat/completions", cutAfterEvents: 2 });
-    const read = async () => {
-      for await (
-        const _ of await client(stack).models.generateContentStream({
-          model: "GigaChat-2-Max",
-          contents: "Hi",
-        })
-      ) {
-        // Reading to the end.
-      }
-    };
-    await assert.rejects(read());
+    for (let i = 0; i < 5; i++) {
+      stack.fake.inject({ path: "/chat/completions", cutAfterEvents: 2 });
+      const read = async () => {
+        for await (
+          const _ of await client(stack).models.generateContentStream({
+            model: "GigaChat-2-Max",
+            contents: "Hi",
+          })
+        ) {
+          // Reading to the end.
+        }
+      };
+      // The error object arrives on its own, after the events: the SDK reads it as Google's.
+      const error = await apiError(read());
+      assert.equal(error.status, 503, error.message);
+    }
+  });
+});
+
+Deno.test("Gemini SDK: line separators in the model's text do not break its stream parser", async () => {
+  await withStack({}, async (stack) => {
+    stack.fake.scriptChat({ content: "one\u2028two\u2029three" });
+    let text = "";
+    for await (
+      const chunk of await client(stack).models.generateContentStream({
+        model: "GigaChat-2-Max",
+        contents: "Hi",
+      })
+    ) text += chunk.text ?? "";
+    assert.equal(text, "one\u2028two\u2029three");
+  });
+});
+
+Deno.test("Gemini routes: a model name with a slash under /v1, and a key no header can carry", async () => {
+  await withStack({}, async (stack) => {
+    const body = JSON.stringify({ contents: [{ parts: [{ text: "Hi" }] }] });
+    const slashed = await fetch(`${stack.origin}/v1/models/GigaChat/Max:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": DEMO_KEY, "content-type": "application/json" },
+      body,
+    });
+    const answer = await slashed.json();
+    assert.equal(answer.error.status, "NOT_FOUND", "routed to Gemini: GigaChat has no such model");
+    assert.doesNotMatch(answer.error.message, /Unknown endpoint/);
+    const exchanges = stack.fake.oauthCalls;
+    const odd = await fetch(
+      `${stack.origin}/v1beta/models/GigaChat-2-Max:generateContent?key=%00%0d%0a`,
+      { method: "POST", headers: { "content-type": "application/json" }, body },
+    );
+    assert.equal(odd.status, 401);
+    assert.equal((await odd.json()).error.status, "UNAUTHENTICATED");
+    assert.equal(stack.fake.oauthCalls, exchanges, "nothing reached GigaChat");
   });
 });

@@ -21,6 +21,11 @@ export interface SseSource {
   closing(): Uint8Array[];
   /** Bytes that end an answer that failed after its first byte. */
   failure(error: GatewayError): Uint8Array[];
+  /**
+   * Send the failure this long after the last bytes, so it arrives in a read of its own: what
+   * @google/genai 1.30 needs to see an error object in a stream.
+   */
+  failureApartMs?: number;
   /** Lets go of upstream: a complete answer's body is read to its end, any other cancelled. */
   release(outcome: StreamOutcome): void;
   /**
@@ -85,10 +90,19 @@ export function sseTransport(
     closed = true;
     clearInterval(timer);
     stopping.removeEventListener("abort", onStopping);
-    for (const bytes of tail) controller.enqueue(bytes);
-    controller.close();
     source.release(outcome);
-    options.onEnd(outcome);
+    const finish = () => {
+      try {
+        for (const bytes of tail) controller.enqueue(bytes);
+        controller.close();
+      } catch {
+        // The client left while the failure waited.
+      }
+      options.onEnd(outcome);
+    };
+    const apart = outcome === "failed" ? source.failureApartMs ?? 0 : 0;
+    if (apart > 0) setTimeout(finish, apart);
+    else finish();
   };
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: GatewayError) => {
     options.onFailure(error);

@@ -6,7 +6,8 @@ import { toHex } from "../hex.ts";
 
 /**
  * The key a client presents: `Authorization: Bearer <key>`, `x-api-key: <key>` (Anthropic's),
- * or Google's `x-goog-api-key: <key>` and `?key=<key>`.
+ * or Google's `x-goog-api-key: <key>` and `?key=<key>`. @throws {GatewayError} 401 for a
+ * query key that is no header value.
  */
 export function presentedKey(request: Request): string | undefined {
   const authorization = request.headers.get("authorization");
@@ -19,7 +20,12 @@ export function presentedKey(request: Request): string | undefined {
     if (key) return key;
   }
   const query = new URL(request.url).searchParams.get("key")?.trim();
-  return query ? query : undefined;
+  if (!query) return undefined;
+  // A header cannot carry anything else, and the key goes on in one.
+  if (!/^[\x21-\x7e]+$/.test(query)) {
+    throw authenticationError("The key in ?key= holds characters no key has.");
+  }
+  return query;
 }
 
 /**

@@ -20,6 +20,17 @@ import { reasoningToken } from "../responses/reasoning_token.ts";
 
 const encoder = new TextEncoder();
 
+/** How long a stream's error object waits after the last event, to arrive in a read of its own. */
+const FAILURE_APART_MS = 100;
+
+/**
+ * JSON with U+2028 and U+2029 escaped: @google/genai 1.30 reads each event with a regex whose
+ * `.` stops at them, and loses the whole stream at the first one the model writes.
+ */
+function lineSafe(json: string): string {
+  return json.replaceAll("\u2028", "\\u2028").replaceAll("\u2029", "\\u2029");
+}
+
 /**
  * How a stream is framed: `sse` (`?alt=sse`, what the SDKs ask for) sends each response as one
  * `data:` line; `array` (no `alt`) one JSON array whose items arrive as they are made.
@@ -44,7 +55,7 @@ export function geminiEvents(
   let items = 0;
 
   const frame = (value: unknown): Uint8Array => {
-    const json = JSON.stringify(value);
+    const json = lineSafe(JSON.stringify(value));
     if (framing === "sse") return encoder.encode(`data: ${json}\r\n\r\n`);
     return encoder.encode(`${items++ === 0 ? "" : ",\r\n"}${json}`);
   };
@@ -119,11 +130,12 @@ export function geminiEvents(
     },
     failure: (error: GatewayError) => {
       const { status: _, ...body } = toGoogleError(error);
-      const json = JSON.stringify(body);
+      const json = lineSafe(JSON.stringify(body));
       if (framing === "sse") return [encoder.encode(json)];
       return [encoder.encode(`${items++ === 0 ? "" : ",\r\n"}${json}]`)];
     },
     keepalive: framing === "array" ? encoder.encode("\n") : null,
+    failureApartMs: framing === "sse" ? FAILURE_APART_MS : undefined,
     release: (outcome) => stream.release(outcome),
   };
 }

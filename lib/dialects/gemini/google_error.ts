@@ -11,6 +11,7 @@ const STATUS_NAMES: Readonly<Record<number, string>> = {
   401: "UNAUTHENTICATED",
   403: "PERMISSION_DENIED",
   404: "NOT_FOUND",
+  408: "DEADLINE_EXCEEDED",
   409: "ABORTED",
   429: "RESOURCE_EXHAUSTED",
   499: "CANCELLED",
@@ -49,7 +50,7 @@ export function toGoogleError(error: GatewayError): GoogleErrorBody & { status: 
       violations: [{ quotaId: "GigaChatBalancePerDay", description: error.message }],
     });
   }
-  const retryAfter = Number(error.headers["Retry-After"] ?? error.headers["retry-after"]);
+  const retryAfter = secondsOf(error.headers["Retry-After"] ?? error.headers["retry-after"]);
   if (status === 429 && Number.isFinite(retryAfter) && retryAfter >= 0) {
     details.push({
       "@type": "type.googleapis.com/google.rpc.RetryInfo",
@@ -65,6 +66,15 @@ export function toGoogleError(error: GatewayError): GoogleErrorBody & { status: 
       ...(details.length > 0 ? { details } : {}),
     },
   };
+}
+
+/** A Retry-After in seconds, from seconds or an HTTP date; NaN when there is none. */
+function secondsOf(value: string | undefined): number {
+  if (value === undefined) return NaN;
+  const seconds = Number(value);
+  if (value.trim() !== "" && Number.isFinite(seconds)) return seconds;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? NaN : Math.max(0, (date - Date.now()) / 1000);
 }
 
 /** The HTTP response for `error` on a Gemini route, with its Retry-After, if any. */

@@ -194,8 +194,16 @@ function formatOf(
       "generationConfig.responseMimeType",
     );
   }
-  const schema = config.responseJsonSchema ??
-    (config.responseSchema ? toJsonSchema(config.responseSchema) : undefined);
+  const given = config.responseJsonSchema;
+  if (
+    given !== undefined && given !== null && (typeof given !== "object" || Array.isArray(given))
+  ) {
+    throw invalidRequest(
+      "responseJsonSchema must be a JSON Schema object.",
+      "generationConfig.responseJsonSchema",
+    );
+  }
+  const schema = given ?? (config.responseSchema ? toJsonSchema(config.responseSchema) : undefined);
   if (typeof schema !== "object" || schema === null) return { type: "json_object" };
   return {
     type: "json_schema",
@@ -240,16 +248,10 @@ function userTurn(content: GeminiContent, at: string, built: Built): void {
   const { messages, origins } = built;
   const parts: UserPart[] = [];
   const paths: string[] = [];
-  // Gemini CLI 0.61 resends a resumed session's function responses (and their images) twice
-  // in one turn; a part repeated whole says nothing new, and Google's API takes it.
-  const seen = new Set<string>();
+  const repeats = resumedRepeats(content);
   content.parts.forEach((part, k) => {
     const where = `${at}.parts[${k}]`;
-    if (part.functionResponse || part.inlineData) {
-      const key = JSON.stringify(part);
-      if (seen.has(key)) return;
-      seen.add(key);
-    }
+    if (repeats.has(k)) return;
     const response = part.functionResponse;
     if (response) {
       const id = resultId(response.id, response.name, built);
@@ -276,9 +278,14 @@ function userTurn(content: GeminiContent, at: string, built: Built): void {
       }
       return;
     }
-    const converted = typeof part.text === "string"
-      ? { type: "text" as const, text: part.text }
-      : mediaPart(part, where);
+    const media = mediaPart(part, where);
+    // A part should hold one kind of data; one holding text and media keeps both.
+    if (typeof part.text === "string" && media !== undefined) {
+      paths.push(where);
+      parts.push({ type: "text", text: part.text });
+    }
+    const converted = media ??
+      (typeof part.text === "string" ? { type: "text" as const, text: part.text } : undefined);
     if (converted === undefined) {
       throw invalidRequest(
         `${where}: this part is not supported; send text, inlineData, fileData or ` +
@@ -296,10 +303,37 @@ function userTurn(content: GeminiContent, at: string, built: Built): void {
   messages.push({ role: "user", content: parts });
 }
 
-/** The id a functionResponse answers: its own, else the oldest open call of that name. */
+/**
+ * Parts of a user turn that repeat an earlier one of it: Gemini CLI 0.61 resends a resumed
+ * session's function responses (and the images after them) twice in one turn. Only a turn
+ * with a repeated response that has an id is such a resend; elsewhere equal parts are kept
+ * (two calls of one function may well get equal answers).
+ */
+function resumedRepeats(content: GeminiContent): Set<number> {
+  const keys = content.parts.map((part) =>
+    part.functionResponse?.id || part.inlineData ? JSON.stringify(part) : undefined
+  );
+  const resend = keys.some((key, k) =>
+    key !== undefined && content.parts[k].functionResponse && keys.indexOf(key) < k
+  );
+  const repeats = new Set<number>();
+  if (!resend) return repeats;
+  keys.forEach((key, k) => {
+    if (key !== undefined && keys.indexOf(key) < k) repeats.add(k);
+  });
+  return repeats;
+}
+
+/**
+ * The id a functionResponse answers: its own when a call has it, else the oldest open call of
+ * its function (a call without an id, or an id the client rewrote).
+ */
 function resultId(id: string | null | undefined, name: string, built: Built): string {
+  const called = id ? built.links.some((link) => link.kind === "call" && link.id === id) : false;
+  // An id some call had is that call's (answered twice, it is refused as such).
+  if (id && called && !built.open.some((call) => call.id === id)) return id;
   const byId = id ? built.open.findIndex((call) => call.id === id) : -1;
-  const at = byId >= 0 ? byId : id ? -1 : built.open.findIndex((call) => call.name === name);
+  const at = byId >= 0 ? byId : built.open.findIndex((call) => call.name === name);
   if (at < 0) return id || `unmatched_${name}`;
   const [call] = built.open.splice(at, 1);
   return call.id;

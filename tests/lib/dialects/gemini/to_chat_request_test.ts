@@ -235,6 +235,13 @@ Deno.test("Gemini → chat: what cannot be carried is a 400 naming the field", (
       { contents: [{ parts: [{ text: "x" }] }], generationConfig: { candidateCount: 3 } },
       "generationConfig.candidateCount",
     ],
+    [
+      {
+        contents: [{ parts: [{ text: "x" }] }],
+        generationConfig: { responseMimeType: "application/json", responseJsonSchema: "x" },
+      },
+      "generationConfig.responseJsonSchema",
+    ],
     [{
       contents: [{ parts: [{ text: "x" }] }],
       generationConfig: { responseMimeType: "text/x.enum" },
@@ -300,4 +307,37 @@ Deno.test("Gemini → chat: a resumed session's repeated responses count once", 
       content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }],
     },
   ]);
+});
+
+Deno.test("Gemini → chat: equal answers to two calls are both kept; rewritten ids pair by name", () => {
+  const same = { functionResponse: { name: "f", response: { ok: true } } };
+  const { chat } = translate({
+    contents: [
+      { role: "user", parts: [{ text: "twice" }] },
+      { role: "model", parts: [{ functionCall: { name: "f" } }, { functionCall: { name: "f" } }] },
+      { role: "user", parts: [same, same] },
+      { role: "model", parts: [{ functionCall: { name: "g" } }] },
+      {
+        role: "user",
+        parts: [{ functionResponse: { id: "client-made", name: "g", response: {} } }],
+      },
+    ],
+  });
+  assert.equal(chat.messages.filter((message) => message.role === "tool").length, 3);
+  const answeredTwice = refusal({
+    contents: [
+      {
+        role: "model",
+        parts: [{ functionCall: { id: "a", name: "f" } }, { functionCall: { id: "b", name: "f" } }],
+      },
+      {
+        role: "user",
+        parts: [
+          { functionResponse: { id: "a", name: "f", response: { n: 1 } } },
+          { functionResponse: { id: "a", name: "f", response: { n: 2 } } },
+        ],
+      },
+    ],
+  });
+  assert.match(answeredTwice.message, /answered already/);
 });
