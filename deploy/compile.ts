@@ -23,7 +23,8 @@ export function artifactName(target: string): string {
 }
 
 /** The permissions compiled into the binary: the least that serve every configuration. */
-export const RUNTIME_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read"];
+// Write: the key store of the admin API lives under DATA_DIR, wherever the operator puts it.
+export const RUNTIME_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write"];
 
 /**
  * V8 flags for the gateway, compiled in and used by `deno task start`: V8's young generation

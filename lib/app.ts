@@ -1,5 +1,5 @@
 import type { ConnectionInfo } from "./http/connection_server.ts";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { AppContext, Handler } from "./context.ts";
 import { GatewayError, gatewayKeyRefused, shuttingDown } from "./errors.ts";
@@ -9,6 +9,9 @@ import type { Route } from "./http/router.ts";
 import { Logger, type LogSink } from "./log.ts";
 import { ModelCatalog } from "./models/model_catalog.ts";
 import { createAuthenticator } from "./pipeline/client_auth.ts";
+import { MemoryKeyStore, MemoryUsageBook } from "./tenants/key_store.ts";
+import { openSqliteStore } from "./tenants/sqlite_store.ts";
+import { Tenants } from "./tenants/tenants.ts";
 import { createRequestHandler } from "./request_handler.ts";
 import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
@@ -94,7 +97,8 @@ export async function createGateway(
     fetch: fetcher,
     metrics,
   });
-  const checkKey = await createAuthenticator(config);
+  const tenants = openTenants(config, log);
+  const checkKey = await createAuthenticator(config, tenants);
   // REDIS_URL: stored responses and the upload cache shared by every instance.
   const shared: KeyValue | undefined = config.redisUrl === undefined
     ? undefined
@@ -136,8 +140,12 @@ export async function createGateway(
         : new SharedUploadCache(shared, log),
       onLookup: (hit) => metrics.cacheLookup("uploads", hit),
     }),
+    tenants,
     authenticate: async (request, { signal, trace, clientAddress }) => {
       const credential = await checkKey(request);
+      if (credential.tenant !== undefined) {
+        trace.tenant = { id: credential.tenant.id, name: credential.tenant.name };
+      }
       // The key is proven before anything is fetched, uploaded or sent on its behalf.
       const authorize = () => upstream.authorize(credential, signal, trace);
       try {
@@ -181,10 +189,34 @@ export async function createGateway(
       requests.abortInFlight();
     },
     close: () => {
+      tenants?.close();
       httpClient?.close();
       void shared?.close();
     },
   };
+}
+
+/**
+ * The tenants of the admin API (ADMIN_TOKEN), kept in the embedded store under DATA_DIR, or in
+ * memory with `DATA_DIR=:memory:`.
+ */
+function openTenants(config: Config, log: Logger): Tenants | undefined {
+  if (config.admin.token === undefined) return undefined;
+  const dir = config.admin.dataDir;
+  if (dir === ":memory:") {
+    log.warn("keys and usage are kept in memory only (DATA_DIR=:memory:)", {});
+    return new Tenants(new MemoryKeyStore(), new MemoryUsageBook());
+  }
+  try {
+    const { keys, usage } = openSqliteStore(dir);
+    return new Tenants(keys, usage);
+  } catch (error) {
+    throw new ConfigError(
+      `DATA_DIR ${dir}: cannot open the key store there (${
+        error instanceof Error ? error.message : error
+      })`,
+    );
+  }
 }
 
 /** The password in a REDIS_URL, so the log never shows it. */

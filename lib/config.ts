@@ -60,6 +60,11 @@ export interface Config {
   redisUrl: string | undefined;
   /** METRICS_TOKEN: who presents it may read /metrics. */
   metricsToken: string | undefined;
+  /**
+   * ADMIN_TOKEN turns on the admin API (keys as tenants); DATA_DIR is where keys and usage are
+   * kept (`:memory:`: nowhere).
+   */
+  admin: { token: string | undefined; dataDir: string };
   /** How long /ready says 503 after a shutdown signal before the listener closes. */
   drainDelayMs: number;
   /** What client connections may cost (MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, ...). */
@@ -262,6 +267,11 @@ const schema = z.object({
   GIGACHAT_V2_URL: url.optional(),
   GIGACHAT_V2_TOOLS: v2Tools.default([]),
   METRICS_TOKEN: optionalText,
+  ADMIN_TOKEN: optionalText.refine(
+    (value) => value === undefined || value.length >= 16,
+    "must be at least 16 characters",
+  ),
+  DATA_DIR: z.string().trim().min(1).default("data"),
   REDIS_URL: z.string().trim().refine((value) => {
     try {
       const url = new URL(value);
@@ -358,6 +368,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       v2Tools: v.GIGACHAT_V2_TOOLS,
     },
     metricsToken: v.METRICS_TOKEN,
+    admin: { token: v.ADMIN_TOKEN, dataDir: v.DATA_DIR },
     redisUrl: v.REDIS_URL,
     drainDelayMs: v.DRAIN_DELAY_MS,
     connections: {
@@ -380,7 +391,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         "so the v2 chat address cannot be derived from it",
     );
   }
-  if (config.credentials && config.proxyApiKeys.length === 0 && !isLoopbackHost(config.host)) {
+  if (config.admin.token !== undefined && config.credentials === undefined) {
+    throw new ConfigError(
+      "ADMIN_TOKEN needs GIGACHAT_CREDENTIALS: keys made through the admin API use the " +
+        "gateway's own GigaChat key (server-side mode)",
+    );
+  }
+  if (
+    config.credentials && config.proxyApiKeys.length === 0 && config.admin.token === undefined &&
+    !isLoopbackHost(config.host)
+  ) {
     throw new ConfigError(
       `PROXY_API_KEYS must be set when GIGACHAT_CREDENTIALS is set and HOST (${config.host}) ` +
         "is not a loopback address: anyone who can reach the port would spend your GigaChat quota",
@@ -419,5 +439,5 @@ export function deriveV2Url(apiUrl: string): string | undefined {
 
 function isSecret(name: string): boolean {
   return name === "GIGACHAT_CREDENTIALS" || name === "PROXY_API_KEYS" || name === "METRICS_TOKEN" ||
-    name === "REDIS_URL";
+    name === "REDIS_URL" || name === "ADMIN_TOKEN";
 }

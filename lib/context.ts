@@ -10,6 +10,7 @@ import type { Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import type { ModelCatalog } from "./models/model_catalog.ts";
 import type { AttachmentUploader } from "./vision/attachment_uploader.ts";
+import type { TenantRef, Tenants } from "./tenants/tenants.ts";
 
 /** What every handler shares for the gateway's lifetime; built once in lib/app.ts. */
 export interface AppContext {
@@ -20,6 +21,8 @@ export interface AppContext {
   readonly attachments: AttachmentUploader;
   /** Responses made with `store` (/v1/responses). */
   readonly responses: ResponseStore;
+  /** Keys made through the admin API, their limits and usage (ADMIN_TOKEN set). */
+  readonly tenants: Tenants | undefined;
   /** Which proxy key made each file, so keys sharing a GigaChat key see only their own. */
   readonly files: FileOwners;
   /**
@@ -71,6 +74,8 @@ export interface RequestContext {
     backend?: string;
     /** Tokens GigaChat reported for it (traces). */
     usage?: { input: number; output: number };
+    /** The tenant that sent it (a key made through the admin API). */
+    tenant?: TenantRef;
     upstreamAttempts: number;
     /** Set by a handler whose streamed body ends later; the log line waits for it. */
     streamEnd?: Promise<StreamOutcome>;

@@ -111,8 +111,14 @@ export function createRequestHandler(
       stream: undefined,
       ttfb_ms: undefined,
       error_code: errorCode,
+      tenant: ctx.trace.tenant?.name,
     };
     const observe = () => {
+      const tenant = ctx.trace.tenant;
+      if (tenant !== undefined) {
+        const failed = fields.status >= 400 || fields.stream === "failed";
+        app.tenants?.record(tenant, fields.model, failed, ctx.trace.usage);
+      }
       app.metrics.observeRequest({
         route: ctx.trace.route ?? "unknown",
         status: fields.status,

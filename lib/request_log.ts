@@ -15,6 +15,8 @@ export type RequestLogFields = {
   ttfb_ms: number | undefined;
   /** The error's code (`invalid_api_key`, `queue_timeout`, ...) when the request failed. */
   error_code: string | undefined;
+  /** The name of the key (made through the admin API) that sent it. */
+  tenant: string | undefined;
 };
 
 /** Writes the request's one log line. */

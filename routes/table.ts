@@ -1,6 +1,7 @@
 import type { Handler, RequestContext } from "../lib/context.ts";
 import type { Route } from "../lib/http/router.ts";
 import { NAME, VERSION } from "../lib/version.ts";
+import { changeKey, createKey, getKey, listKeys, revokeKey, usage } from "./admin.ts";
 import { chatCompletions } from "./chat_completions.ts";
 import { embeddings } from "./embeddings.ts";
 import { createFile, deleteFile, getFile, getFileContent, listFiles } from "./files.ts";
@@ -38,6 +39,13 @@ export const ROUTES: readonly Route<Handler>[] = [
   { method: "GET", path: "/files/:id", handler: getFile },
   { method: "DELETE", path: "/files/:id", handler: deleteFile },
   { method: "GET", path: "/files/:id/content", handler: getFileContent },
+  // The admin API (ADMIN_TOKEN): keys as tenants, and their usage.
+  { method: "POST", path: "/admin/keys", handler: createKey },
+  { method: "GET", path: "/admin/keys", handler: listKeys },
+  { method: "GET", path: "/admin/keys/:id", handler: getKey },
+  { method: "PATCH", path: "/admin/keys/:id", handler: changeKey },
+  { method: "DELETE", path: "/admin/keys/:id", handler: revokeKey },
+  { method: "GET", path: "/admin/usage", handler: usage },
 ];
 
 /** `GET /`: what this is and what it serves. */

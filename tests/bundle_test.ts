@@ -70,7 +70,12 @@ Deno.test("the compile task targets the five release platforms with the runtime 
     artifactName("x86_64-pc-windows-msvc"),
     /^gigachat-gateway-\d+\.\d+\.\d+-x86_64-pc-windows-msvc\.exe$/,
   );
-  assert.deepEqual(RUNTIME_PERMISSIONS, ["--allow-net", "--allow-env", "--allow-read"]);
+  assert.deepEqual(RUNTIME_PERMISSIONS, [
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-write",
+  ]);
 });
 
 Deno.test("deno task start and dev run with the V8 flags the binaries are compiled with", async () => {

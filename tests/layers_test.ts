@@ -13,7 +13,7 @@ const LAYERS: [RegExp, number, string][] = [
   [/^lib\/(app|request_handler|request_log)\.ts$/, 2, "wiring"],
   [/^lib\/dialects\//, 2, "dialects"],
   [/^lib\/(pipeline\/|context\.ts$)/, 3, "chat pipeline"],
-  [/^lib\/(vision|models)\//, 4, "attachments and models"],
+  [/^lib\/(vision|models|tenants)\//, 4, "attachments, models and tenants"],
   [/^lib\/mapping\//, 5, "GigaChat v1 translation"],
   [/^lib\/gigachat\//, 6, "GigaChat client"],
   [/^lib\/(openai|http)\//, 7, "OpenAI wire types, HTTP helpers"],

@@ -13,6 +13,12 @@ export interface Credential {
    * responses) is scoped to it, so one proxy key cannot read another's.
    */
   readonly owner?: string;
+  /** The tenant (a key made through the admin API) sending it, with the models it may use. */
+  readonly tenant?: {
+    readonly id: string;
+    readonly name: string;
+    readonly allowedModels?: readonly string[];
+  };
 }
 
 /** Builds a {@linkcode Credential}, hashing the key so no map ever holds it as a key. */

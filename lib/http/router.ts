@@ -1,4 +1,4 @@
-export type Method = "GET" | "POST" | "DELETE";
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
 /** A route: `path` is relative to `/v1`, `:name` segments become params. */
 export interface Route<Handler> {

@@ -1,6 +1,7 @@
 // The chat pipeline: what every dialect's chat request goes through, once. A dialect turns its
 // request into a ChatRequest and renders what comes back; attachments, tools, structured
 // output, limits, reasoning and the upstream call with its retries happen here.
+import { checkModelAllowed } from "./model_allowed.ts";
 import type { RequestContext } from "../context.ts";
 import type { Credential } from "../gigachat/credential.ts";
 import type { GigaChatChatRequest } from "../gigachat/types.ts";
@@ -36,6 +37,7 @@ export async function runChat(
 ): Promise<ChatOutcome> {
   const { app } = ctx;
   ctx.trace.model = chat.model;
+  checkModelAllowed(credential, chat.model);
   const model = resolveModel(chat.model, app.config.modelAliases);
   const capabilities = capabilitiesOf(app.config.capabilities, model);
   const attachmentPlan = planAttachments(chat.messages, {

@@ -3,6 +3,7 @@ import { authenticationError, GatewayError } from "../errors.ts";
 import { isLoopbackHost } from "../loopback.ts";
 import { type Credential, makeCredential } from "../gigachat/credential.ts";
 import { toHex } from "../hex.ts";
+import type { Tenants } from "../tenants/tenants.ts";
 
 /**
  * The key a client presents: `Authorization: Bearer <key>`, `x-api-key: <key>` (Anthropic's),
@@ -35,6 +36,7 @@ export function presentedKey(request: Request): string | undefined {
  */
 export async function createAuthenticator(
   config: Pick<Config, "credentials" | "proxyApiKeys" | "scope" | "corsOrigins">,
+  tenants?: Tenants,
 ): Promise<(request: Request) => Promise<Credential>> {
   if (config.credentials === undefined) {
     return async (request) => {
@@ -51,7 +53,7 @@ export async function createAuthenticator(
     };
   }
   const server = await makeCredential(config.credentials, config.scope);
-  if (config.proxyApiKeys.length === 0) {
+  if (config.proxyApiKeys.length === 0 && tenants === undefined) {
     // No key guards the gateway's credentials (allowed on loopback only), so the one thing that
     // could still reach it is a web page in the user's browser: refuse foreign origins, and
     // Host names that are not loopback (DNS rebinding).
@@ -79,16 +81,23 @@ export async function createAuthenticator(
     const key = presentedKey(request);
     if (key === undefined) {
       throw authenticationError(
-        "Missing API key. Send one of the gateway's PROXY_API_KEYS as 'Authorization: Bearer " +
+        "Missing API key. Send one of the gateway's keys as 'Authorization: Bearer " +
           "<key>' or 'x-api-key: <key>'.",
         "missing_api_key",
       );
     }
     const index = await matchingKey(key);
-    if (index < 0) {
-      throw authenticationError("Invalid API key: it is not one of the gateway's PROXY_API_KEYS.");
+    if (index >= 0) return perProxyKey[index];
+    const tenant = await tenants?.find(key);
+    if (tenant === undefined) {
+      throw authenticationError("Invalid API key: it is not one of the gateway's keys.");
     }
-    return perProxyKey[index];
+    tenants!.admit(tenant);
+    return {
+      ...server,
+      owner: `tenant:${tenant.id}`,
+      tenant: { id: tenant.id, name: tenant.name, allowedModels: tenant.allowedModels },
+    };
   };
 }
 

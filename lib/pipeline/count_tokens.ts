@@ -3,6 +3,7 @@ import type { Credential } from "../gigachat/credential.ts";
 import { unexpectedAnswer } from "../gigachat/upstream_error.ts";
 import { resolveModel } from "../resolve_model.ts";
 import { callFields } from "./call_fields.ts";
+import { checkModelAllowed } from "./model_allowed.ts";
 
 /**
  * GigaChat's own count (`POST /tokens/count`) of `texts` for the model asked for, summed: what
@@ -15,6 +16,7 @@ export async function countTokens(
   credential: Credential,
   ctx: RequestContext,
 ): Promise<number> {
+  checkModelAllowed(credential, requested);
   const present = texts.filter((text) => text !== "");
   if (present.length === 0) return 0;
   const model = resolveModel(requested, ctx.app.config.modelAliases);

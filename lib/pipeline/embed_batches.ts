@@ -5,6 +5,7 @@ import { unexpectedAnswer } from "../gigachat/upstream_error.ts";
 import { toBatches } from "../mapping/to_embedding_texts.ts";
 import type { GigaChatEmbeddings } from "../mapping/to_openai_embeddings.ts";
 import { callFields } from "./call_fields.ts";
+import { checkModelAllowed } from "./model_allowed.ts";
 
 /** Vector sizes GigaChat's embedders are known to produce (API-more.md §2a). */
 const KNOWN_DIMENSIONS: Readonly<Record<string, number>> = {
@@ -26,6 +27,7 @@ export async function embedBatches(
   credential: Credential,
   ctx: RequestContext,
 ): Promise<GigaChatEmbeddings[]> {
+  checkModelAllowed(credential, model.requested);
   const { app } = ctx;
   const batches = toBatches([...texts], app.config.embeddingsBatchSize);
   const answers: GigaChatEmbeddings[] = new Array(batches.length);

@@ -44,6 +44,7 @@ const DEFAULTS: Config = {
     v2Tools: [],
   },
   metricsToken: undefined,
+  admin: { token: undefined, dataDir: "data" },
   redisUrl: undefined,
   drainDelayMs: 0,
   connections: { maxConnections: 4096, headTimeoutMs: 20_000, idleTimeoutMs: 75_000 },
@@ -108,6 +109,8 @@ const VARIABLES = [
   "GIGACHAT_V2_URL",
   "GIGACHAT_V2_TOOLS",
   "METRICS_TOKEN",
+  "ADMIN_TOKEN",
+  "DATA_DIR",
   "REDIS_URL",
   "DRAIN_DELAY_MS",
   "UPSTREAM_CONCURRENCY",
@@ -472,4 +475,23 @@ Deno.test("REDIS_URL: a database number and a password are fine; the password is
   }
   const error = configError({ REDIS_URL: "redis://:hunter22@cache/db1" });
   assert.ok(!error.message.includes("hunter22"), error.message);
+});
+
+Deno.test("ADMIN_TOKEN: at least 16 characters, kept out of messages, and server-side mode only", () => {
+  assert.throws(() => loadConfig({ ADMIN_TOKEN: "short" }), /ADMIN_TOKEN must be at least 16/);
+  assert.throws(
+    () => loadConfig({ ADMIN_TOKEN: "x".repeat(20) }),
+    /ADMIN_TOKEN needs GIGACHAT_CREDENTIALS/,
+  );
+  try {
+    loadConfig({ ADMIN_TOKEN: "secret-short" });
+  } catch (error) {
+    assert.doesNotMatch(String(error), /secret-short/);
+  }
+  const config = loadConfig({
+    ADMIN_TOKEN: "x".repeat(20),
+    GIGACHAT_CREDENTIALS: "key",
+    HOST: "0.0.0.0",
+  });
+  assert.equal(config.admin.dataDir, "data", "keys guard a public listener without PROXY_API_KEYS");
 });

@@ -1,0 +1,169 @@
+// The embedded store (Deno's built-in node:sqlite, which the compiled binary carries too): keys
+// and usage in one file under DATA_DIR, so one instance keeps them across restarts with no
+// server. WAL journaling keeps the file readable and each write whole after a kill -9.
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import type { KeyStore, UsageBook, UsageRow } from "./key_store.ts";
+import { sortRows, sum } from "./key_store.ts";
+import type { Tenant } from "./tenant.ts";
+
+/** How often usage gathered in memory is written: a crash loses at most this much of it. */
+const FLUSH_MS = 1000;
+
+/** Opens (or creates) `<dir>/gateway.sqlite`. */
+export function openSqliteStore(dir: string): { keys: KeyStore; usage: UsageBook } {
+  Deno.mkdirSync(dir, { recursive: true });
+  const db = new DatabaseSync(join(dir, "gateway.sqlite"));
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, hash TEXT UNIQUE NOT NULL, " +
+      "record TEXT NOT NULL)",
+  );
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS usage (day TEXT NOT NULL, key_id TEXT NOT NULL, " +
+      "key_name TEXT NOT NULL, model TEXT NOT NULL, requests INTEGER NOT NULL, " +
+      "errors INTEGER NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, " +
+      "PRIMARY KEY (day, key_id, model))",
+  );
+  let open = 2;
+  const closeDb = () => {
+    if (--open === 0) db.close();
+  };
+  return { keys: new SqliteKeyStore(db, closeDb), usage: new SqliteUsageBook(db, closeDb) };
+}
+
+/** Keys in SQLite, read through a copy in memory (every lookup of a request is a map read). */
+class SqliteKeyStore implements KeyStore {
+  readonly #db: DatabaseSync;
+  readonly #close: () => void;
+  readonly #byId = new Map<string, Tenant>();
+  readonly #byHash = new Map<string, Tenant>();
+
+  constructor(db: DatabaseSync, close: () => void) {
+    this.#db = db;
+    this.#close = close;
+    for (const row of db.prepare("SELECT record FROM keys").all()) {
+      this.#remember(JSON.parse(String(row.record)) as Tenant);
+    }
+  }
+
+  all(): Tenant[] {
+    return [...this.#byId.values()];
+  }
+
+  get(id: string): Tenant | undefined {
+    return this.#byId.get(id);
+  }
+
+  byHash(hash: string): Tenant | undefined {
+    return this.#byHash.get(hash);
+  }
+
+  put(tenant: Tenant): void {
+    this.#db.prepare(
+      "INSERT INTO keys (id, hash, record) VALUES (?, ?, ?) " +
+        "ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record",
+    ).run(tenant.id, tenant.hash, JSON.stringify(tenant));
+    const old = this.#byId.get(tenant.id);
+    if (old !== undefined) this.#byHash.delete(old.hash);
+    this.#remember(tenant);
+  }
+
+  remove(id: string): boolean {
+    const old = this.#byId.get(id);
+    if (old === undefined) return false;
+    this.#db.prepare("DELETE FROM keys WHERE id = ?").run(id);
+    this.#byId.delete(id);
+    this.#byHash.delete(old.hash);
+    return true;
+  }
+
+  close(): void {
+    this.#close();
+  }
+
+  #remember(tenant: Tenant): void {
+    this.#byId.set(tenant.id, tenant);
+    this.#byHash.set(tenant.hash, tenant);
+  }
+}
+
+/** Usage summed in memory, written to SQLite once a second in one transaction. */
+class SqliteUsageBook implements UsageBook {
+  readonly #db: DatabaseSync;
+  readonly #close: () => void;
+  #pending = new Map<string, UsageRow>();
+  readonly #timer: number;
+
+  constructor(db: DatabaseSync, close: () => void) {
+    this.#db = db;
+    this.#close = close;
+    // Typed as Node's Timeout here (node:sqlite brings its types); a number in Deno.
+    this.#timer = setInterval(() => this.#flush(), FLUSH_MS) as unknown as number;
+    Deno.unrefTimer(this.#timer);
+  }
+
+  add(row: UsageRow): void {
+    const key = `${row.day}\u0000${row.key_id}\u0000${row.model}`;
+    const old = this.#pending.get(key);
+    this.#pending.set(key, old === undefined ? { ...row } : sum(old, row));
+  }
+
+  query(from: string, to: string, keyId?: string): UsageRow[] {
+    this.#flush();
+    const rows = keyId === undefined
+      ? this.#db.prepare("SELECT * FROM usage WHERE day >= ? AND day <= ?").all(from, to)
+      : this.#db.prepare("SELECT * FROM usage WHERE day >= ? AND day <= ? AND key_id = ?")
+        .all(from, to, keyId);
+    return sortRows(rows.map((row) => ({
+      day: String(row.day),
+      key_id: String(row.key_id),
+      key_name: String(row.key_name),
+      model: String(row.model),
+      requests: Number(row.requests),
+      errors: Number(row.errors),
+      tokens_in: Number(row.tokens_in),
+      tokens_out: Number(row.tokens_out),
+    })));
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#flush();
+    this.#close();
+  }
+
+  #flush(): void {
+    if (this.#pending.size === 0) return;
+    const rows = [...this.#pending.values()];
+    this.#pending = new Map();
+    const upsert = this.#db.prepare(
+      "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(day, key_id, model) DO " +
+        "UPDATE SET key_name = excluded.key_name, requests = requests + excluded.requests, " +
+        "errors = errors + excluded.errors, tokens_in = tokens_in + excluded.tokens_in, " +
+        "tokens_out = tokens_out + excluded.tokens_out",
+    );
+    // One transaction: a crash keeps all of a flush or none of it.
+    this.#db.exec("BEGIN");
+    try {
+      for (const r of rows) {
+        upsert.run(
+          r.day,
+          r.key_id,
+          r.key_name,
+          r.model,
+          r.requests,
+          r.errors,
+          r.tokens_in,
+          r.tokens_out,
+        );
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}

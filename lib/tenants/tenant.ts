@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { invalidRequest } from "../errors.ts";
+import { firstIssue } from "../http/schema_issue.ts";
+
+/** What a tenant (a proxy key made through the admin API) may do; absent: no limit. */
+export interface TenantLimits {
+  /** Requests per minute. */
+  rpm?: number;
+}
+
+/** A proxy key made at run time: kept as a hash, never as the secret. */
+export interface Tenant {
+  id: string;
+  name: string;
+  /** SHA-256 (hex) of the secret. */
+  hash: string;
+  /** The secret's first characters, so people can tell their keys apart. */
+  prefix: string;
+  createdAt: number;
+  /** Models it may use (names as clients send them); absent: all. */
+  allowedModels?: string[];
+  limits: TenantLimits;
+  /** Unix ms after which the key is refused. */
+  expiresAt?: number;
+  disabled: boolean;
+}
+
+const name = z.string().trim().min(1, "a name is required").max(100)
+  .regex(/^[\w .@-]+$/, "letters, digits, spaces and . _ @ - only");
+const positive = z.number().int().positive();
+const expiry = z.union([
+  z.number().int().positive().transform((seconds) => seconds * 1000),
+  z.iso.datetime({ offset: true }).transform((text) => Date.parse(text)),
+]);
+
+const fields = {
+  allowed_models: z.array(z.string().min(1).max(200)).max(1000).nullish(),
+  rpm: positive.nullish(),
+  expires_at: expiry.nullish(),
+  disabled: z.boolean().optional(),
+};
+const createSchema = z.strictObject({ name, ...fields });
+const changeSchema = z.strictObject({ name: name.optional(), ...fields });
+
+/** What the admin API may set on a key; null clears a field. */
+export type KeyChange = z.infer<typeof changeSchema>;
+
+/** Validates a key creation body. @throws {GatewayError} 400 naming the bad field. */
+export function parseKeyCreation(body: unknown): KeyChange & { name: string } {
+  return parseWith(createSchema, body);
+}
+
+/** Validates a key change body. @throws {GatewayError} 400 naming the bad field. */
+export function parseKeyChange(body: unknown): KeyChange {
+  return parseWith(changeSchema, body);
+}
+
+function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const { param, message } = firstIssue(parsed.error);
+  throw invalidRequest(`${param || "body"}: ${message}`, param || "body");
+}
+
+/** `tenant` with `change` applied; a null field is cleared. */
+export function applyChange(tenant: Tenant, change: KeyChange): Tenant {
+  const next: Tenant = { ...tenant, limits: { ...tenant.limits } };
+  if (change.name !== undefined) next.name = change.name;
+  if (change.disabled !== undefined) next.disabled = change.disabled;
+  if (change.allowed_models !== undefined) {
+    next.allowedModels = change.allowed_models ?? undefined;
+  }
+  if (change.rpm !== undefined) next.limits.rpm = change.rpm ?? undefined;
+  if (change.expires_at !== undefined) next.expiresAt = change.expires_at ?? undefined;
+  return next;
+}
+
+/** A key as the admin API shows it: everything but the hash. */
+export function keyView(tenant: Tenant): Record<string, unknown> {
+  return {
+    id: tenant.id,
+    object: "gateway.key",
+    name: tenant.name,
+    key_prefix: tenant.prefix,
+    created_at: Math.floor(tenant.createdAt / 1000),
+    allowed_models: tenant.allowedModels ?? null,
+    rpm: tenant.limits.rpm ?? null,
+    expires_at: tenant.expiresAt === undefined ? null : Math.floor(tenant.expiresAt / 1000),
+    disabled: tenant.disabled,
+  };
+}
+
+/** Why `tenant` may not be used now, or undefined if it may. */
+export function refusalOf(tenant: Tenant, now: number): string | undefined {
+  if (tenant.disabled) return "This key was revoked.";
+  if (tenant.expiresAt !== undefined && now >= tenant.expiresAt) return "This key has expired.";
+  return undefined;
+}

@@ -1,0 +1,137 @@
+import type { RequestContext } from "../lib/context.ts";
+import { GatewayError, invalidRequest } from "../lib/errors.ts";
+import { readJsonBody } from "../lib/http/read_json_body.ts";
+import { keyMatcher } from "../lib/pipeline/client_auth.ts";
+import { keyView, parseKeyChange, parseKeyCreation } from "../lib/tenants/tenant.ts";
+import type { Tenants } from "../lib/tenants/tenants.ts";
+import type { UsageRow } from "../lib/tenants/key_store.ts";
+
+let adminMatcher: { token: string; match: (key: string) => Promise<number> } | undefined;
+
+/**
+ * The tenants, for a request with the admin token (`Authorization: Bearer <ADMIN_TOKEN>`); the
+ * proxy keys never open this API. @throws {GatewayError} 404 when it is off, 401 without it
+ */
+async function admitted(request: Request, ctx: RequestContext): Promise<Tenants> {
+  const { tenants, config } = ctx.app;
+  const token = config.admin.token;
+  if (tenants === undefined || token === undefined) {
+    throw new GatewayError(404, "The admin API is off: set ADMIN_TOKEN to turn it on.", {
+      type: "not_found_error",
+      code: "admin_api_off",
+    });
+  }
+  if (adminMatcher?.token !== token) adminMatcher = { token, match: await keyMatcher([token]) };
+  const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  if (presented === undefined || await adminMatcher.match(presented) !== 0) {
+    throw new GatewayError(401, "The admin API takes the ADMIN_TOKEN as 'Authorization: Bearer'.", {
+      type: "authentication_error",
+      code: "invalid_admin_token",
+    });
+  }
+  return tenants;
+}
+
+function notFound(id: string): GatewayError {
+  return new GatewayError(404, `No key with id '${id.slice(0, 100)}'.`, {
+    type: "not_found_error",
+    code: "key_not_found",
+    param: "id",
+  });
+}
+
+/** `POST /admin/keys`: a new key; its secret is in this answer and nowhere else, ever. */
+export async function createKey(request: Request, ctx: RequestContext): Promise<Response> {
+  const tenants = await admitted(request, ctx);
+  const input = parseKeyCreation(
+    await readJsonBody(request, ctx.app.config.maxBodyBytes, ctx.app.bodyDeadlines),
+  );
+  const { tenant, secret } = await tenants.create(input);
+  ctx.app.log.info("key created", { key_id: tenant.id, key_name: tenant.name });
+  return Response.json({ ...keyView(tenant), key: secret }, { status: 201 });
+}
+
+/** `GET /admin/keys`: every key, without secrets. */
+export async function listKeys(request: Request, ctx: RequestContext): Promise<Response> {
+  const tenants = await admitted(request, ctx);
+  const data = tenants.keys.all().sort((a, b) => a.createdAt - b.createdAt).map(keyView);
+  return Response.json({ object: "list", data });
+}
+
+/** `GET /admin/keys/{id}`. */
+export async function getKey(request: Request, ctx: RequestContext): Promise<Response> {
+  const tenants = await admitted(request, ctx);
+  const tenant = tenants.keys.get(ctx.params.id);
+  if (tenant === undefined) throw notFound(ctx.params.id);
+  return Response.json(keyView(tenant));
+}
+
+/** `PATCH /admin/keys/{id}`: changes name, limits, models, expiry or the disabled flag. */
+export async function changeKey(request: Request, ctx: RequestContext): Promise<Response> {
+  const tenants = await admitted(request, ctx);
+  const change = parseKeyChange(
+    await readJsonBody(request, ctx.app.config.maxBodyBytes, ctx.app.bodyDeadlines),
+  );
+  const tenant = tenants.change(ctx.params.id, change);
+  if (tenant === undefined) throw notFound(ctx.params.id);
+  ctx.app.log.info("key changed", { key_id: tenant.id, key_name: tenant.name });
+  return Response.json(keyView(tenant));
+}
+
+/** `DELETE /admin/keys/{id}`: revokes the key at once; its record and usage stay. */
+export async function revokeKey(request: Request, ctx: RequestContext): Promise<Response> {
+  const tenants = await admitted(request, ctx);
+  const tenant = tenants.change(ctx.params.id, { disabled: true });
+  if (tenant === undefined) throw notFound(ctx.params.id);
+  ctx.app.log.info("key revoked", { key_id: tenant.id, key_name: tenant.name });
+  return Response.json({ ...keyView(tenant), revoked: true });
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const CSV_COLUMNS: (keyof UsageRow)[] = [
+  "day",
+  "key_id",
+  "key_name",
+  "model",
+  "requests",
+  "errors",
+  "tokens_in",
+  "tokens_out",
+];
+
+/**
+ * `GET /admin/usage?from=&to=&key=&format=csv`: requests, errors and tokens per day, key and
+ * model (days in UTC, both ends included; the last 30 days by default).
+ */
+export async function usage(request: Request, ctx: RequestContext): Promise<Response> {
+  const tenants = await admitted(request, ctx);
+  const query = new URL(request.url).searchParams;
+  const today = new Date().toISOString().slice(0, 10);
+  const from = query.get("from") ??
+    new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+  const to = query.get("to") ?? today;
+  for (const [name, value] of [["from", from], ["to", to]]) {
+    if (!DAY.test(value)) throw invalidRequest(`${name} must be a day as YYYY-MM-DD.`, name);
+  }
+  const key = query.get("key") ?? undefined;
+  const rows = tenants.usage.query(from, to, key);
+  const format = query.get("format") ?? "json";
+  if (format === "csv") {
+    const lines = [
+      CSV_COLUMNS.join(","),
+      ...rows.map((row) => CSV_COLUMNS.map((column) => csvField(row[column])).join(",")),
+    ];
+    return new Response(lines.join("\r\n") + "\r\n", {
+      headers: { "Content-Type": "text/csv; charset=utf-8" },
+    });
+  }
+  if (format !== "json") throw invalidRequest("format must be json or csv.", "format");
+  return Response.json({ object: "list", from, to, data: rows });
+}
+
+/** A CSV field, quoted when it must be; a leading =+-@ is defused for spreadsheets. */
+function csvField(value: string | number): string {
+  if (typeof value === "number") return String(value);
+  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { RateWindows } from "../../../lib/tenants/rate_window.ts";
+import { openSqliteStore } from "../../../lib/tenants/sqlite_store.ts";
+import { applyChange, parseKeyChange, type Tenant } from "../../../lib/tenants/tenant.ts";
+
+const TENANT: Tenant = {
+  id: "key_1",
+  name: "alice",
+  hash: "ab".repeat(32),
+  prefix: "gk-abcde",
+  createdAt: 1,
+  limits: { rpm: 5 },
+  disabled: false,
+};
+
+Deno.test("RateWindows: a limit per minute, sliding over the minute before", () => {
+  const windows = new RateWindows();
+  const start = 60_000 * 1000;
+  assert.ok(windows.admit("a", 2, start).ok);
+  assert.ok(windows.admit("a", 2, start + 1).ok);
+  const refused = windows.admit("a", 2, start + 2);
+  assert.equal(refused.ok, false);
+  assert.ok(!refused.ok && refused.retryAfter >= 59);
+  assert.ok(windows.admit("b", 2, start + 3).ok, "keys are apart");
+  // Half a minute into the next one, half of the last minute's two still count.
+  assert.ok(windows.admit("a", 2, start + 90_000).ok);
+  assert.equal(windows.admit("a", 2, start + 90_001).ok, false);
+  assert.ok(windows.admit("a", 2, start + 180_000).ok, "two minutes on, all forgotten");
+});
+
+Deno.test("key changes: null clears a limit, fields left out stay", () => {
+  const changed = applyChange(TENANT, parseKeyChange({ rpm: null, name: "alice2" }));
+  assert.equal(changed.limits.rpm, undefined);
+  assert.equal(changed.name, "alice2");
+  assert.equal(changed.hash, TENANT.hash);
+  assert.equal(TENANT.limits.rpm, 5, "the original is untouched");
+});
+
+Deno.test("the SQLite store keeps keys and usage across opens", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let store = openSqliteStore(dir);
+    store.keys.put(TENANT);
+    store.keys.put({ ...TENANT, id: "key_2", hash: "cd".repeat(32), name: "bob" });
+    assert.ok(store.keys.remove("key_2"));
+    store.usage.add(row(3));
+    store.keys.close();
+    store.usage.close();
+    store = openSqliteStore(dir);
+    assert.deepEqual(store.keys.byHash(TENANT.hash), TENANT);
+    assert.equal(store.keys.get("key_2"), undefined);
+    store.usage.add(row(2));
+    assert.deepEqual(store.usage.query("2026-01-01", "2026-12-31").map((r) => r.requests), [5]);
+    store.keys.close();
+    store.usage.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+function row(requests: number) {
+  return {
+    day: "2026-12-07",
+    key_id: "key_1",
+    key_name: "alice",
+    model: "GigaChat-2-Max",
+    requests,
+    errors: 0,
+    tokens_in: 10 * requests,
+    tokens_out: requests,
+  };
+}
+
+Deno.test("kill -9 while usage is written leaves the store readable and its counters whole", async () => {
+  const dir = await Deno.makeTempDir();
+  const module = new URL("../../../lib/tenants/sqlite_store.ts", import.meta.url).href;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { openSqliteStore } from "${module}";
+         const { usage, keys } = openSqliteStore(${JSON.stringify(dir)});
+         keys.put(${JSON.stringify(TENANT)});
+         console.log("ready");
+         for (let i = 0; ; i++) {
+           usage.add({ day: "2026-12-07", key_id: "key_1", key_name: "alice", model: "m" + (i % 3),
+             requests: 1, errors: 0, tokens_in: 10, tokens_out: 1 });
+           if (i % 50 === 0) usage.query("2026-12-07", "2026-12-07");
+         }`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    await child.stderr.cancel().catch(() => {});
+    const store = openSqliteStore(dir);
+    const rows = store.usage.query("2026-12-07", "2026-12-07");
+    assert.ok(rows.length > 0, "something was written before the kill");
+    for (const r of rows) {
+      assert.equal(r.tokens_in, 10 * r.requests, "each flush is whole");
+      assert.equal(r.tokens_out, r.requests);
+    }
+    assert.deepEqual(store.keys.get("key_1"), TENANT);
+    store.keys.close();
+    store.usage.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,192 @@
+// Keys as tenants (issue #26): the admin API makes, changes and revokes keys at run time; each
+// key has its limits, and its use is recorded per day and model in the embedded store.
+import assert from "node:assert/strict";
+import { DEMO_KEY, type Stack, startStack } from "./helpers/stack.ts";
+
+const ADMIN = "admin-token-for-tests-0123456789";
+
+async function tenantStack(dataDir: string, env: Record<string, string> = {}): Promise<Stack> {
+  return await startStack({
+    env: { GIGACHAT_CREDENTIALS: DEMO_KEY, ADMIN_TOKEN: ADMIN, DATA_DIR: dataDir, ...env },
+  });
+}
+
+function admin(stack: Stack, method: string, path: string, body?: unknown, token = ADMIN) {
+  return fetch(`${stack.origin}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+function chat(stack: Stack, key: string, model = "GigaChat-2-Max") {
+  return fetch(`${stack.baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "Hi" }] }),
+  });
+}
+
+Deno.test("admin API: off without ADMIN_TOKEN; the admin token, never a proxy key, opens it", async () => {
+  const off = await startStack({ env: { GIGACHAT_CREDENTIALS: DEMO_KEY } });
+  try {
+    const response = await admin(off, "GET", "/admin/keys");
+    assert.equal(response.status, 404);
+    assert.equal((await response.json()).error.code, "admin_api_off");
+  } finally {
+    await off.close();
+  }
+  const dir = await Deno.makeTempDir();
+  const stack = await tenantStack(dir, { PROXY_API_KEYS: "sk-static" });
+  try {
+    for (const token of ["wrong-token-0123456789", "sk-static", ""]) {
+      const response = await admin(stack, "GET", "/admin/keys", undefined, token);
+      assert.equal(response.status, 401, token);
+      assert.equal((await response.json()).error.code, "invalid_admin_token");
+    }
+    const bad = [
+      [{}, "name"],
+      [{ name: "" }, "name"],
+      [{ name: "a", rpm: 0 }, "rpm"],
+      [{ name: "a", rpm: "5" }, "rpm"],
+      [{ name: "a", expires_at: "tomorrow" }, "expires_at"],
+      [{ name: "a", allowed_models: "GigaChat" }, "allowed_models"],
+      [{ name: "a", surprise: true }, "body"],
+    ] as const;
+    for (const [body, param] of bad) {
+      const response = await admin(stack, "POST", "/admin/keys", body);
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal((await response.json()).error.param, param, JSON.stringify(body));
+    }
+    // The static proxy key still works beside the tenants.
+    assert.equal((await chat(stack, "sk-static")).status, 200);
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a key made through the admin API works at once, is refused once revoked, and its use is recorded", async () => {
+  const dir = await Deno.makeTempDir();
+  const stack = await tenantStack(dir);
+  try {
+    const created = await admin(stack, "POST", "/admin/keys", {
+      name: "alice",
+      allowed_models: ["GigaChat-2-Max"],
+    });
+    assert.equal(created.status, 201);
+    const key = await created.json();
+    assert.match(key.key, /^gk-[\w-]{40,}$/);
+    assert.equal(key.key_prefix, key.key.slice(0, 8));
+    const first = await chat(stack, key.key);
+    assert.equal(first.status, 200);
+    await first.body?.cancel();
+    const other = await chat(stack, key.key, "GigaChat-2");
+    assert.equal(other.status, 403);
+    assert.equal((await other.json()).error.code, "model_not_allowed");
+    // Listed without its secret, nor its hash.
+    const list = await (await admin(stack, "GET", "/admin/keys")).json();
+    assert.equal(list.data.length, 1);
+    assert.ok(!JSON.stringify(list).includes(key.key));
+    assert.ok(!("hash" in list.data[0]));
+    // Its log line names it; the key never appears.
+    const line = stack.logRecords().find((record) =>
+      record.msg === "request" && record.path === "/v1/chat/completions"
+    );
+    assert.equal(line?.tenant, "alice");
+    assert.ok(stack.logs.every((text) => !text.includes(key.key)));
+    // Usage per day, key and model.
+    const used = await (await admin(stack, "GET", `/admin/usage?key=${key.id}`)).json();
+    assert.deepEqual(
+      used.data.map((
+        row: Record<string, unknown>,
+      ) => [row.key_name, row.model, row.requests, row.errors, row.tokens_in, row.tokens_out]),
+      [["alice", "GigaChat-2", 1, 1, 0, 0], ["alice", "GigaChat-2-Max", 1, 0, 17, 3]],
+    );
+    const csv = await (await admin(stack, "GET", "/admin/usage?format=csv")).text();
+    assert.match(csv, /^day,key_id,key_name,model,requests,errors,tokens_in,tokens_out\r\n/);
+    assert.match(csv, /,alice,GigaChat-2-Max,1,0,17,3\r\n/);
+    // Revoked: refused at once.
+    const revoked = await admin(stack, "DELETE", `/admin/keys/${key.id}`);
+    assert.equal((await revoked.json()).disabled, true);
+    const refused = await chat(stack, key.key);
+    assert.equal(refused.status, 401);
+    assert.match((await refused.json()).error.message, /revoked/);
+    // Expired: refused too.
+    const past = await admin(stack, "PATCH", `/admin/keys/${key.id}`, {
+      disabled: false,
+      expires_at: Math.floor(Date.now() / 1000) - 10,
+    });
+    assert.equal(past.status, 200);
+    assert.match((await (await chat(stack, key.key)).json()).error.message, /expired/);
+    assert.equal((await admin(stack, "GET", "/admin/keys/key_nope")).status, 404);
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rpm: the request over a key's limit is a 429 before GigaChat, in each dialect's shape", async () => {
+  const dir = await Deno.makeTempDir();
+  const stack = await tenantStack(dir);
+  try {
+    const key = await (await admin(stack, "POST", "/admin/keys", { name: "bob", rpm: 2 })).json();
+    for (let i = 0; i < 2; i++) {
+      const ok = await chat(stack, key.key);
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
+    }
+    const sent = stack.fake.chatBodies().length;
+    const limited = await chat(stack, key.key);
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+    assert.equal((await limited.json()).error.code, "rate_limit_exceeded");
+    const messages = await fetch(`${stack.baseURL}/messages`, {
+      method: "POST",
+      headers: { "x-api-key": key.key, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "GigaChat-2-Max",
+        max_tokens: 10,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    assert.equal(messages.status, 429);
+    assert.equal((await messages.json()).error.type, "rate_limit_error");
+    const gemini = await fetch(`${stack.origin}/v1beta/models/GigaChat-2-Max:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": key.key, "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ parts: [{ text: "Hi" }] }] }),
+    });
+    assert.equal(gemini.status, 429);
+    assert.equal((await gemini.json()).error.status, "RESOURCE_EXHAUSTED");
+    assert.equal(stack.fake.chatBodies().length, sent, "nothing reached GigaChat");
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a restart keeps keys and usage (the embedded store under DATA_DIR)", async () => {
+  const dir = await Deno.makeTempDir();
+  let stack = await tenantStack(dir);
+  let key: { id: string; key: string };
+  try {
+    key = await (await admin(stack, "POST", "/admin/keys", { name: "carol" })).json();
+    const ok = await chat(stack, key.key);
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+  } finally {
+    await stack.close();
+  }
+  stack = await tenantStack(dir);
+  try {
+    const again = await chat(stack, key.key);
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+    const used = await (await admin(stack, "GET", `/admin/usage?key=${key.id}`)).json();
+    assert.equal(used.data[0].requests, 2, "both runs' requests, the first flushed on close");
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
