@@ -190,3 +190,34 @@ Deno.test("a restart keeps keys and usage (the embedded store under DATA_DIR)", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("fair share: with 2 slots and a line of 5, Alice's burst of 50 leaves Bob's 3 requests served", async () => {
+  const dir = await Deno.makeTempDir();
+  const stack = await tenantStack(dir, { UPSTREAM_CONCURRENCY: "2", QUEUE_MAX: "5" });
+  try {
+    const alice = await (await admin(stack, "POST", "/admin/keys", { name: "alice" })).json();
+    const bob = await (await admin(stack, "POST", "/admin/keys", { name: "bob" })).json();
+    // Each answer takes a while, so the burst piles up.
+    stack.fake.inject({ path: "/chat/completions", delayMs: 150, times: 60 });
+    const burst = Array.from({ length: 50 }, () => chat(stack, alice.key));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const bobs = Array.from({ length: 3 }, () => chat(stack, bob.key));
+    const bobStatuses = await Promise.all(bobs.map(async (r) => {
+      const response = await r;
+      await response.body?.cancel();
+      return response.status;
+    }));
+    const aliceStatuses = await Promise.all(burst.map(async (r) => {
+      const response = await r;
+      await response.body?.cancel();
+      return response.status;
+    }));
+    assert.deepEqual(bobStatuses, [200, 200, 200], "Bob waits only behind his own requests");
+    assert.equal(aliceStatuses.filter((status) => status === 200).length, 7, "2 slots + 5 waiting");
+    assert.equal(aliceStatuses.filter((status) => status === 429).length, 43);
+    assert.ok(stack.fake.maxActiveChats <= 2, "never more than the 2 slots at once");
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

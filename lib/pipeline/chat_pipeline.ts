@@ -113,7 +113,8 @@ export async function runChat(
   // One slot per generation (UPSTREAM_CONCURRENCY): taken before anything is sent, so a full
   // queue is an ordinary 429, and held until the answer ends, streams included.
   const slotKey = app.config.queue.perModel ? `${credential.id}\u0000${model}` : credential.id;
-  const release = await app.slots.acquire(slotKey, ctx.signal);
+  // Waiting in line per client (proxy key or tenant): one client's burst waits behind itself.
+  const release = await app.slots.acquire(slotKey, ctx.signal, credential.owner ?? "");
   try {
     if (prepared) {
       // A JSON answer is checked whole before any of it is sent.

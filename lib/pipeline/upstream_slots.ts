@@ -21,7 +21,12 @@ interface Waiter {
 
 interface Line {
   active: number;
-  waiting: Waiter[];
+  /** Slots held per tenant. */
+  activeBy: Map<string, number>;
+  /** Each tenant's waiters, first come first served within it. */
+  queues: Map<string, Waiter[]>;
+  /** Tenants with waiters, the one served longest ago first. */
+  turn: string[];
 }
 
 const NO_SLOT: ReleaseSlot = () => {};
@@ -32,9 +37,12 @@ const RETRY_AFTER_S = 2;
 /**
  * Caps concurrent upstream generations per key (a credential, or a credential and model):
  * GigaChat limits them per key, and a burst beyond its limit would bounce off it as 429s. Those
- * beyond the cap wait first come, first served, in a bounded line with a wait limit; a full
- * line or a wait that runs out is a 429 with Retry-After. A client that leaves while waiting
- * leaves the line; one that leaves while holding a slot frees it when its request ends.
+ * beyond the cap wait in a line per tenant (who sent them: a proxy key, a key of the admin API),
+ * each bounded by QUEUE_MAX; a freed slot goes to the waiting tenant holding the fewest slots
+ * (the one served longest ago among equals), so one tenant's burst waits behind its own requests,
+ * never in front of another's. A full line or a wait that runs out is a 429 with Retry-After. A
+ * client that leaves while waiting leaves the line; one that leaves while holding a slot frees it
+ * when its request ends.
  */
 export class UpstreamSlots {
   readonly #options: UpstreamSlotsOptions;
@@ -44,25 +52,27 @@ export class UpstreamSlots {
     this.#options = options;
   }
 
-  /** A slot for `key`, at once or after a wait. @throws {GatewayError} 429, or 499 */
-  acquire(key: string, signal: AbortSignal): Promise<ReleaseSlot> {
+  /**
+   * A slot for `key`, at once or after a wait in `tenant`'s line.
+   * @throws {GatewayError} 429, or 499
+   */
+  acquire(key: string, signal: AbortSignal, tenant = ""): Promise<ReleaseSlot> {
     const { concurrency, maxWaiting, timeoutMs, metrics } = this.#options;
     if (concurrency === 0) return FREE;
     let line = this.#lines.get(key);
     if (line === undefined) {
-      line = { active: 0, waiting: [] };
+      line = { active: 0, activeBy: new Map(), queues: new Map(), turn: [] };
       this.#lines.set(key, line);
     }
-    if (line.active < concurrency) {
-      line.active++;
-      metrics.generating.add([], 1);
-      return Promise.resolve(this.#releaser(key, line));
+    if (line.active < concurrency && line.turn.length === 0) {
+      return Promise.resolve(this.#take(key, line, tenant));
     }
-    if (line.waiting.length >= maxWaiting) {
+    const queue = line.queues.get(tenant) ?? [];
+    if (queue.length >= maxWaiting) {
       metrics.queueRejected.add(["full"]);
       return Promise.reject(refused(
         `all ${concurrency} upstream slots are busy and ` +
-          `${maxWaiting} requests are already waiting`,
+          `${maxWaiting} requests of this client are already waiting`,
         "queue_full",
       ));
     }
@@ -73,8 +83,14 @@ export class UpstreamSlots {
       const leave = () => {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
-        const at = queued.waiting.indexOf(waiter);
-        if (at >= 0) queued.waiting.splice(at, 1);
+        const mine = queued.queues.get(tenant) ?? [];
+        const at = mine.indexOf(waiter);
+        if (at >= 0) mine.splice(at, 1);
+        if (mine.length === 0) {
+          queued.queues.delete(tenant);
+          const turn = queued.turn.indexOf(tenant);
+          if (turn >= 0) queued.turn.splice(turn, 1);
+        }
         metrics.queued.add([], -1);
         metrics.queueWait.observe([], (performance.now() - since) / 1000);
       };
@@ -97,7 +113,11 @@ export class UpstreamSlots {
         );
       }, timeoutMs);
       signal.addEventListener("abort", onAbort, { once: true });
-      queued.waiting.push(waiter);
+      if (queue.length === 0) {
+        queued.queues.set(tenant, queue);
+        queued.turn.push(tenant);
+      }
+      queue.push(waiter);
       metrics.queued.add([], 1);
     });
   }
@@ -105,25 +125,57 @@ export class UpstreamSlots {
   /** Requests holding and waiting for slots of `key`, for tests and the log. */
   load(key: string): { active: number; waiting: number } {
     const line = this.#lines.get(key);
-    return { active: line?.active ?? 0, waiting: line?.waiting.length ?? 0 };
+    let waiting = 0;
+    for (const queue of line?.queues.values() ?? []) waiting += queue.length;
+    return { active: line?.active ?? 0, waiting };
   }
 
-  #releaser(key: string, line: Line): ReleaseSlot {
+  #take(key: string, line: Line, tenant: string): ReleaseSlot {
+    line.active++;
+    line.activeBy.set(tenant, (line.activeBy.get(tenant) ?? 0) + 1);
+    this.#options.metrics.generating.add([], 1);
+    return this.#releaser(key, line, tenant);
+  }
+
+  #releaser(key: string, line: Line, tenant: string): ReleaseSlot {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = line.waiting[0];
-      // The slot passes straight to the first in line, so no newcomer can take it first.
-      if (next !== undefined) return next.grant(this.#releaser(key, line));
       line.active--;
+      const held = (line.activeBy.get(tenant) ?? 1) - 1;
+      if (held === 0) line.activeBy.delete(tenant);
+      else line.activeBy.set(tenant, held);
       this.#options.metrics.generating.add([], -1);
+      const next = this.#nextTenant(line);
+      // The slot passes straight to a waiter, so no newcomer can take it first.
+      if (next !== undefined) {
+        const waiter = line.queues.get(next)![0];
+        // To the back of the turn: the others come first next time.
+        line.turn.splice(line.turn.indexOf(next), 1);
+        line.turn.push(next);
+        return waiter.grant(this.#take(key, line, next));
+      }
       this.#forget(key, line);
     };
   }
 
+  /** The waiting tenant holding the fewest slots; among equals, the one served longest ago. */
+  #nextTenant(line: Line): string | undefined {
+    let best: string | undefined;
+    let fewest = Infinity;
+    for (const tenant of line.turn) {
+      const held = line.activeBy.get(tenant) ?? 0;
+      if (held < fewest) {
+        best = tenant;
+        fewest = held;
+      }
+    }
+    return best;
+  }
+
   #forget(key: string, line: Line): void {
-    if (line.active === 0 && line.waiting.length === 0 && this.#lines.get(key) === line) {
+    if (line.active === 0 && line.turn.length === 0 && this.#lines.get(key) === line) {
       this.#lines.delete(key);
     }
   }

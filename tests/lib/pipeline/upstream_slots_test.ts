@@ -71,3 +71,32 @@ Deno.test("UpstreamSlots with concurrency 0 never waits", async () => {
   releases.forEach((release) => release());
   assert.deepEqual(line.load("k"), { active: 0, waiting: 0 });
 });
+
+Deno.test("UpstreamSlots: a tenant's burst waits behind itself, never in front of another's", async () => {
+  const { slots: line } = slots(2, 3);
+  const held = [await line.acquire("k", never, "alice"), await line.acquire("k", never, "alice")];
+  const order: string[] = [];
+  const wait = (tenant: string, label: string) =>
+    line.acquire("k", never, tenant).then((release) => (order.push(label), release));
+  const alice = [wait("alice", "a1"), wait("alice", "a2"), wait("alice", "a3")];
+  // Alice's own line is full; Bob's is his.
+  await assert.rejects(line.acquire("k", never, "alice"), status429("queue_full"));
+  const bob = [wait("bob", "b1"), wait("bob", "b2")];
+  // Each slot that frees goes to whoever holds the fewest: Bob, until he holds as many.
+  held[0]();
+  const b1 = await bob[0];
+  held[1]();
+  const a1 = await alice[0];
+  assert.deepEqual(order, ["b1", "a1"]);
+  // Alice's a1 done, she holds none and Bob one: her next goes first; then his.
+  a1();
+  const a2 = await alice[1];
+  b1();
+  const b2 = await bob[1];
+  a2();
+  const a3 = await alice[2];
+  b2();
+  a3();
+  assert.deepEqual(order, ["b1", "a1", "a2", "b2", "a3"]);
+  assert.deepEqual(line.load("k"), { active: 0, waiting: 0 });
+});
