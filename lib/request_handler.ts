@@ -115,6 +115,8 @@ export function createRequestHandler(
     };
     const observe = () => {
       const tenant = ctx.trace.tenant;
+      const used = ctx.trace.usage;
+      ctx.trace.settleTokens?.((used?.input ?? 0) + (used?.output ?? 0));
       if (tenant !== undefined) {
         const failed = fields.status >= 400 || fields.stream === "failed";
         app.tenants?.record(tenant, fields.model, failed, ctx.trace.usage);

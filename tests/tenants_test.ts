@@ -221,3 +221,70 @@ Deno.test("fair share: with 2 slots and a line of 5, Alice's burst of 50 leaves 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("token budgets: a day's budget spent is insufficient_quota, and a restart remembers it", async () => {
+  const dir = await Deno.makeTempDir();
+  let stack = await tenantStack(dir);
+  try {
+    const key = await (await admin(stack, "POST", "/admin/keys", {
+      name: "dave",
+      daily_tokens: 30,
+    })).json();
+    assert.equal(key.daily_tokens, 30);
+    // Each answer of the fake costs 20 tokens (17 in, 3 out): the second still fits under 30
+    // when it starts, the third does not.
+    for (let i = 0; i < 2; i++) {
+      const ok = await chat(stack, key.key);
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
+    }
+    const spent = await chat(stack, key.key);
+    assert.equal(spent.status, 429);
+    const body = await spent.json();
+    assert.equal(body.error.type, "insufficient_quota");
+    assert.match(body.error.message, /30 tokens a day is spent \(40 used\)/);
+    const messages = await fetch(`${stack.baseURL}/messages`, {
+      method: "POST",
+      headers: { "x-api-key": key.key, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "GigaChat-2-Max",
+        max_tokens: 10,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    assert.equal((await messages.json()).error.type, "billing_error");
+    await stack.close();
+    stack = await tenantStack(dir);
+    const after = await chat(stack, key.key);
+    assert.equal(after.status, 429, "the day's use survives a restart");
+    await after.body?.cancel();
+    // Raised by an admin: at once.
+    await admin(stack, "PATCH", `/admin/keys/${key.id}`, { daily_tokens: 100 });
+    const raised = await chat(stack, key.key);
+    assert.equal(raised.status, 200);
+    await raised.body?.cancel();
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tokens per minute: over the limit is a 429 with Retry-After", async () => {
+  const dir = await Deno.makeTempDir();
+  const stack = await tenantStack(dir);
+  try {
+    const key = await (await admin(stack, "POST", "/admin/keys", { name: "erin", tpm: 25 })).json();
+    for (let i = 0; i < 2; i++) {
+      const ok = await chat(stack, key.key);
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
+    }
+    const limited = await chat(stack, key.key);
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+    assert.equal((await limited.json()).error.code, "rate_limit_exceeded");
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -20,6 +20,9 @@ import { callFields } from "./call_fields.ts";
 import { backendFor, v1Backend, v2Backend } from "./chat_backends.ts";
 import { type ChunkStream, preparedChunks, relayedChunks } from "./chunk_stream.ts";
 
+/** Output tokens reserved for a request that sets no max_tokens. */
+const DEFAULT_OUTPUT_RESERVATION = 1024;
+
 /** What the pipeline answers: one completion, or a stream of chunks. */
 export type ChatOutcome =
   | { kind: "completion"; completion: OpenAIChatCompletion; headers: Record<string, string> }
@@ -110,6 +113,11 @@ export async function runChat(
   // A generated image is fetched before the answer can be given, so it is prepared whole.
   const prepared = plan.jsonAnswer !== undefined || plan.hosted.tools.includes("image_generate");
 
+  // A tenant's token limits: what this request may use is reserved before it goes upstream.
+  const tenant = credential.tenant;
+  if (tenant !== undefined && app.tenants !== undefined) {
+    ctx.trace.settleTokens = app.tenants.reserve(tenant.id, reservationOf(chat));
+  }
   // One slot per generation (UPSTREAM_CONCURRENCY): taken before anything is sent, so a full
   // queue is an ordinary 429, and held until the answer ends, streams included.
   const slotKey = app.config.queue.perModel ? `${credential.id}\u0000${model}` : credential.id;
@@ -155,4 +163,10 @@ export async function runChat(
     release();
     throw error;
   }
+}
+
+/** Tokens a request may use: its prompt, estimated from its length, and its output limit. */
+function reservationOf(chat: ChatRequest): number {
+  const prompt = Math.ceil(JSON.stringify(chat.messages).length / 3);
+  return prompt + (chat.max_completion_tokens ?? chat.max_tokens ?? DEFAULT_OUTPUT_RESERVATION);
 }

@@ -6,6 +6,11 @@ import { firstIssue } from "../http/schema_issue.ts";
 export interface TenantLimits {
   /** Requests per minute. */
   rpm?: number;
+  /** Tokens (in and out) per minute. */
+  tpm?: number;
+  /** Tokens per UTC day and per UTC month. */
+  dailyTokens?: number;
+  monthlyTokens?: number;
 }
 
 /** A proxy key made at run time: kept as a hash, never as the secret. */
@@ -36,6 +41,9 @@ const expiry = z.union([
 const fields = {
   allowed_models: z.array(z.string().min(1).max(200)).max(1000).nullish(),
   rpm: positive.nullish(),
+  tpm: positive.nullish(),
+  daily_tokens: positive.nullish(),
+  monthly_tokens: positive.nullish(),
   expires_at: expiry.nullish(),
   disabled: z.boolean().optional(),
 };
@@ -71,6 +79,13 @@ export function applyChange(tenant: Tenant, change: KeyChange): Tenant {
     next.allowedModels = change.allowed_models ?? undefined;
   }
   if (change.rpm !== undefined) next.limits.rpm = change.rpm ?? undefined;
+  if (change.tpm !== undefined) next.limits.tpm = change.tpm ?? undefined;
+  if (change.daily_tokens !== undefined) {
+    next.limits.dailyTokens = change.daily_tokens ?? undefined;
+  }
+  if (change.monthly_tokens !== undefined) {
+    next.limits.monthlyTokens = change.monthly_tokens ?? undefined;
+  }
   if (change.expires_at !== undefined) next.expiresAt = change.expires_at ?? undefined;
   return next;
 }
@@ -85,6 +100,9 @@ export function keyView(tenant: Tenant): Record<string, unknown> {
     created_at: Math.floor(tenant.createdAt / 1000),
     allowed_models: tenant.allowedModels ?? null,
     rpm: tenant.limits.rpm ?? null,
+    tpm: tenant.limits.tpm ?? null,
+    daily_tokens: tenant.limits.dailyTokens ?? null,
+    monthly_tokens: tenant.limits.monthlyTokens ?? null,
     expires_at: tenant.expiresAt === undefined ? null : Math.floor(tenant.expiresAt / 1000),
     disabled: tenant.disabled,
   };

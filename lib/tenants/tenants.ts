@@ -2,6 +2,7 @@ import { GatewayError } from "../errors.ts";
 import { hashSecret, newKeyId, newSecret } from "./key_secret.ts";
 import type { KeyStore, UsageBook } from "./key_store.ts";
 import { RateWindows } from "./rate_window.ts";
+import { TokenBudgets } from "./token_budget.ts";
 import { applyChange, type KeyChange, refusalOf, type Tenant } from "./tenant.ts";
 
 /** Who a request came from, as the log line and the usage record name it. */
@@ -19,6 +20,9 @@ export class Tenants {
   readonly keys: KeyStore;
   readonly usage: UsageBook;
   readonly #windows = new RateWindows();
+  readonly #budgets = new TokenBudgets();
+  /** Tenants whose day and month were read from the usage record. */
+  readonly #seeded = new Set<string>();
 
   constructor(keys: KeyStore, usage: UsageBook) {
     this.keys = keys;
@@ -81,6 +85,36 @@ export class Tenants {
         headers: { "Retry-After": String(verdict.retryAfter) },
       },
     );
+  }
+
+  /**
+   * Reserves `tokens` for a request of tenant `id` against its token limits, or refuses it
+   * (429). Returns how to settle with the tokens it used; a no-op without token limits.
+   */
+  reserve(id: string, tokens: number, now = Date.now()): (used: number) => void {
+    const tenant = this.keys.get(id);
+    const limits = tenant?.limits;
+    if (
+      limits === undefined ||
+      (limits.tpm ?? limits.dailyTokens ?? limits.monthlyTokens) === undefined
+    ) {
+      return () => {};
+    }
+    if (!this.#seeded.has(id)) {
+      // What was used before a restart counts against today's and this month's budgets.
+      const date = new Date(now).toISOString();
+      const month = this.usage.query(`${date.slice(0, 7)}-01`, date.slice(0, 10), id);
+      const total = (rows: typeof month) =>
+        rows.reduce((sum, row) => sum + row.tokens_in + row.tokens_out, 0);
+      this.#budgets.seed(
+        id,
+        total(month.filter((row) => row.day === date.slice(0, 10))),
+        total(month),
+        now,
+      );
+      this.#seeded.add(id);
+    }
+    return this.#budgets.reserve(id, limits, tokens, now);
   }
 
   /** Adds one finished request to its tenant's usage of the day. */

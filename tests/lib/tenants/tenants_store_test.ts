@@ -113,3 +113,24 @@ Deno.test("kill -9 while usage is written leaves the store readable and its coun
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TokenBudgets: concurrent reservations count, a burst overshoots by one at most", async () => {
+  const { TokenBudgets } = await import("../../../lib/tenants/token_budget.ts");
+  const budgets = new TokenBudgets();
+  const now = Date.parse("2026-12-07T12:00:00Z");
+  const limits = { dailyTokens: 1000 };
+  // Three requests reserving 400 each start together: the third finds 800 reserved, under
+  // 1000, and goes; a fourth finds 1200 and is refused.
+  const settles = [0, 1, 2].map(() => budgets.reserve("t", limits, 400, now));
+  assert.throws(() => budgets.reserve("t", limits, 400, now), /1000 tokens a day is spent/);
+  for (const settle of settles) settle(100);
+  // Settled at 300 used: room again.
+  const next = budgets.reserve("t", limits, 400, now);
+  next(0);
+  next(5000); // a second settle counts nothing
+  budgets.seed("u", 999, 999, now);
+  budgets.reserve("u", limits, 1, now)(1);
+  assert.throws(() => budgets.reserve("u", limits, 1, now));
+  // The next UTC day starts from zero.
+  budgets.reserve("u", limits, 1, now + 86_400_000)(1);
+});
