@@ -81,8 +81,8 @@ export async function createAuthenticator(
     const key = presentedKey(request);
     if (key === undefined) {
       throw authenticationError(
-        "Missing API key. Send one of the gateway's keys as 'Authorization: Bearer " +
-          "<key>' or 'x-api-key: <key>'.",
+        "Missing API key. Send one of the gateway's PROXY_API_KEYS (or a key made through its " +
+          "admin API) as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
         "missing_api_key",
       );
     }
@@ -90,7 +90,12 @@ export async function createAuthenticator(
     if (index >= 0) return perProxyKey[index];
     const tenant = await tenants?.find(key);
     if (tenant === undefined) {
-      throw authenticationError("Invalid API key: it is not one of the gateway's keys.");
+      throw authenticationError(
+        tenants === undefined
+          ? "Invalid API key: it is not one of the gateway's PROXY_API_KEYS."
+          : "Invalid API key: it is not one of the gateway's keys (PROXY_API_KEYS or one made " +
+            "through its admin API).",
+      );
     }
     tenants!.admit(tenant);
     return {
