@@ -251,6 +251,19 @@ export class GatewayMetrics {
     "counter",
   );
 
+  readonly tenantRequests = new Sum(
+    "gigachat_gateway_tenant_requests_total",
+    "Requests of keys made through the admin API, by key name and outcome (ok or error).",
+    ["tenant", "outcome"],
+    "counter",
+  );
+  readonly tenantTokens = new Sum(
+    "gigachat_gateway_tenant_tokens_total",
+    "Tokens GigaChat reported for keys made through the admin API, by key name and direction.",
+    ["tenant", "direction"],
+    "counter",
+  );
+
   /** The process's memory, read when the metrics are: what sizing an instance needs. */
   readonly memory = new Sum(
     "gigachat_gateway_memory_bytes",
@@ -283,6 +296,22 @@ export class GatewayMetrics {
     this.duration.observe([observation.route, dialect], observation.durationMs / 1000);
     if (observation.ttfbMs !== undefined) {
       this.ttfb.observe([observation.route, dialect], observation.ttfbMs / 1000);
+    }
+  }
+
+  /**
+   * Records one finished request of a tenant. Its name comes from the key list an admin keeps,
+   * never from a request, so the series stay bounded.
+   */
+  observeTenant(
+    name: string,
+    failed: boolean,
+    tokens: { input: number; output: number } | undefined,
+  ): void {
+    this.tenantRequests.add([name, failed ? "error" : "ok"]);
+    if (tokens !== undefined && tokens.input > 0) this.tenantTokens.add([name, "in"], tokens.input);
+    if (tokens !== undefined && tokens.output > 0) {
+      this.tenantTokens.add([name, "out"], tokens.output);
     }
   }
 
@@ -327,6 +356,8 @@ export class GatewayMetrics {
         this.generating,
         this.queueWait,
         this.queueRejected,
+        this.tenantRequests,
+        this.tenantTokens,
         this.memory,
       ]
     ) {

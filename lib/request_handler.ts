@@ -119,7 +119,8 @@ export function createRequestHandler(
       ctx.trace.settleTokens?.((used?.input ?? 0) + (used?.output ?? 0));
       if (tenant !== undefined) {
         const failed = fields.status >= 400 || fields.stream === "failed";
-        app.tenants?.record(tenant, fields.model, failed, ctx.trace.usage);
+        app.tenants?.record(tenant, fields.model, failed, used);
+        app.metrics.observeTenant(tenant.name, failed, used);
       }
       app.metrics.observeRequest({
         route: ctx.trace.route ?? "unknown",
@@ -214,6 +215,7 @@ function annotate(span: SpanLike, ctx: RequestContext, fields: RequestLogFields)
     "gateway.upstream_attempts": ctx.trace.upstreamAttempts,
   };
   if (ctx.trace.model !== undefined) attributes["gateway.model"] = ctx.trace.model;
+  if (ctx.trace.tenant !== undefined) attributes["gateway.tenant"] = ctx.trace.tenant.name;
   if (ctx.trace.backend !== undefined) attributes["gateway.backend"] = ctx.trace.backend;
   if (ctx.trace.usage !== undefined) {
     attributes["gen_ai.usage.input_tokens"] = ctx.trace.usage.input;

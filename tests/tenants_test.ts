@@ -95,6 +95,23 @@ Deno.test("a key made through the admin API works at once, is refused once revok
     );
     assert.equal(line?.tenant, "alice");
     assert.ok(stack.logs.every((text) => !text.includes(key.key)));
+    // Prometheus series by the key's name (bounded: names come from the key list).
+    const refusedMetrics = await fetch(`${stack.origin}/metrics`, {
+      headers: { authorization: `Bearer ${key.key}` },
+    });
+    assert.equal(refusedMetrics.status, 401, "a tenant never reads the others' series");
+    await refusedMetrics.body?.cancel();
+    const metrics = await (await fetch(`${stack.origin}/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })).text();
+    assert.match(
+      metrics,
+      /gigachat_gateway_tenant_requests_total\{tenant="alice",outcome="ok"\} 1/,
+    );
+    assert.match(
+      metrics,
+      /gigachat_gateway_tenant_tokens_total\{tenant="alice",direction="in"\} 17/,
+    );
     // Usage per day, key and model.
     const used = await (await admin(stack, "GET", `/admin/usage?key=${key.id}`)).json();
     assert.deepEqual(

@@ -5,15 +5,22 @@ import { foreignRequest, keyMatcher, presentedKey } from "./client_auth.ts";
 
 /**
  * Who may read `/metrics`: nobody who may not call the API. With METRICS_TOKEN, whoever
- * presents it; in server-side mode with PROXY_API_KEYS, whoever presents one of them;
+ * presents it; with ADMIN_TOKEN, whoever presents it or a proxy key; in server-side mode with
+ * PROXY_API_KEYS, whoever presents one of them;
  * otherwise (pass-through, where any key is let through to GigaChat) loopback clients only.
  * @returns a check that throws a 401 or 403 GatewayError.
  */
 export async function createMetricsGuard(
-  config: Pick<Config, "credentials" | "proxyApiKeys" | "metricsToken" | "corsOrigins">,
+  config:
+    & Pick<Config, "credentials" | "proxyApiKeys" | "metricsToken" | "corsOrigins">
+    & Partial<Pick<Config, "admin">>,
 ): Promise<(request: Request, clientAddress: string | undefined) => Promise<void>> {
+  // With the admin API on, its token reads them too; a key made through it never does (the
+  // metrics name every tenant).
   const keys = config.metricsToken !== undefined
     ? [config.metricsToken]
+    : config.admin?.token !== undefined
+    ? [config.admin.token, ...config.proxyApiKeys]
     : config.credentials !== undefined
     ? config.proxyApiKeys
     : [];
@@ -34,7 +41,11 @@ export async function createMetricsGuard(
     };
   }
   const matches = await keyMatcher(keys);
-  const what = config.metricsToken !== undefined ? "METRICS_TOKEN" : "one of the PROXY_API_KEYS";
+  const what = config.metricsToken !== undefined
+    ? "METRICS_TOKEN"
+    : config.admin?.token !== undefined
+    ? "the ADMIN_TOKEN (or one of the PROXY_API_KEYS)"
+    : "one of the PROXY_API_KEYS";
   return async (request) => {
     const key = presentedKey(request);
     if (key === undefined || await matches(key) < 0) {
