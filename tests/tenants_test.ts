@@ -305,3 +305,30 @@ Deno.test("tokens per minute: over the limit is a 429 with Retry-After", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("max_concurrent: a key's generations beyond its limit are a 429, freed as they end", async () => {
+  const dir = await Deno.makeTempDir();
+  const stack = await tenantStack(dir);
+  try {
+    const key = await (await admin(stack, "POST", "/admin/keys", {
+      name: "frank",
+      max_concurrent: 1,
+    })).json();
+    assert.equal(key.max_concurrent, 1);
+    stack.fake.inject({ path: "/chat/completions", delayMs: 200 });
+    const slow = chat(stack, key.key);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await chat(stack, key.key);
+    assert.equal(second.status, 429);
+    assert.match((await second.json()).error.message, /1 generations at once/);
+    const first = await slow;
+    assert.equal(first.status, 200);
+    await first.body?.cancel();
+    const third = await chat(stack, key.key);
+    assert.equal(third.status, 200, "free again once the first ended");
+    await third.body?.cancel();
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

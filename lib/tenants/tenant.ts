@@ -8,6 +8,8 @@ export interface TenantLimits {
   rpm?: number;
   /** Tokens (in and out) per minute. */
   tpm?: number;
+  /** Chat generations under way at once. */
+  concurrent?: number;
   /** Tokens per UTC day and per UTC month. */
   dailyTokens?: number;
   monthlyTokens?: number;
@@ -42,6 +44,7 @@ const fields = {
   allowed_models: z.array(z.string().min(1).max(200)).max(1000).nullish(),
   rpm: positive.nullish(),
   tpm: positive.nullish(),
+  max_concurrent: positive.nullish(),
   daily_tokens: positive.nullish(),
   monthly_tokens: positive.nullish(),
   expires_at: expiry.nullish(),
@@ -80,6 +83,9 @@ export function applyChange(tenant: Tenant, change: KeyChange): Tenant {
   }
   if (change.rpm !== undefined) next.limits.rpm = change.rpm ?? undefined;
   if (change.tpm !== undefined) next.limits.tpm = change.tpm ?? undefined;
+  if (change.max_concurrent !== undefined) {
+    next.limits.concurrent = change.max_concurrent ?? undefined;
+  }
   if (change.daily_tokens !== undefined) {
     next.limits.dailyTokens = change.daily_tokens ?? undefined;
   }
@@ -101,6 +107,7 @@ export function keyView(tenant: Tenant): Record<string, unknown> {
     allowed_models: tenant.allowedModels ?? null,
     rpm: tenant.limits.rpm ?? null,
     tpm: tenant.limits.tpm ?? null,
+    max_concurrent: tenant.limits.concurrent ?? null,
     daily_tokens: tenant.limits.dailyTokens ?? null,
     monthly_tokens: tenant.limits.monthlyTokens ?? null,
     expires_at: tenant.expiresAt === undefined ? null : Math.floor(tenant.expiresAt / 1000),

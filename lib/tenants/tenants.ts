@@ -3,7 +3,13 @@ import { hashSecret, newKeyId, newSecret } from "./key_secret.ts";
 import type { KeyStore, UsageBook } from "./key_store.ts";
 import { RateWindows } from "./rate_window.ts";
 import { TokenBudgets } from "./token_budget.ts";
-import { applyChange, type KeyChange, refusalOf, type Tenant } from "./tenant.ts";
+import {
+  applyChange,
+  type KeyChange,
+  refusalOf,
+  type Tenant,
+  type TenantLimits,
+} from "./tenant.ts";
 
 /** Who a request came from, as the log line and the usage record name it. */
 export interface TenantRef {
@@ -21,6 +27,8 @@ export class Tenants {
   readonly usage: UsageBook;
   readonly #windows = new RateWindows();
   readonly #budgets = new TokenBudgets();
+  /** Generations under way per tenant. */
+  readonly #running = new Map<string, number>();
   /** Tenants whose day and month were read from the usage record. */
   readonly #seeded = new Set<string>();
 
@@ -88,16 +96,45 @@ export class Tenants {
   }
 
   /**
-   * Reserves `tokens` for a request of tenant `id` against its token limits, or refuses it
-   * (429). Returns how to settle with the tokens it used; a no-op without token limits.
+   * Starts a generation of tenant `id`: counted against its concurrent generations and its
+   * token limits (reserving `tokens`), or refused with a 429. Returns how to end it, with the
+   * tokens it used.
    */
   reserve(id: string, tokens: number, now = Date.now()): (used: number) => void {
-    const tenant = this.keys.get(id);
-    const limits = tenant?.limits;
-    if (
-      limits === undefined ||
-      (limits.tpm ?? limits.dailyTokens ?? limits.monthlyTokens) === undefined
-    ) {
+    const limits = this.keys.get(id)?.limits;
+    if (limits === undefined) return () => {};
+    const running = this.#running.get(id) ?? 0;
+    if (limits.concurrent !== undefined && running >= limits.concurrent) {
+      throw new GatewayError(
+        429,
+        `This key may run ${limits.concurrent} generations at once; ${running} are under way.`,
+        {
+          type: "rate_limit_error",
+          code: "rate_limit_exceeded",
+          headers: { "Retry-After": "2" },
+        },
+      );
+    }
+    const settleTokens = this.#reserveTokens(id, limits, tokens, now);
+    this.#running.set(id, running + 1);
+    let done = false;
+    return (used) => {
+      if (done) return;
+      done = true;
+      const left = (this.#running.get(id) ?? 1) - 1;
+      if (left === 0) this.#running.delete(id);
+      else this.#running.set(id, left);
+      settleTokens(used);
+    };
+  }
+
+  #reserveTokens(
+    id: string,
+    limits: TenantLimits,
+    tokens: number,
+    now: number,
+  ): (used: number) => void {
+    if ((limits.tpm ?? limits.dailyTokens ?? limits.monthlyTokens) === undefined) {
       return () => {};
     }
     if (!this.#seeded.has(id)) {
