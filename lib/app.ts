@@ -65,6 +65,7 @@ export async function createGateway(
       config.credentials ?? "",
       ...config.proxyApiKeys,
       config.metricsToken ?? "",
+      config.admin.token ?? "",
       redisPassword(config.redisUrl),
     ],
   });
@@ -208,7 +209,11 @@ function openTenants(config: Config, log: Logger): Tenants | undefined {
     return new Tenants(new MemoryKeyStore(), new MemoryUsageBook());
   }
   try {
-    const { keys, usage } = openSqliteStore(dir);
+    const { keys, usage } = openSqliteStore(
+      dir,
+      (error) =>
+        log.error("usage not written yet; kept for the next try", { error: String(error) }),
+    );
     return new Tenants(keys, usage);
   } catch (error) {
     throw new ConfigError(

@@ -391,6 +391,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         "so the v2 chat address cannot be derived from it",
     );
   }
+  const admin = config.admin.token;
+  if (
+    admin !== undefined && (config.proxyApiKeys.includes(admin) || admin === config.metricsToken)
+  ) {
+    throw new ConfigError(
+      "ADMIN_TOKEN must differ from every PROXY_API_KEYS entry and from METRICS_TOKEN: whoever " +
+        "holds it manages every key",
+    );
+  }
   if (config.admin.token !== undefined && config.credentials === undefined) {
     throw new ConfigError(
       "ADMIN_TOKEN needs GIGACHAT_CREDENTIALS: keys made through the admin API use the " +

@@ -119,7 +119,9 @@ export function createRequestHandler(
       ctx.trace.settleTokens?.((used?.input ?? 0) + (used?.output ?? 0));
       if (tenant !== undefined) {
         const failed = fields.status >= 400 || fields.stream === "failed";
-        app.tenants?.record(tenant, fields.model, failed, used);
+        // Known model names only (as the metrics label them): a client's made-up ones must not
+        // grow the usage record.
+        app.tenants?.record(tenant, app.metrics.modelLabel(fields.model), failed, used);
         app.metrics.observeTenant(tenant.name, failed, used);
       }
       app.metrics.observeRequest({
@@ -168,7 +170,11 @@ export function createRequestHandler(
       case "found":
         // Deno has put the URL on the span before any code of ours ran; a key in it would be
         // exported with every such request. Refused, so no client goes on doing it.
-        if (currentSpan() !== undefined && new URL(request.url).searchParams.has("key")) {
+        // (The admin API's `key` is a key's id, no secret.)
+        if (
+          currentSpan() !== undefined && !match.route.startsWith("/admin/") &&
+          new URL(request.url).searchParams.has("key")
+        ) {
           throw invalidRequest(
             "This gateway traces requests, and a trace records the URL: send the key as the " +
               "x-goog-api-key header (or Authorization: Bearer), not as ?key= in the URL.",

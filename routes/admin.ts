@@ -111,8 +111,12 @@ export async function usage(request: Request, ctx: RequestContext): Promise<Resp
     new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
   const to = query.get("to") ?? today;
   for (const [name, value] of [["from", from], ["to", to]]) {
-    if (!DAY.test(value)) throw invalidRequest(`${name} must be a day as YYYY-MM-DD.`, name);
+    const time = Date.parse(`${value}T00:00:00Z`);
+    const real = DAY.test(value) && !Number.isNaN(time) &&
+      new Date(time).toISOString().startsWith(value);
+    if (!real) throw invalidRequest(`${name} must be a day as YYYY-MM-DD.`, name);
   }
+  if (from > to) throw invalidRequest("from must not be after to.", "from");
   const key = query.get("key") ?? undefined;
   const rows = tenants.usage.query(from, to, key);
   const format = query.get("format") ?? "json";
@@ -132,6 +136,6 @@ export async function usage(request: Request, ctx: RequestContext): Promise<Resp
 /** A CSV field, quoted when it must be; a leading =+-@ is defused for spreadsheets. */
 function csvField(value: string | number): string {
   if (typeof value === "number") return String(value);
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

@@ -453,3 +453,58 @@ Deno.test(`fuzz: every JSON route answers mutated bodies without a 5xx (seed ${S
     await stack.close();
   }
 });
+
+const ADMIN = "fuzz-admin-token-0123456789";
+const KEY_BODY: Json = {
+  name: "alice",
+  allowed_models: ["GigaChat-2-Max", "GigaChat-2"],
+  rpm: 30,
+  tpm: 100000,
+  max_concurrent: 2,
+  daily_tokens: 100000,
+  monthly_tokens: 1000000,
+  expires_at: "2030-01-01T00:00:00Z",
+  disabled: false,
+};
+
+Deno.test(`fuzz: the admin API answers mutated key bodies without a 5xx (seed ${SEED})`, async () => {
+  const stack = await startStack({
+    env: { GIGACHAT_CREDENTIALS: DEMO_KEY, ADMIN_TOKEN: ADMIN, DATA_DIR: ":memory:" },
+  });
+  const route: Route = { path: "/admin/keys", body: KEY_BODY, anthropic: false, translated: false };
+  const send = (method: string, path: string, body: string) =>
+    fetch(`${stack.origin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body,
+    });
+  try {
+    const valid = await send("POST", "/admin/keys", JSON.stringify(KEY_BODY));
+    assert.equal(valid.status, 201, await valid.text());
+    const { id } = await (await send("POST", "/admin/keys", JSON.stringify(KEY_BODY))).json();
+    const pick = fc.tuple(fc.nat(), fc.nat({ max: REPLACEMENTS.length - 1 }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.array(pick, { minLength: 1, maxLength: 3 }),
+        async (change, picks) => {
+          const body = JSON.stringify(mutate(KEY_BODY, picks));
+          const response = change
+            ? await send("PATCH", `/admin/keys/${id}`, body)
+            : await send("POST", "/admin/keys", body);
+          await checkAnswer(response, route, body);
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+    for (const query of ["from=x", "to=2026-13-45", "format=xml", "key=%00", "from=&to="]) {
+      const response = await fetch(`${stack.origin}/admin/usage?${query}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      await checkAnswer(response, route, query);
+    }
+    assertNoErrorLogs(stack);
+  } finally {
+    await stack.close();
+  }
+});

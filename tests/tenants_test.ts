@@ -123,6 +123,12 @@ Deno.test("a key made through the admin API works at once, is refused once revok
     const csv = await (await admin(stack, "GET", "/admin/usage?format=csv")).text();
     assert.match(csv, /^day,key_id,key_name,model,requests,errors,tokens_in,tokens_out\r\n/);
     assert.match(csv, /,alice,GigaChat-2-Max,1,0,17,3\r\n/);
+    // A made-up model name is recorded as "other": clients cannot grow the record.
+    const madeUp = await chat(stack, key.key, "x".repeat(5000));
+    await madeUp.body?.cancel();
+    const models = (await (await admin(stack, "GET", "/admin/usage")).json()).data
+      .map((row: { model: string }) => row.model);
+    assert.ok(models.includes("other") && models.every((model: string) => model.length < 100));
     // Revoked: refused at once.
     const revoked = await admin(stack, "DELETE", `/admin/keys/${key.id}`);
     assert.equal((await revoked.json()).disabled, true);
@@ -137,6 +143,11 @@ Deno.test("a key made through the admin API works at once, is refused once revok
     assert.equal(past.status, 200);
     assert.match((await (await chat(stack, key.key)).json()).error.message, /expired/);
     assert.equal((await admin(stack, "GET", "/admin/keys/key_nope")).status, 404);
+    for (const query of ["from=2026-13-45", "from=2026-12-08&to=2026-12-01", "format=xml"]) {
+      const response = await admin(stack, "GET", `/admin/usage?${query}`);
+      assert.equal(response.status, 400, query);
+      await response.body?.cancel();
+    }
   } finally {
     await stack.close();
     await Deno.remove(dir, { recursive: true });

@@ -21,10 +21,29 @@ export class RateWindows {
     this.#counts.set(id, entry);
     const into = (now % 60_000) / 60_000;
     const estimate = entry.previous * (1 - into) + entry.current;
-    if (estimate + 1 > limit) {
-      return { ok: false, retryAfter: Math.max(1, Math.ceil((1 - into) * 60)) };
-    }
+    if (estimate + 1 > limit) return { ok: false, retryAfter: waitFor(entry, limit, into) };
     entry.current++;
     return { ok: true };
   }
+}
+
+/**
+ * Seconds until the estimate leaves room for one more: within this minute, while the last
+ * minute's weight fades; else into the next, while this minute's does.
+ */
+function waitFor(
+  entry: { current: number; previous: number },
+  limit: number,
+  into: number,
+): number {
+  const room = limit - 1;
+  let at: number;
+  if (entry.current <= room && entry.previous > 0) {
+    // previous * (1 - x) + current <= room  ⇔  x >= 1 - (room - current) / previous
+    at = 1 - (room - entry.current) / entry.previous;
+  } else {
+    // In the next minute this one is the previous: current * (1 - x) <= room.
+    at = 1 + (entry.current > 0 ? Math.max(0, 1 - room / entry.current) : 0);
+  }
+  return Math.max(1, Math.ceil((at - into) * 60));
 }

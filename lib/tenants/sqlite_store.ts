@@ -10,13 +10,32 @@ import type { Tenant } from "./tenant.ts";
 /** How often usage gathered in memory is written: a crash loses at most this much of it. */
 const FLUSH_MS = 1000;
 
-/** Opens (or creates) `<dir>/gateway.sqlite`. */
-export function openSqliteStore(dir: string): { keys: KeyStore; usage: UsageBook } {
+/**
+ * Opens (or creates) `<dir>/gateway.sqlite`, for this process alone: its keys are read once and
+ * served from memory, so a second gateway on the same file would serve stale keys (a revoked
+ * one, say). It is refused at start instead. `onFlushError` hears of usage that could not be
+ * written yet (it is tried again).
+ */
+export function openSqliteStore(
+  dir: string,
+  onFlushError: (error: unknown) => void = () => {},
+): { keys: KeyStore; usage: UsageBook } {
   Deno.mkdirSync(dir, { recursive: true });
   const db = new DatabaseSync(join(dir, "gateway.sqlite"));
-  db.exec("PRAGMA journal_mode = WAL");
+  // The lock is taken by the first write below and held until the process ends.
+  db.exec("PRAGMA locking_mode = EXCLUSIVE");
+  db.exec("PRAGMA busy_timeout = 100");
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("BEGIN EXCLUSIVE");
+    db.exec("COMMIT");
+  } catch (error) {
+    db.close();
+    throw /locked|busy/i.test(String(error))
+      ? new Error("another gateway is using this store (one instance per DATA_DIR)")
+      : error;
+  }
   db.exec("PRAGMA synchronous = FULL");
-  db.exec("PRAGMA busy_timeout = 5000");
   db.exec(
     "CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, hash TEXT UNIQUE NOT NULL, " +
       "record TEXT NOT NULL)",
@@ -31,7 +50,10 @@ export function openSqliteStore(dir: string): { keys: KeyStore; usage: UsageBook
   const closeDb = () => {
     if (--open === 0) db.close();
   };
-  return { keys: new SqliteKeyStore(db, closeDb), usage: new SqliteUsageBook(db, closeDb) };
+  return {
+    keys: new SqliteKeyStore(db, closeDb),
+    usage: new SqliteUsageBook(db, closeDb, onFlushError),
+  };
 }
 
 /** Keys in SQLite, read through a copy in memory (every lookup of a request is a map read). */
@@ -96,12 +118,14 @@ class SqliteUsageBook implements UsageBook {
   readonly #close: () => void;
   #pending = new Map<string, UsageRow>();
   readonly #timer: number;
+  readonly #onError: (error: unknown) => void;
 
-  constructor(db: DatabaseSync, close: () => void) {
+  constructor(db: DatabaseSync, close: () => void, onError: (error: unknown) => void) {
     this.#db = db;
     this.#close = close;
+    this.#onError = onError;
     // Typed as Node's Timeout here (node:sqlite brings its types); a number in Deno.
-    this.#timer = setInterval(() => this.#flush(), FLUSH_MS) as unknown as number;
+    this.#timer = setInterval(() => this.#tryFlush(), FLUSH_MS) as unknown as number;
     Deno.unrefTimer(this.#timer);
   }
 
@@ -131,8 +155,17 @@ class SqliteUsageBook implements UsageBook {
 
   close(): void {
     clearInterval(this.#timer);
-    this.#flush();
+    this.#tryFlush();
     this.#close();
+  }
+
+  /** A flush that never throws: rows it could not write wait for the next one. */
+  #tryFlush(): void {
+    try {
+      this.#flush();
+    } catch (error) {
+      this.#onError(error);
+    }
   }
 
   #flush(): void {
@@ -163,6 +196,8 @@ class SqliteUsageBook implements UsageBook {
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
+      // Back in the queue, added to what came in meanwhile.
+      for (const row of rows) this.add(row);
       throw error;
     }
   }

@@ -33,10 +33,12 @@ export interface Tenant {
 }
 
 const name = z.string().trim().min(1, "a name is required").max(100)
-  .regex(/^[\w .@-]+$/, "letters, digits, spaces and . _ @ - only");
+  .regex(/^[\p{L}\p{N} ._@-]+$/u, "letters, digits, spaces and . _ @ - only");
 const positive = z.number().int().positive();
 const expiry = z.union([
-  z.number().int().positive().transform((seconds) => seconds * 1000),
+  // Unix seconds, before the year 10000 (a value in milliseconds is refused, not far away).
+  z.number().int().positive().max(253402300799, "Unix seconds, not milliseconds")
+    .transform((seconds) => seconds * 1000),
   z.iso.datetime({ offset: true }).transform((text) => Date.parse(text)),
 ]);
 

@@ -494,4 +494,13 @@ Deno.test("ADMIN_TOKEN: at least 16 characters, kept out of messages, and server
     HOST: "0.0.0.0",
   });
   assert.equal(config.admin.dataDir, "data", "keys guard a public listener without PROXY_API_KEYS");
+  assert.throws(
+    () =>
+      loadConfig({
+        ADMIN_TOKEN: "x".repeat(20),
+        PROXY_API_KEYS: "x".repeat(20),
+        GIGACHAT_CREDENTIALS: "key",
+      }),
+    /ADMIN_TOKEN must differ/,
+  );
 });

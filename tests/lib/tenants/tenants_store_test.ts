@@ -134,3 +134,30 @@ Deno.test("TokenBudgets: concurrent reservations count, a burst overshoots by on
   // The next UTC day starts from zero.
   budgets.reserve("u", limits, 1, now + 86_400_000)(1);
 });
+
+Deno.test("RateWindows: Retry-After says when a request will really be let through", () => {
+  const windows = new RateWindows();
+  const start = 60_000 * 2000;
+  windows.admit("a", 2, start);
+  windows.admit("a", 2, start);
+  const refused = windows.admit("a", 2, start + 1000);
+  assert.ok(!refused.ok);
+  const wait = refused.retryAfter * 1000;
+  assert.equal(windows.admit("a", 2, start + 1000 + wait - 2000).ok, false, "not before");
+  assert.ok(windows.admit("a", 2, start + 1000 + wait).ok, `after ${refused.retryAfter} s`);
+});
+
+Deno.test("one store per DATA_DIR: a second opener is refused, not served stale keys", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = openSqliteStore(dir);
+    assert.throws(() => openSqliteStore(dir), /another gateway is using this store/);
+    first.keys.close();
+    first.usage.close();
+    const again = openSqliteStore(dir);
+    again.keys.close();
+    again.usage.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
