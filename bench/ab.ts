@@ -23,8 +23,25 @@ const dir = await Deno.makeTempDir({ prefix: "gigachat-ab-" });
 const started: GatewayProcess[] = [];
 try {
   await Deno.writeTextFile(`${dir}/ca.pem`, fake.info.caPem);
-  const a = await startGateway({ upstream: fake.info.fast, cwd: dir });
+  // AB_KEYS=tenant: A serves a key made through its admin API, B (a build before tenants) the
+  // same secret as a PROXY_API_KEYS entry: what finding a tenant's key and checking its limits
+  // costs per request.
+  const tenantMode = Deno.env.get("AB_KEYS") === "tenant";
+  const a = await startGateway({
+    upstream: fake.info.fast,
+    cwd: dir,
+    env: tenantMode ? { ADMIN_TOKEN: "bench-admin-token-0123456789", DATA_DIR: ":memory:" } : {},
+  });
   started.push(a);
+  let secret: string | undefined;
+  if (tenantMode) {
+    const made = await fetch(`${a.origin}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: "Bearer bench-admin-token-0123456789" },
+      body: JSON.stringify({ name: "bench", rpm: 1_000_000_000, daily_tokens: 1e15 }),
+    });
+    secret = (await made.json()).key;
+  }
   // B with its own deno.json (its imports may differ) and the flags A gets by default.
   const b = await startGateway({
     upstream: fake.info.fast,
@@ -32,8 +49,12 @@ try {
     main: new URL(other, `file://${Deno.cwd()}/`).pathname,
     config: new URL(other.replace(/main\.ts$/, "deno.json"), `file://${Deno.cwd()}/`).pathname,
     denoFlags: [V8_FLAGS],
+    env: secret === undefined ? {} : { PROXY_API_KEYS: secret },
   });
   started.push(b);
+  const auth: Record<string, string> = secret === undefined
+    ? {}
+    : { authorization: `Bearer ${secret}` };
   const body = JSON.stringify({
     model: "GigaChat",
     messages: [{ role: "user", content: "Hello" }],
@@ -43,7 +64,7 @@ try {
     const result = await runWrk({
       url: `${gateway.origin}/v1/chat/completions`,
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...auth },
       body,
       connections,
       durationS,

@@ -46,7 +46,7 @@ export async function createKey(request: Request, ctx: RequestContext): Promise<
   const input = parseKeyCreation(
     await readJsonBody(request, ctx.app.config.maxBodyBytes, ctx.app.bodyDeadlines),
   );
-  const { tenant, secret } = await tenants.create(input);
+  const { tenant, secret } = tenants.create(input);
   ctx.app.log.info("key created", { key_id: tenant.id, key_name: tenant.name });
   return Response.json({ ...keyView(tenant), key: secret }, { status: 201 });
 }

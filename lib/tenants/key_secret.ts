@@ -1,4 +1,4 @@
-import { toHex } from "../hex.ts";
+import { createHash } from "node:crypto";
 
 /** A new key's secret: `gk-` and 32 random bytes, base64url. */
 export function newSecret(): string {
@@ -7,9 +7,9 @@ export function newSecret(): string {
   return `gk-${base64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
 }
 
-/** SHA-256 (hex) of a secret: what the store keeps. */
-export async function hashSecret(secret: string): Promise<string> {
-  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret)));
+/** SHA-256 (hex) of a secret: what the store keeps. Synchronous: it runs on every request. */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
 }
 
 /** A new key's id. */
