@@ -3,7 +3,7 @@
 // the spec.
 import assert from "node:assert/strict";
 import { ApiError, FunctionCallingConfigMode, GoogleGenAI, Type } from "@google/genai";
-import { DEMO_KEY, type Stack, startStack, withStack } from "./helpers/stack.ts";
+import { DEMO_KEY, type Stack, startStack, TEST_BACKEND, withStack } from "./helpers/stack.ts";
 
 function client(stack: Stack, apiKey = DEMO_KEY): GoogleGenAI {
   return new GoogleGenAI({ apiKey, httpOptions: { baseUrl: stack.origin } });
@@ -356,5 +356,24 @@ Deno.test("Gemini routes: a model name with a slash under /v1, and a key no head
     assert.equal(odd.status, 401);
     assert.equal((await odd.json()).error.status, "UNAUTHENTICATED");
     assert.equal(stack.fake.oauthCalls, exchanges, "nothing reached GigaChat");
+  });
+});
+
+Deno.test("Gemini routes: googleSearch runs on v2; on v1 it and codeExecution are named as left out", async () => {
+  await withStack({}, async (stack) => {
+    const response = await fetch(`${stack.origin}/v1beta/models/GigaChat-2-Max:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": DEMO_KEY, "content-type": "application/json" },
+      body: JSON.stringify({
+        contents: [{ parts: [{ text: "Latest Python?" }] }],
+        tools: [{ googleSearch: {} }, { codeExecution: {} }],
+      }),
+    });
+    assert.equal(response.status, 200);
+    const ignored = response.headers.get("x-gateway-tools-ignored") ?? "";
+    assert.match(ignored, /codeExecution/);
+    if (TEST_BACKEND === "v1") assert.match(ignored, /web_search/);
+    else assert.doesNotMatch(ignored, /web_search/);
+    await response.body?.cancel();
   });
 });
