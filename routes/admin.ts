@@ -46,7 +46,7 @@ export async function createKey(request: Request, ctx: RequestContext): Promise<
   const input = parseKeyCreation(
     await readJsonBody(request, ctx.app.config.maxBodyBytes, ctx.app.bodyDeadlines),
   );
-  const { tenant, secret } = tenants.create(input);
+  const { tenant, secret } = await tenants.create(input);
   ctx.app.log.info("key created", { key_id: tenant.id, key_name: tenant.name });
   return Response.json({ ...keyView(tenant), key: secret }, { status: 201 });
 }
@@ -54,14 +54,14 @@ export async function createKey(request: Request, ctx: RequestContext): Promise<
 /** `GET /admin/keys`: every key, without secrets. */
 export async function listKeys(request: Request, ctx: RequestContext): Promise<Response> {
   const tenants = await admitted(request, ctx);
-  const data = tenants.keys.all().sort((a, b) => a.createdAt - b.createdAt).map(keyView);
+  const data = (await tenants.keys.all()).sort((a, b) => a.createdAt - b.createdAt).map(keyView);
   return Response.json({ object: "list", data });
 }
 
 /** `GET /admin/keys/{id}`. */
 export async function getKey(request: Request, ctx: RequestContext): Promise<Response> {
   const tenants = await admitted(request, ctx);
-  const tenant = tenants.keys.get(ctx.params.id);
+  const tenant = await tenants.keys.get(ctx.params.id);
   if (tenant === undefined) throw notFound(ctx.params.id);
   return Response.json(keyView(tenant));
 }
@@ -72,7 +72,7 @@ export async function changeKey(request: Request, ctx: RequestContext): Promise<
   const change = parseKeyChange(
     await readJsonBody(request, ctx.app.config.maxBodyBytes, ctx.app.bodyDeadlines),
   );
-  const tenant = tenants.change(ctx.params.id, change);
+  const tenant = await tenants.change(ctx.params.id, change);
   if (tenant === undefined) throw notFound(ctx.params.id);
   ctx.app.log.info("key changed", { key_id: tenant.id, key_name: tenant.name });
   return Response.json(keyView(tenant));
@@ -81,7 +81,7 @@ export async function changeKey(request: Request, ctx: RequestContext): Promise<
 /** `DELETE /admin/keys/{id}`: revokes the key at once; its record and usage stay. */
 export async function revokeKey(request: Request, ctx: RequestContext): Promise<Response> {
   const tenants = await admitted(request, ctx);
-  const tenant = tenants.change(ctx.params.id, { disabled: true });
+  const tenant = await tenants.change(ctx.params.id, { disabled: true });
   if (tenant === undefined) throw notFound(ctx.params.id);
   ctx.app.log.info("key revoked", { key_id: tenant.id, key_name: tenant.name });
   return Response.json({ ...keyView(tenant), revoked: true });
@@ -118,7 +118,7 @@ export async function usage(request: Request, ctx: RequestContext): Promise<Resp
   }
   if (from > to) throw invalidRequest("from must not be after to.", "from");
   const key = query.get("key") ?? undefined;
-  const rows = tenants.usage.query(from, to, key);
+  const rows = await tenants.usage.query(from, to, key);
   const format = query.get("format") ?? "json";
   if (format === "csv") {
     const lines = [

@@ -18,6 +18,14 @@ export interface Credential {
     readonly id: string;
     readonly name: string;
     readonly allowedModels?: readonly string[];
+    /** Its limits as they were when the request came (lib/tenants' TenantLimits). */
+    readonly limits: {
+      readonly rpm?: number;
+      readonly tpm?: number;
+      readonly concurrent?: number;
+      readonly dailyTokens?: number;
+      readonly monthlyTokens?: number;
+    };
   };
 }
 

@@ -116,7 +116,11 @@ export async function runChat(
   // A tenant's token limits: what this request may use is reserved before it goes upstream.
   const tenant = credential.tenant;
   if (tenant !== undefined && app.tenants !== undefined) {
-    ctx.trace.settleTokens = app.tenants.reserve(tenant.id, reservationOf(chat));
+    ctx.trace.settleTokens = await app.tenants.reserve(
+      tenant.id,
+      tenant.limits,
+      reservationOf(chat),
+    );
   }
   // One slot per generation (UPSTREAM_CONCURRENCY): taken before anything is sent, so a full
   // queue is an ordinary 429, and held until the answer ends, streams included.

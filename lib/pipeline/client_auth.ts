@@ -89,7 +89,7 @@ export async function createAuthenticator(
     }
     const index = perProxyKey.length > 0 ? await matchingKey(key) : -1;
     if (index >= 0) return perProxyKey[index];
-    const tenant = tenants?.find(key);
+    const tenant = await tenants?.find(key);
     if (tenant === undefined) {
       throw authenticationError(
         tenants === undefined
@@ -98,11 +98,16 @@ export async function createAuthenticator(
             "through its admin API).",
       );
     }
-    tenants!.admit(tenant);
+    await tenants!.admit(tenant);
     return {
       ...server,
       owner: `tenant:${tenant.id}`,
-      tenant: { id: tenant.id, name: tenant.name, allowedModels: tenant.allowedModels },
+      tenant: {
+        id: tenant.id,
+        name: tenant.name,
+        allowedModels: tenant.allowedModels,
+        limits: tenant.limits,
+      },
     };
   };
 }

@@ -1,13 +1,11 @@
 import type { Tenant } from "./tenant.ts";
 
-/** Where tenants live: in memory, or in the embedded store under DATA_DIR. */
+/** Where tenants live: in memory, in the embedded store under DATA_DIR, or in Redis. */
 export interface KeyStore {
-  all(): Tenant[];
-  get(id: string): Tenant | undefined;
-  byHash(hash: string): Tenant | undefined;
-  put(tenant: Tenant): void;
-  /** False when there was no such key. */
-  remove(id: string): boolean;
+  all(): Promise<Tenant[]>;
+  get(id: string): Promise<Tenant | undefined>;
+  byHash(hash: string): Promise<Tenant | undefined>;
+  put(tenant: Tenant): Promise<void>;
   close(): void;
 }
 
@@ -27,40 +25,38 @@ export interface UsageRow {
 export interface UsageBook {
   add(row: UsageRow): void;
   /** Rows of days `from` to `to` (YYYY-MM-DD, both included), of one key if given. */
-  query(from: string, to: string, keyId?: string): UsageRow[];
+  query(from: string, to: string, keyId?: string): Promise<UsageRow[]>;
   close(): void;
 }
 
-/** Tenants in memory (no DATA_DIR): gone with the process. */
+/** Tenants in a map: the memory store, and the embedded store's copy of its file. */
 export class MemoryKeyStore implements KeyStore {
   readonly #byId = new Map<string, Tenant>();
   readonly #byHash = new Map<string, Tenant>();
 
-  all(): Tenant[] {
-    return [...this.#byId.values()];
+  all(): Promise<Tenant[]> {
+    return Promise.resolve([...this.#byId.values()]);
   }
 
-  get(id: string): Tenant | undefined {
-    return this.#byId.get(id);
+  get(id: string): Promise<Tenant | undefined> {
+    return Promise.resolve(this.#byId.get(id));
   }
 
-  byHash(hash: string): Tenant | undefined {
-    return this.#byHash.get(hash);
+  byHash(hash: string): Promise<Tenant | undefined> {
+    return Promise.resolve(this.#byHash.get(hash));
   }
 
-  put(tenant: Tenant): void {
+  put(tenant: Tenant): Promise<void> {
+    this.remember(tenant);
+    return Promise.resolve();
+  }
+
+  /** Keeps `tenant` in the maps (the embedded store calls it once it has written). */
+  remember(tenant: Tenant): void {
     const old = this.#byId.get(tenant.id);
     if (old !== undefined) this.#byHash.delete(old.hash);
     this.#byId.set(tenant.id, tenant);
     this.#byHash.set(tenant.hash, tenant);
-  }
-
-  remove(id: string): boolean {
-    const old = this.#byId.get(id);
-    if (old === undefined) return false;
-    this.#byId.delete(id);
-    this.#byHash.delete(old.hash);
-    return true;
   }
 
   close(): void {}
@@ -76,12 +72,12 @@ export class MemoryUsageBook implements UsageBook {
     this.#rows.set(key, old === undefined ? { ...row } : sum(old, row));
   }
 
-  query(from: string, to: string, keyId?: string): UsageRow[] {
-    return sortRows(
+  query(from: string, to: string, keyId?: string): Promise<UsageRow[]> {
+    return Promise.resolve(sortRows(
       [...this.#rows.values()].filter((row) =>
         row.day >= from && row.day <= to && (keyId === undefined || row.key_id === keyId)
       ),
-    );
+    ));
   }
 
   close(): void {}

@@ -1,16 +1,26 @@
+/** The verdict on one more request: let through, or the seconds to wait. */
+export type Verdict = { ok: true } | { ok: false; retryAfter: number };
+
+/** Where requests per minute are counted: in this process, or in Redis for every instance. */
+export interface RequestCounter {
+  /** Counts a request of `id` unless `limit` is reached. */
+  admit(id: string, limit: number, now?: number): Promise<Verdict>;
+}
+
 /**
  * Requests per minute per tenant, as a sliding window estimated from this minute's count and
  * the last one's (the previous minute weighted by how much of it the window still covers).
  */
-export class RateWindows {
+export class RateWindows implements RequestCounter {
   readonly #counts = new Map<string, { minute: number; current: number; previous: number }>();
 
   /** Counts a request of `id`; the seconds to wait instead when `limit` is reached. */
-  admit(
-    id: string,
-    limit: number,
-    now = Date.now(),
-  ): { ok: true } | { ok: false; retryAfter: number } {
+  admit(id: string, limit: number, now = Date.now()): Promise<Verdict> {
+    return Promise.resolve(this.count(id, limit, now));
+  }
+
+  /** The same, synchronously. */
+  count(id: string, limit: number, now = Date.now()): Verdict {
     const minute = Math.floor(now / 60_000);
     let entry = this.#counts.get(id);
     if (entry === undefined || entry.minute < minute - 1) {

@@ -4,7 +4,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import type { KeyStore, UsageBook, UsageRow } from "./key_store.ts";
-import { sortRows, sum } from "./key_store.ts";
+import { MemoryKeyStore, sortRows, sum } from "./key_store.ts";
 import type { Tenant } from "./tenant.ts";
 
 /** How often usage gathered in memory is written: a crash loses at most this much of it. */
@@ -57,58 +57,30 @@ export function openSqliteStore(
 }
 
 /** Keys in SQLite, read through a copy in memory (every lookup of a request is a map read). */
-class SqliteKeyStore implements KeyStore {
+class SqliteKeyStore extends MemoryKeyStore {
   readonly #db: DatabaseSync;
   readonly #close: () => void;
-  readonly #byId = new Map<string, Tenant>();
-  readonly #byHash = new Map<string, Tenant>();
 
   constructor(db: DatabaseSync, close: () => void) {
+    super();
     this.#db = db;
     this.#close = close;
     for (const row of db.prepare("SELECT record FROM keys").all()) {
-      this.#remember(JSON.parse(String(row.record)) as Tenant);
+      this.remember(JSON.parse(String(row.record)) as Tenant);
     }
   }
 
-  all(): Tenant[] {
-    return [...this.#byId.values()];
-  }
-
-  get(id: string): Tenant | undefined {
-    return this.#byId.get(id);
-  }
-
-  byHash(hash: string): Tenant | undefined {
-    return this.#byHash.get(hash);
-  }
-
-  put(tenant: Tenant): void {
+  override put(tenant: Tenant): Promise<void> {
     this.#db.prepare(
       "INSERT INTO keys (id, hash, record) VALUES (?, ?, ?) " +
         "ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record",
     ).run(tenant.id, tenant.hash, JSON.stringify(tenant));
-    const old = this.#byId.get(tenant.id);
-    if (old !== undefined) this.#byHash.delete(old.hash);
-    this.#remember(tenant);
+    this.remember(tenant);
+    return Promise.resolve();
   }
 
-  remove(id: string): boolean {
-    const old = this.#byId.get(id);
-    if (old === undefined) return false;
-    this.#db.prepare("DELETE FROM keys WHERE id = ?").run(id);
-    this.#byId.delete(id);
-    this.#byHash.delete(old.hash);
-    return true;
-  }
-
-  close(): void {
+  override close(): void {
     this.#close();
-  }
-
-  #remember(tenant: Tenant): void {
-    this.#byId.set(tenant.id, tenant);
-    this.#byHash.set(tenant.hash, tenant);
   }
 }
 
@@ -135,13 +107,13 @@ class SqliteUsageBook implements UsageBook {
     this.#pending.set(key, old === undefined ? { ...row } : sum(old, row));
   }
 
-  query(from: string, to: string, keyId?: string): UsageRow[] {
+  query(from: string, to: string, keyId?: string): Promise<UsageRow[]> {
     this.#flush();
     const rows = keyId === undefined
       ? this.#db.prepare("SELECT * FROM usage WHERE day >= ? AND day <= ?").all(from, to)
       : this.#db.prepare("SELECT * FROM usage WHERE day >= ? AND day <= ? AND key_id = ?")
         .all(from, to, keyId);
-    return sortRows(rows.map((row) => ({
+    return Promise.resolve(sortRows(rows.map((row) => ({
       day: String(row.day),
       key_id: String(row.key_id),
       key_name: String(row.key_name),
@@ -150,7 +122,7 @@ class SqliteUsageBook implements UsageBook {
       errors: Number(row.errors),
       tokens_in: Number(row.tokens_in),
       tokens_out: Number(row.tokens_out),
-    })));
+    }))));
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { GatewayError } from "../errors.ts";
 import { hashSecret, newKeyId, newSecret } from "./key_secret.ts";
 import type { KeyStore, UsageBook } from "./key_store.ts";
-import { RateWindows } from "./rate_window.ts";
+import { RateWindows, type RequestCounter } from "./rate_window.ts";
 import { TokenBudgets } from "./token_budget.ts";
 import {
   applyChange,
@@ -25,20 +25,22 @@ export interface TenantRef {
 export class Tenants {
   readonly keys: KeyStore;
   readonly usage: UsageBook;
-  readonly #windows = new RateWindows();
+  readonly #requests: RequestCounter;
   readonly #budgets = new TokenBudgets();
   /** Generations under way per tenant. */
   readonly #running = new Map<string, number>();
   /** Tenants whose day and month were read from the usage record. */
   readonly #seeded = new Set<string>();
 
-  constructor(keys: KeyStore, usage: UsageBook) {
+  /** `requests`: where requests per minute are counted (this process, or Redis for all). */
+  constructor(keys: KeyStore, usage: UsageBook, requests: RequestCounter = new RateWindows()) {
     this.keys = keys;
     this.usage = usage;
+    this.#requests = requests;
   }
 
   /** Makes a key; its secret is returned once and kept only as a hash. */
-  create(input: KeyChange & { name: string }): { tenant: Tenant; secret: string } {
+  async create(input: KeyChange & { name: string }): Promise<{ tenant: Tenant; secret: string }> {
     const secret = newSecret();
     const base: Tenant = {
       id: newKeyId(),
@@ -50,21 +52,21 @@ export class Tenants {
       disabled: false,
     };
     const tenant = applyChange(base, input);
-    this.keys.put(tenant);
+    await this.keys.put(tenant);
     return { tenant, secret };
   }
 
   /** Changes a key; undefined when there is none. */
-  change(id: string, change: KeyChange): Tenant | undefined {
-    const tenant = this.keys.get(id);
+  async change(id: string, change: KeyChange): Promise<Tenant | undefined> {
+    const tenant = await this.keys.get(id);
     if (tenant === undefined) return undefined;
     const next = applyChange(tenant, change);
-    this.keys.put(next);
+    await this.keys.put(next);
     return next;
   }
 
   /** The tenant a presented secret belongs to, if any. */
-  find(secret: string): Tenant | undefined {
+  find(secret: string): Promise<Tenant | undefined> {
     return this.keys.byHash(hashSecret(secret));
   }
 
@@ -72,7 +74,7 @@ export class Tenants {
    * Lets a request of `tenant` through, or refuses it: a revoked or expired key is a 401, one
    * over its requests per minute a 429 with Retry-After, before anything goes upstream.
    */
-  admit(tenant: Tenant, now = Date.now()): void {
+  async admit(tenant: Tenant, now = Date.now()): Promise<void> {
     const refusal = refusalOf(tenant, now);
     if (refusal !== undefined) {
       throw new GatewayError(401, refusal, {
@@ -82,7 +84,7 @@ export class Tenants {
     }
     const rpm = tenant.limits.rpm;
     if (rpm === undefined) return;
-    const verdict = this.#windows.admit(tenant.id, rpm, now);
+    const verdict = await this.#requests.admit(tenant.id, rpm, now);
     if (verdict.ok) return;
     throw new GatewayError(
       429,
@@ -100,9 +102,12 @@ export class Tenants {
    * token limits (reserving `tokens`), or refused with a 429. Returns how to end it, with the
    * tokens it used.
    */
-  reserve(id: string, tokens: number, now = Date.now()): (used: number) => void {
-    const limits = this.keys.get(id)?.limits;
-    if (limits === undefined) return () => {};
+  async reserve(
+    id: string,
+    limits: TenantLimits,
+    tokens: number,
+    now = Date.now(),
+  ): Promise<(used: number) => void> {
     const running = this.#running.get(id) ?? 0;
     if (limits.concurrent !== undefined && running >= limits.concurrent) {
       throw new GatewayError(
@@ -115,7 +120,7 @@ export class Tenants {
         },
       );
     }
-    const settleTokens = this.#reserveTokens(id, limits, tokens, now);
+    const settleTokens = await this.#reserveTokens(id, limits, tokens, now);
     this.#running.set(id, running + 1);
     let done = false;
     return (used) => {
@@ -128,19 +133,19 @@ export class Tenants {
     };
   }
 
-  #reserveTokens(
+  async #reserveTokens(
     id: string,
     limits: TenantLimits,
     tokens: number,
     now: number,
-  ): (used: number) => void {
+  ): Promise<(used: number) => void> {
     if ((limits.tpm ?? limits.dailyTokens ?? limits.monthlyTokens) === undefined) {
       return () => {};
     }
     if (!this.#seeded.has(id)) {
       // What was used before a restart counts against today's and this month's budgets.
       const date = new Date(now).toISOString();
-      const month = this.usage.query(`${date.slice(0, 7)}-01`, date.slice(0, 10), id);
+      const month = await this.usage.query(`${date.slice(0, 7)}-01`, date.slice(0, 10), id);
       const total = (rows: typeof month) =>
         rows.reduce((sum, row) => sum + row.tokens_in + row.tokens_out, 0);
       this.#budgets.seed(

@@ -16,16 +16,16 @@ const TENANT: Tenant = {
 Deno.test("RateWindows: a limit per minute, sliding over the minute before", () => {
   const windows = new RateWindows();
   const start = 60_000 * 1000;
-  assert.ok(windows.admit("a", 2, start).ok);
-  assert.ok(windows.admit("a", 2, start + 1).ok);
-  const refused = windows.admit("a", 2, start + 2);
+  assert.ok(windows.count("a", 2, start).ok);
+  assert.ok(windows.count("a", 2, start + 1).ok);
+  const refused = windows.count("a", 2, start + 2);
   assert.equal(refused.ok, false);
   assert.ok(!refused.ok && refused.retryAfter >= 59);
-  assert.ok(windows.admit("b", 2, start + 3).ok, "keys are apart");
+  assert.ok(windows.count("b", 2, start + 3).ok, "keys are apart");
   // Half a minute into the next one, half of the last minute's two still count.
-  assert.ok(windows.admit("a", 2, start + 90_000).ok);
-  assert.equal(windows.admit("a", 2, start + 90_001).ok, false);
-  assert.ok(windows.admit("a", 2, start + 180_000).ok, "two minutes on, all forgotten");
+  assert.ok(windows.count("a", 2, start + 90_000).ok);
+  assert.equal(windows.count("a", 2, start + 90_001).ok, false);
+  assert.ok(windows.count("a", 2, start + 180_000).ok, "two minutes on, all forgotten");
 });
 
 Deno.test("key changes: null clears a limit, fields left out stay", () => {
@@ -40,17 +40,19 @@ Deno.test("the SQLite store keeps keys and usage across opens", async () => {
   const dir = await Deno.makeTempDir();
   try {
     let store = openSqliteStore(dir);
-    store.keys.put(TENANT);
-    store.keys.put({ ...TENANT, id: "key_2", hash: "cd".repeat(32), name: "bob" });
-    assert.ok(store.keys.remove("key_2"));
+    await store.keys.put({ ...TENANT, id: "key_2", hash: "cd".repeat(32), name: "bob" });
+    await store.keys.put(TENANT);
     store.usage.add(row(3));
     store.keys.close();
     store.usage.close();
     store = openSqliteStore(dir);
-    assert.deepEqual(store.keys.byHash(TENANT.hash), TENANT);
-    assert.equal(store.keys.get("key_2"), undefined);
+    assert.deepEqual(await store.keys.byHash(TENANT.hash), TENANT);
+    assert.equal((await store.keys.get("key_2"))?.name, "bob");
     store.usage.add(row(2));
-    assert.deepEqual(store.usage.query("2026-01-01", "2026-12-31").map((r) => r.requests), [5]);
+    assert.deepEqual(
+      (await store.usage.query("2026-01-01", "2026-12-31")).map((r) => r.requests),
+      [5],
+    );
     store.keys.close();
     store.usage.close();
   } finally {
@@ -100,13 +102,13 @@ Deno.test("kill -9 while usage is written leaves the store readable and its coun
     await child.stdout.cancel().catch(() => {});
     await child.stderr.cancel().catch(() => {});
     const store = openSqliteStore(dir);
-    const rows = store.usage.query("2026-12-07", "2026-12-07");
+    const rows = await store.usage.query("2026-12-07", "2026-12-07");
     assert.ok(rows.length > 0, "something was written before the kill");
     for (const r of rows) {
       assert.equal(r.tokens_in, 10 * r.requests, "each flush is whole");
       assert.equal(r.tokens_out, r.requests);
     }
-    assert.deepEqual(store.keys.get("key_1"), TENANT);
+    assert.deepEqual(await store.keys.get("key_1"), TENANT);
     store.keys.close();
     store.usage.close();
   } finally {
@@ -138,13 +140,13 @@ Deno.test("TokenBudgets: concurrent reservations count, a burst overshoots by on
 Deno.test("RateWindows: Retry-After says when a request will really be let through", () => {
   const windows = new RateWindows();
   const start = 60_000 * 2000;
-  windows.admit("a", 2, start);
-  windows.admit("a", 2, start);
-  const refused = windows.admit("a", 2, start + 1000);
+  windows.count("a", 2, start);
+  windows.count("a", 2, start);
+  const refused = windows.count("a", 2, start + 1000);
   assert.ok(!refused.ok);
   const wait = refused.retryAfter * 1000;
-  assert.equal(windows.admit("a", 2, start + 1000 + wait - 2000).ok, false, "not before");
-  assert.ok(windows.admit("a", 2, start + 1000 + wait).ok, `after ${refused.retryAfter} s`);
+  assert.equal(windows.count("a", 2, start + 1000 + wait - 2000).ok, false, "not before");
+  assert.ok(windows.count("a", 2, start + 1000 + wait).ok, `after ${refused.retryAfter} s`);
 });
 
 Deno.test("one store per DATA_DIR: a second opener is refused, not served stale keys", async () => {
