@@ -12,13 +12,14 @@ import { createAuthenticator } from "./pipeline/client_auth.ts";
 import { MemoryKeyStore, MemoryUsageBook } from "./tenants/key_store.ts";
 import { openSqliteStore } from "./tenants/sqlite_store.ts";
 import { Tenants } from "./tenants/tenants.ts";
+import { RedisKeyStore, RedisRequestCounter, RedisUsageBook } from "./tenants/redis_store.ts";
 import { createRequestHandler } from "./request_handler.ts";
 import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
 import { UpstreamSlots } from "./pipeline/upstream_slots.ts";
 import { KeyRefusals } from "./pipeline/key_refusals.ts";
-import { connectRedis, type KeyValue } from "./pipeline/shared_state.ts";
+import { connectRedis, type KeyValue, PREFIX as SHARED_PREFIX } from "./pipeline/shared_state.ts";
 import {
   SharedFileOwners,
   SharedResponseStore,
@@ -98,12 +99,12 @@ export async function createGateway(
     fetch: fetcher,
     metrics,
   });
-  const tenants = openTenants(config, log);
-  const checkKey = await createAuthenticator(config, tenants);
-  // REDIS_URL: stored responses and the upload cache shared by every instance.
+  // REDIS_URL: stored responses, the upload cache and tenants shared by every instance.
   const shared: KeyValue | undefined = config.redisUrl === undefined
     ? undefined
     : await connectRedis(config.redisUrl, log);
+  const tenants = openTenants(config, log, shared);
+  const checkKey = await createAuthenticator(config, tenants);
   const files: FileOwners = shared === undefined
     // Room for a hundred files per proxy key and credential the gateway keeps.
     ? new MemoryFileOwners(Math.max(10_000, config.credentialCacheSize * 100))
@@ -198,11 +199,24 @@ export async function createGateway(
 }
 
 /**
- * The tenants of the admin API (ADMIN_TOKEN), kept in the embedded store under DATA_DIR, or in
- * memory with `DATA_DIR=:memory:`.
+ * The tenants of the admin API (ADMIN_TOKEN): in Redis with REDIS_URL (every instance the
+ * same), else in the embedded store under DATA_DIR, or in memory with `DATA_DIR=:memory:`.
  */
-function openTenants(config: Config, log: Logger): Tenants | undefined {
+function openTenants(
+  config: Config,
+  log: Logger,
+  shared: KeyValue | undefined,
+): Tenants | undefined {
   if (config.admin.token === undefined) return undefined;
+  if (shared !== undefined) {
+    const onError = (error: unknown) =>
+      log.error("usage not written to the shared store", { error: String(error) });
+    return new Tenants(
+      new RedisKeyStore(shared, SHARED_PREFIX),
+      new RedisUsageBook(shared, SHARED_PREFIX, onError),
+      new RedisRequestCounter(shared, SHARED_PREFIX),
+    );
+  }
   const dir = config.admin.dataDir;
   if (dir === ":memory:") {
     log.warn("keys and usage are kept in memory only (DATA_DIR=:memory:)", {});

@@ -10,6 +10,8 @@ export interface KeyValue {
   delete(key: string): Promise<boolean>;
   /** Gives `key` a new time to live, if it is there. */
   touch(key: string, ttlMs: number): Promise<void>;
+  /** Any other command, its key arguments written out whole (PREFIX included). */
+  command(args: string[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
       run(async (client) => {
         await client.pExpire(PREFIX + key, Math.max(1, Math.round(ttlMs)));
       }),
+    command: (args) => run((client) => client.sendCommand(args)),
     close: async () => {
       closed = true;
       current.client.destroy();

@@ -41,7 +41,7 @@ export class RateWindows implements RequestCounter {
  * Seconds until the estimate leaves room for one more: within this minute, while the last
  * minute's weight fades; else into the next, while this minute's does.
  */
-function waitFor(
+export function waitFor(
   entry: { current: number; previous: number },
   limit: number,
   into: number,

@@ -26,6 +26,7 @@ function memoryKv() {
         guard();
         if (values.has(key)) ttls.set(key, ttlMs);
       }),
+    command: () => Promise.reject(new Error("not used here")),
     close: () => Promise.resolve(),
   };
   return { kv, values, ttls, setDown: (value: boolean) => down = value };
