@@ -30,7 +30,14 @@ try {
   const a = await startGateway({
     upstream: fake.info.fast,
     cwd: dir,
-    env: tenantMode ? { ADMIN_TOKEN: "bench-admin-token-0123456789", DATA_DIR: ":memory:" } : {},
+    // AB_REDIS_URL: A's tenants live in that Redis (one request reads its key there).
+    env: tenantMode
+      ? {
+        ADMIN_TOKEN: "bench-admin-token-0123456789",
+        DATA_DIR: ":memory:",
+        ...(Deno.env.get("AB_REDIS_URL") ? { REDIS_URL: Deno.env.get("AB_REDIS_URL")! } : {}),
+      }
+      : {},
   });
   started.push(a);
   let secret: string | undefined;

@@ -56,7 +56,8 @@ Deno.test({
       assert.equal(await chat(a, key.key), 429);
       assert.equal(await chat(b, key.key), 429);
       // Usage recorded by both, read from either.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Each instance writes its usage once a second.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
       const used = await (await admin(b, "GET", `/admin/usage?key=${key.id}`)).json();
       const ok = used.data.find((row: { model: string }) => row.model === "GigaChat-2-Max");
       assert.equal(ok?.requests, 4);

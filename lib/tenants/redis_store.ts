@@ -3,7 +3,7 @@
 // instance is refused by all at once. Token budgets and generations at once are still counted
 // per instance (each starting a day from the shared usage).
 import type { KeyStore, UsageBook, UsageRow } from "./key_store.ts";
-import { sortRows } from "./key_store.ts";
+import { sortRows, sum } from "./key_store.ts";
 import { type RequestCounter, type Verdict, waitFor } from "./rate_window.ts";
 import type { Tenant } from "./tenant.ts";
 
@@ -70,6 +70,10 @@ export class RedisKeyStore implements KeyStore {
   close(): void {}
 }
 
+const COUNT_SCRIPT = "local n = redis.call('INCR', KEYS[1]) " +
+  "redis.call('PEXPIRE', KEYS[1], 120000) " +
+  "return {n, tonumber(redis.call('GET', KEYS[2]) or '0')}";
+
 /** Requests per minute counted in Redis: one limit for all instances. */
 export class RedisRequestCounter implements RequestCounter {
   readonly #redis: RedisCommands;
@@ -83,11 +87,17 @@ export class RedisRequestCounter implements RequestCounter {
   async admit(id: string, limit: number, now = Date.now()): Promise<Verdict> {
     const minute = Math.floor(now / 60_000);
     const key = `${this.#prefix}${id}:${minute}`;
-    const count = Number(await this.#redis.command(["INCR", key]));
-    await this.#redis.command(["PEXPIRE", key, "120000"]);
-    const previous = Number(
-      await this.#redis.command(["GET", `${this.#prefix}${id}:${minute - 1}`]) ?? 0,
-    ) || 0;
+    // One round trip: count this request, keep the count two minutes, read the last minute's.
+    const reply = await this.#redis.command([
+      "EVAL",
+      COUNT_SCRIPT,
+      "2",
+      key,
+      `${this.#prefix}${id}:${minute - 1}`,
+    ]);
+    const [count, previous] = Array.isArray(reply)
+      ? [Number(reply[0]) || 0, Number(reply[1]) || 0]
+      : [0, 0];
     const into = (now % 60_000) / 60_000;
     const current = count - 1;
     if (previous * (1 - into) + current + 1 <= limit) return { ok: true };
@@ -97,38 +107,63 @@ export class RedisRequestCounter implements RequestCounter {
   }
 }
 
-/** Usage in one Redis hash per day: fields `<key id> <model> <counter>`. */
+/**
+ * Usage in one Redis hash per day: fields `<key id> <model> <counter>`. Summed in memory and
+ * written once a second, so a request costs Redis nothing for its bookkeeping; what an
+ * instance had not written yet is lost if it is killed.
+ */
 export class RedisUsageBook implements UsageBook {
   readonly #redis: RedisCommands;
   readonly #prefix: string;
   readonly #onError: (error: unknown) => void;
+  #pending = new Map<string, UsageRow>();
+  readonly #timer: number;
 
   constructor(redis: RedisCommands, prefix: string, onError: (error: unknown) => void) {
     this.#redis = redis;
     this.#prefix = `${prefix}tenant:`;
     this.#onError = onError;
+    // Node's Timeout in these types (node:sqlite brings them); a number in Deno.
+    this.#timer = setInterval(() => void this.#flush(), 1000) as unknown as number;
+    Deno.unrefTimer(this.#timer);
   }
 
   add(row: UsageRow): void {
+    const at = `${row.day}\u0000${row.key_id}\u0000${row.model}`;
+    const old = this.#pending.get(at);
+    this.#pending.set(at, old === undefined ? { ...row } : sum(old, row));
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const rows = [...this.#pending.values()];
+    this.#pending = new Map();
+    try {
+      for (const row of rows) await this.#write(row);
+    } catch (error) {
+      // Kept for the next flush (a row half written may then count twice: rare, and small).
+      for (const row of rows) this.add(row);
+      this.#onError(error);
+    }
+  }
+
+  async #write(row: UsageRow): Promise<void> {
     const key = `${this.#prefix}usage:${row.day}`;
-    const write = async () => {
-      for (const field of USAGE_FIELDS) {
-        if (row[field] === 0) continue;
-        await this.#redis.command([
-          "HINCRBY",
-          key,
-          `${row.key_id}\u0000${row.model}\u0000${field}`,
-          String(row[field]),
-        ]);
-      }
-      await this.#redis.command(["EXPIRE", key, String(USAGE_TTL_S)]);
-      await this.#redis.command(["HSET", `${this.#prefix}names`, row.key_id, row.key_name]);
-    };
-    // Not awaited: a request's answer does not wait for its bookkeeping.
-    write().catch(this.#onError);
+    for (const field of USAGE_FIELDS) {
+      if (row[field] === 0) continue;
+      await this.#redis.command([
+        "HINCRBY",
+        key,
+        `${row.key_id}\u0000${row.model}\u0000${field}`,
+        String(row[field]),
+      ]);
+    }
+    await this.#redis.command(["EXPIRE", key, String(USAGE_TTL_S)]);
+    await this.#redis.command(["HSET", `${this.#prefix}names`, row.key_id, row.key_name]);
   }
 
   async query(from: string, to: string, keyId?: string): Promise<UsageRow[]> {
+    await this.#flush();
     const names = await this.#redis.command(["HGETALL", `${this.#prefix}names`]);
     const nameOf = new Map(pairs(names));
     const rows = new Map<string, UsageRow>();
@@ -163,7 +198,10 @@ export class RedisUsageBook implements UsageBook {
     return sortRows([...rows.values()]);
   }
 
-  close(): void {}
+  close(): void {
+    clearInterval(this.#timer);
+    void this.#flush();
+  }
 }
 
 /** HGETALL's answer (a flat list in RESP2, a map in RESP3) as pairs. */
