@@ -12,7 +12,12 @@ import { createAuthenticator } from "./pipeline/client_auth.ts";
 import { MemoryKeyStore, MemoryUsageBook } from "./tenants/key_store.ts";
 import { openSqliteStore } from "./tenants/sqlite_store.ts";
 import { Tenants } from "./tenants/tenants.ts";
-import { RedisKeyStore, RedisRequestCounter, RedisUsageBook } from "./tenants/redis_store.ts";
+import {
+  RedisGenerations,
+  RedisKeyStore,
+  RedisRequestCounter,
+  RedisUsageBook,
+} from "./tenants/redis_store.ts";
 import { createRequestHandler } from "./request_handler.ts";
 import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
@@ -210,11 +215,14 @@ function openTenants(
   if (config.admin.token === undefined) return undefined;
   if (shared !== undefined) {
     const onError = (error: unknown) =>
-      log.error("usage not written to the shared store", { error: String(error) });
+      log.error("tenant counters not written to the shared store", { error: String(error) });
     return new Tenants(
       new RedisKeyStore(shared, SHARED_PREFIX),
       new RedisUsageBook(shared, SHARED_PREFIX, onError),
-      new RedisRequestCounter(shared, SHARED_PREFIX),
+      {
+        requests: new RedisRequestCounter(shared, SHARED_PREFIX),
+        generations: new RedisGenerations(shared, SHARED_PREFIX, onError),
+      },
     );
   }
   const dir = config.admin.dataDir;

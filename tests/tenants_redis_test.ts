@@ -28,7 +28,8 @@ async function chat(stack: Stack, key: string): Promise<number> {
 }
 
 Deno.test({
-  name: "REDIS_URL: two instances share keys (revoked at once on both), one rpm limit and usage",
+  name:
+    "REDIS_URL: two instances share keys (revoked at once on both), usage, and one limit of each kind",
   ignore: needs("redis-server").ignore,
   async fn() {
     const dir = await Deno.makeTempDir();
@@ -67,6 +68,32 @@ Deno.test({
       assert.equal(await chat(a, key.key), 200, "the limit lifted on B holds on A");
       await admin(b, "DELETE", `/admin/keys/${key.id}`);
       assert.equal(await chat(a, key.key), 401);
+      // A day's budget of 50 tokens (20 an answer) counted once for both instances.
+      const budget = await (await admin(a, "POST", "/admin/keys", {
+        name: "hana",
+        daily_tokens: 50,
+      })).json();
+      assert.deepEqual(
+        [
+          await chat(a, budget.key),
+          await chat(b, budget.key),
+          await chat(a, budget.key),
+          await chat(b, budget.key),
+        ],
+        [200, 200, 200, 429],
+      );
+      // One generation at once, across both.
+      const single = await (await admin(a, "POST", "/admin/keys", {
+        name: "ivan",
+        max_concurrent: 1,
+      })).json();
+      a.fake.inject({ path: "/chat/completions", delayMs: 300 });
+      const slow = chat(a, single.key);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(await chat(b, single.key), 429);
+      assert.equal(await slow, 200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await chat(b, single.key), 200, "given back once it ended");
     } finally {
       await b.close();
       await a.close();

@@ -1,11 +1,13 @@
 // Tenants in Redis (REDIS_URL with ADMIN_TOKEN): keys, requests per minute and usage shared by
 // every instance. A request's key is read from Redis each time, so a key revoked on one
-// instance is refused by all at once. Token budgets and generations at once are still counted
-// per instance (each starting a day from the shared usage).
+// instance is refused by all at once; requests per minute, generations at once and tokens are
+// counted there too, so each limit is one for all instances.
 import type { KeyStore, UsageBook, UsageRow } from "./key_store.ts";
 import { sortRows, sum } from "./key_store.ts";
 import { type RequestCounter, type Verdict, waitFor } from "./rate_window.ts";
-import type { Tenant } from "./tenant.ts";
+import type { GenerationCounter } from "./generations.ts";
+import type { Tenant, TenantLimits } from "./tenant.ts";
+import { budgetSpent, tooManyRunning, tpmSpent } from "./token_budget.ts";
 
 /** The Redis commands the tenants need (the shared store's, key prefix included). */
 export interface RedisCommands {
@@ -218,4 +220,119 @@ function pairs(reply: unknown): [string, string][] {
     return Object.entries(reply).map(([k, v]) => [k, String(v)]);
   }
   return [];
+}
+
+/**
+ * Checks a tenant's limits and takes a generation and a reservation, in one step for all
+ * instances. KEYS: running, reserved, day, month, this minute, last minute. ARGV: the limits
+ * (-1: none) for generations, tpm, day, month; the fraction of this minute gone; the tokens.
+ * Returns {0} when taken, else {why, what was used}.
+ */
+const START_SCRIPT = `
+local running = tonumber(redis.call('GET', KEYS[1]) or '0')
+local limit = tonumber(ARGV[1])
+if limit >= 0 and running >= limit then return {1, running} end
+local reserved = tonumber(redis.call('GET', KEYS[2]) or '0')
+local month = tonumber(redis.call('GET', KEYS[4]) or '0')
+if tonumber(ARGV[4]) >= 0 and month + reserved >= tonumber(ARGV[4]) then return {2, month} end
+local day = tonumber(redis.call('GET', KEYS[3]) or '0')
+if tonumber(ARGV[3]) >= 0 and day + reserved >= tonumber(ARGV[3]) then return {3, day} end
+if tonumber(ARGV[2]) >= 0 then
+  local recent = tonumber(redis.call('GET', KEYS[6]) or '0') * (1 - tonumber(ARGV[5]))
+    + tonumber(redis.call('GET', KEYS[5]) or '0')
+  if recent + reserved >= tonumber(ARGV[2]) then return {4, math.floor(recent)} end
+end
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], 600000)
+redis.call('INCRBY', KEYS[2], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], 600000)
+return {0, 0}`;
+
+/**
+ * Ends a generation: gives back its generation and reservation, and adds the tokens used to
+ * the day, month and minute. KEYS as above; ARGV: the reservation, the tokens used.
+ */
+const END_SCRIPT = `
+if redis.call('DECR', KEYS[1]) < 0 then redis.call('SET', KEYS[1], 0) end
+if redis.call('DECRBY', KEYS[2], ARGV[1]) < 0 then redis.call('SET', KEYS[2], 0) end
+local used = tonumber(ARGV[2])
+if used > 0 then
+  redis.call('INCRBY', KEYS[3], used)
+  redis.call('EXPIRE', KEYS[3], 172800)
+  redis.call('INCRBY', KEYS[4], used)
+  redis.call('EXPIRE', KEYS[4], 3456000)
+  redis.call('INCRBY', KEYS[5], used)
+  redis.call('EXPIRE', KEYS[5], 120)
+end
+return 1`;
+
+/**
+ * Generations at once and tokens counted in Redis: one limit for all instances. A generation
+ * an instance never ended (it was killed) is given back when its counters expire, ten minutes
+ * after their last change.
+ */
+export class RedisGenerations implements GenerationCounter {
+  readonly #redis: RedisCommands;
+  readonly #prefix: string;
+  readonly #onError: (error: unknown) => void;
+
+  constructor(redis: RedisCommands, prefix: string, onError: (error: unknown) => void) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}tenant:gen:`;
+    this.#onError = onError;
+  }
+
+  async start(
+    id: string,
+    limits: TenantLimits,
+    tokens: number,
+    now: number,
+  ): Promise<(used: number) => void> {
+    const into = (now % 60_000) / 60_000;
+    const limit = (value: number | undefined) => String(value ?? -1);
+    const reply = await this.#redis.command([
+      "EVAL",
+      START_SCRIPT,
+      "6",
+      ...this.#keys(id, now),
+      limit(limits.concurrent),
+      limit(limits.tpm),
+      limit(limits.dailyTokens),
+      limit(limits.monthlyTokens),
+      String(into),
+      String(tokens),
+    ]);
+    const [why, used] = Array.isArray(reply) ? reply.map(Number) : [0, 0];
+    if (why === 1) throw tooManyRunning(limits.concurrent ?? 0, used);
+    if (why === 2) throw budgetSpent("month", limits.monthlyTokens ?? 0, used);
+    if (why === 3) throw budgetSpent("day", limits.dailyTokens ?? 0, used);
+    if (why === 4) throw tpmSpent(limits.tpm ?? 0, into);
+    let done = false;
+    return (spent) => {
+      if (done) return;
+      done = true;
+      this.#redis.command([
+        "EVAL",
+        END_SCRIPT,
+        "6",
+        ...this.#keys(id, Date.now()),
+        String(tokens),
+        String(Math.max(0, Math.round(spent))),
+      ]).catch(this.#onError);
+    };
+  }
+
+  #keys(id: string, now: number): string[] {
+    const date = new Date(now).toISOString();
+    const minute = Math.floor(now / 60_000);
+    const at = `${this.#prefix}${id}:`;
+    return [
+      `${at}running`,
+      `${at}reserved`,
+      `${at}day:${date.slice(0, 10)}`,
+      `${at}month:${date.slice(0, 7)}`,
+      `${at}minute:${minute}`,
+      `${at}minute:${minute - 1}`,
+    ];
+  }
 }

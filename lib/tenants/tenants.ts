@@ -2,7 +2,7 @@ import { GatewayError } from "../errors.ts";
 import { hashSecret, newKeyId, newSecret } from "./key_secret.ts";
 import type { KeyStore, UsageBook } from "./key_store.ts";
 import { RateWindows, type RequestCounter } from "./rate_window.ts";
-import { TokenBudgets } from "./token_budget.ts";
+import { type GenerationCounter, LocalGenerations } from "./generations.ts";
 import {
   applyChange,
   type KeyChange,
@@ -26,17 +26,21 @@ export class Tenants {
   readonly keys: KeyStore;
   readonly usage: UsageBook;
   readonly #requests: RequestCounter;
-  readonly #budgets = new TokenBudgets();
-  /** Generations under way per tenant. */
-  readonly #running = new Map<string, number>();
-  /** Tenants whose day and month were read from the usage record. */
-  readonly #seeded = new Set<string>();
+  readonly #generations: GenerationCounter;
 
-  /** `requests`: where requests per minute are counted (this process, or Redis for all). */
-  constructor(keys: KeyStore, usage: UsageBook, requests: RequestCounter = new RateWindows()) {
+  /**
+   * `counters`: where requests per minute, generations at once and tokens are counted: this
+   * process by default, or Redis for every instance.
+   */
+  constructor(
+    keys: KeyStore,
+    usage: UsageBook,
+    counters: { requests?: RequestCounter; generations?: GenerationCounter } = {},
+  ) {
     this.keys = keys;
     this.usage = usage;
-    this.#requests = requests;
+    this.#requests = counters.requests ?? new RateWindows();
+    this.#generations = counters.generations ?? new LocalGenerations(usage);
   }
 
   /** Makes a key; its secret is returned once and kept only as a hash. */
@@ -102,61 +106,15 @@ export class Tenants {
    * token limits (reserving `tokens`), or refused with a 429. Returns how to end it, with the
    * tokens it used.
    */
-  async reserve(
+  reserve(
     id: string,
     limits: TenantLimits,
     tokens: number,
     now = Date.now(),
   ): Promise<(used: number) => void> {
-    const running = this.#running.get(id) ?? 0;
-    if (limits.concurrent !== undefined && running >= limits.concurrent) {
-      throw new GatewayError(
-        429,
-        `This key may run ${limits.concurrent} generations at once; ${running} are under way.`,
-        {
-          type: "rate_limit_error",
-          code: "rate_limit_exceeded",
-          headers: { "Retry-After": "2" },
-        },
-      );
-    }
-    const settleTokens = await this.#reserveTokens(id, limits, tokens, now);
-    this.#running.set(id, running + 1);
-    let done = false;
-    return (used) => {
-      if (done) return;
-      done = true;
-      const left = (this.#running.get(id) ?? 1) - 1;
-      if (left === 0) this.#running.delete(id);
-      else this.#running.set(id, left);
-      settleTokens(used);
-    };
-  }
-
-  async #reserveTokens(
-    id: string,
-    limits: TenantLimits,
-    tokens: number,
-    now: number,
-  ): Promise<(used: number) => void> {
-    if ((limits.tpm ?? limits.dailyTokens ?? limits.monthlyTokens) === undefined) {
-      return () => {};
-    }
-    if (!this.#seeded.has(id)) {
-      // What was used before a restart counts against today's and this month's budgets.
-      const date = new Date(now).toISOString();
-      const month = await this.usage.query(`${date.slice(0, 7)}-01`, date.slice(0, 10), id);
-      const total = (rows: typeof month) =>
-        rows.reduce((sum, row) => sum + row.tokens_in + row.tokens_out, 0);
-      this.#budgets.seed(
-        id,
-        total(month.filter((row) => row.day === date.slice(0, 10))),
-        total(month),
-        now,
-      );
-      this.#seeded.add(id);
-    }
-    return this.#budgets.reserve(id, limits, tokens, now);
+    const limited = (limits.concurrent ?? limits.tpm ?? limits.dailyTokens ??
+      limits.monthlyTokens) !== undefined;
+    return limited ? this.#generations.start(id, limits, tokens, now) : Promise.resolve(() => {});
   }
 
   /** Adds one finished request to its tenant's usage of the day. */

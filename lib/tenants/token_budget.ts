@@ -55,18 +55,7 @@ export class TokenBudgets {
     if (tpm !== undefined) {
       const into = (now % 60_000) / 60_000;
       const recent = spent.lastMinute * (1 - into) + spent.thisMinute;
-      if (recent + ahead >= tpm) {
-        const retryAfter = Math.max(1, Math.ceil((1 - into) * 60));
-        throw new GatewayError(
-          429,
-          `This key may use ${tpm} tokens a minute; try again in ${retryAfter} s.`,
-          {
-            type: "rate_limit_error",
-            code: "rate_limit_exceeded",
-            headers: { "Retry-After": String(retryAfter) },
-          },
-        );
-      }
+      if (recent + ahead >= tpm) throw tpmSpent(tpm, into);
     }
     spent.reserved += tokens;
     let settled = false;
@@ -112,7 +101,31 @@ export class TokenBudgets {
   }
 }
 
-function budgetSpent(period: "day" | "month", budget: number, used: number): GatewayError {
+/** A 429 for tokens per minute used up, with the seconds left of this minute. */
+export function tpmSpent(tpm: number, into: number): GatewayError {
+  const retryAfter = Math.max(1, Math.ceil((1 - into) * 60));
+  return new GatewayError(
+    429,
+    `This key may use ${tpm} tokens a minute; try again in ${retryAfter} s.`,
+    {
+      type: "rate_limit_error",
+      code: "rate_limit_exceeded",
+      headers: { "Retry-After": String(retryAfter) },
+    },
+  );
+}
+
+/** A 429 for too many generations at once. */
+export function tooManyRunning(limit: number, running: number): GatewayError {
+  return new GatewayError(
+    429,
+    `This key may run ${limit} generations at once; ${running} are under way.`,
+    { type: "rate_limit_error", code: "rate_limit_exceeded", headers: { "Retry-After": "2" } },
+  );
+}
+
+/** A 429 insufficient_quota for a day's or month's budget spent. */
+export function budgetSpent(period: "day" | "month", budget: number, used: number): GatewayError {
   return new GatewayError(
     429,
     `This key's budget of ${budget} tokens a ${period} is spent (${used} used); it renews ` +
