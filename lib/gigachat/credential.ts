@@ -23,6 +23,7 @@ export interface Credential {
       readonly rpm?: number;
       readonly tpm?: number;
       readonly concurrent?: number;
+      readonly weight?: number;
       readonly dailyTokens?: number;
       readonly monthlyTokens?: number;
     };

@@ -126,7 +126,12 @@ export async function runChat(
   // queue is an ordinary 429, and held until the answer ends, streams included.
   const slotKey = app.config.queue.perModel ? `${credential.id}\u0000${model}` : credential.id;
   // Waiting in line per client (proxy key or tenant): one client's burst waits behind itself.
-  const release = await app.slots.acquire(slotKey, ctx.signal, credential.owner ?? "");
+  const release = await app.slots.acquire(
+    slotKey,
+    ctx.signal,
+    credential.owner ?? "",
+    credential.tenant?.limits.weight,
+  );
   try {
     if (prepared) {
       // A JSON answer is checked whole before any of it is sent.

@@ -23,6 +23,8 @@ interface Line {
   active: number;
   /** Slots held per tenant. */
   activeBy: Map<string, number>;
+  /** Each waiting tenant's weight: its share of the slots against the others'. */
+  weights: Map<string, number>;
   /** Each tenant's waiters, first come first served within it. */
   queues: Map<string, Waiter[]>;
   /** Tenants with waiters, the one served longest ago first. */
@@ -38,8 +40,8 @@ const RETRY_AFTER_S = 2;
  * Caps concurrent upstream generations per key (a credential, or a credential and model):
  * GigaChat limits them per key, and a burst beyond its limit would bounce off it as 429s. Those
  * beyond the cap wait in a line per tenant (who sent them: a proxy key, a key of the admin API),
- * each bounded by QUEUE_MAX; a freed slot goes to the waiting tenant holding the fewest slots
- * (the one served longest ago among equals), so one tenant's burst waits behind its own requests,
+ * each bounded by QUEUE_MAX; a freed slot goes to the waiting tenant holding the fewest slots for
+ * its weight (the one served longest ago among equals), so one tenant's burst waits behind its own requests,
  * never in front of another's. A full line or a wait that runs out is a 429 with Retry-After. A
  * client that leaves while waiting leaves the line; one that leaves while holding a slot frees it
  * when its request ends.
@@ -56,12 +58,12 @@ export class UpstreamSlots {
    * A slot for `key`, at once or after a wait in `tenant`'s line.
    * @throws {GatewayError} 429, or 499
    */
-  acquire(key: string, signal: AbortSignal, tenant = ""): Promise<ReleaseSlot> {
+  acquire(key: string, signal: AbortSignal, tenant = "", weight = 1): Promise<ReleaseSlot> {
     const { concurrency, maxWaiting, timeoutMs, metrics } = this.#options;
     if (concurrency === 0) return FREE;
     let line = this.#lines.get(key);
     if (line === undefined) {
-      line = { active: 0, activeBy: new Map(), queues: new Map(), turn: [] };
+      line = { active: 0, activeBy: new Map(), weights: new Map(), queues: new Map(), turn: [] };
       this.#lines.set(key, line);
     }
     if (line.active < concurrency && line.turn.length === 0) {
@@ -88,6 +90,7 @@ export class UpstreamSlots {
         if (at >= 0) mine.splice(at, 1);
         if (mine.length === 0) {
           queued.queues.delete(tenant);
+          queued.weights.delete(tenant);
           const turn = queued.turn.indexOf(tenant);
           if (turn >= 0) queued.turn.splice(turn, 1);
         }
@@ -117,6 +120,7 @@ export class UpstreamSlots {
         queued.queues.set(tenant, queue);
         queued.turn.push(tenant);
       }
+      queued.weights.set(tenant, weight > 0 ? weight : 1);
       queue.push(waiter);
       metrics.queued.add([], 1);
     });
@@ -160,12 +164,15 @@ export class UpstreamSlots {
     };
   }
 
-  /** The waiting tenant holding the fewest slots; among equals, the one served longest ago. */
+  /**
+   * The waiting tenant holding the fewest slots for its weight; among equals, the one served
+   * longest ago.
+   */
   #nextTenant(line: Line): string | undefined {
     let best: string | undefined;
     let fewest = Infinity;
     for (const tenant of line.turn) {
-      const held = line.activeBy.get(tenant) ?? 0;
+      const held = (line.activeBy.get(tenant) ?? 0) / (line.weights.get(tenant) ?? 1);
       if (held < fewest) {
         best = tenant;
         fewest = held;

@@ -10,6 +10,8 @@ export interface TenantLimits {
   tpm?: number;
   /** Chat generations under way at once. */
   concurrent?: number;
+  /** Its share of GigaChat's slots against other keys' when they wait (1 by default). */
+  weight?: number;
   /** Tokens per UTC day and per UTC month. */
   dailyTokens?: number;
   monthlyTokens?: number;
@@ -47,6 +49,7 @@ const fields = {
   rpm: positive.nullish(),
   tpm: positive.nullish(),
   max_concurrent: positive.nullish(),
+  weight: z.number().int().min(1).max(100).nullish(),
   daily_tokens: positive.nullish(),
   monthly_tokens: positive.nullish(),
   expires_at: expiry.nullish(),
@@ -85,6 +88,7 @@ export function applyChange(tenant: Tenant, change: KeyChange): Tenant {
   }
   if (change.rpm !== undefined) next.limits.rpm = change.rpm ?? undefined;
   if (change.tpm !== undefined) next.limits.tpm = change.tpm ?? undefined;
+  if (change.weight !== undefined) next.limits.weight = change.weight ?? undefined;
   if (change.max_concurrent !== undefined) {
     next.limits.concurrent = change.max_concurrent ?? undefined;
   }
@@ -110,6 +114,7 @@ export function keyView(tenant: Tenant): Record<string, unknown> {
     rpm: tenant.limits.rpm ?? null,
     tpm: tenant.limits.tpm ?? null,
     max_concurrent: tenant.limits.concurrent ?? null,
+    weight: tenant.limits.weight ?? 1,
     daily_tokens: tenant.limits.dailyTokens ?? null,
     monthly_tokens: tenant.limits.monthlyTokens ?? null,
     expires_at: tenant.expiresAt === undefined ? null : Math.floor(tenant.expiresAt / 1000),

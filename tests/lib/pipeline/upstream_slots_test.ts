@@ -100,3 +100,25 @@ Deno.test("UpstreamSlots: a tenant's burst waits behind itself, never in front o
   assert.deepEqual(order, ["b1", "a1", "a2", "b2", "a3"]);
   assert.deepEqual(line.load("k"), { active: 0, waiting: 0 });
 });
+
+Deno.test("UpstreamSlots: weights: a tenant of weight 2 holding 2 counts as one holding 1", async () => {
+  for (const [weight, first] of [[1, "b"], [2, "a"]] as const) {
+    const { slots: line } = slots(3, 10);
+    const a1 = await line.acquire("k", never, "a", weight);
+    const a2 = await line.acquire("k", never, "a", weight);
+    const b1 = await line.acquire("k", never, "b");
+    const order: string[] = [];
+    const b = line.acquire("k", never, "b").then((release) => (order.push("b"), release));
+    const a = line.acquire("k", never, "a", weight).then((release) => (order.push("a"), release));
+    // a frees one: a holds 1 (of weight `weight`), b holds 1. Equal weights: b has waited
+    // longer; a's weight of 2 makes its 1 count as half.
+    a1();
+    const granted = first === "a" ? await a : await b;
+    assert.equal(order[0], first, `weight ${weight}`);
+    a2();
+    (first === "a" ? await b : await a)();
+    granted();
+    b1();
+    assert.deepEqual(line.load("k"), { active: 0, waiting: 0 });
+  }
+});
