@@ -65,6 +65,8 @@ export interface Config {
    * kept (`:memory:`: nowhere).
    */
   admin: { token: string | undefined; dataDir: string };
+  /** MODEL_PRICES: what a million tokens in and out cost, per model (usage and money budgets). */
+  prices: Readonly<Record<string, { input: number; output: number }>>;
   /** How long /ready says 503 after a shutdown signal before the listener closes. */
   drainDelayMs: number;
   /** What client connections may cost (MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, ...). */
@@ -150,6 +152,19 @@ const aliases = z.string().transform((value, ctx) =>
   }),
 );
 
+const prices = z.string().transform((value, ctx) =>
+  parseJsonSetting(value, ctx, '{"GigaChat-2-Max":{"input":1.95,"output":1.95}}')
+).pipe(
+  z.record(
+    z.string().min(1),
+    z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }),
+    {
+      message:
+        'must be a JSON object of prices per million tokens, like {"GigaChat-2-Max":{"input":1.95,"output":1.95}}',
+    },
+  ),
+);
+
 const capabilityEntry = z.strictObject({
   context_window: z.number().int().positive().optional(),
   max_output_tokens: z.number().int().positive().optional(),
@@ -230,6 +245,7 @@ const schema = z.object({
   GIGACHAT_CREDENTIALS: optionalText,
   PROXY_API_KEYS: list.default([]),
   MODEL_ALIASES: aliases.default({}),
+  MODEL_PRICES: prices.default({}),
   REQUEST_TIMEOUT_MS: int(1).default(600_000),
   CONNECT_TIMEOUT_MS: int(1).default(30_000),
   MAX_BODY_BYTES: int(1024).default(25 * MIB),
@@ -369,6 +385,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     metricsToken: v.METRICS_TOKEN,
     admin: { token: v.ADMIN_TOKEN, dataDir: v.DATA_DIR },
+    prices: v.MODEL_PRICES,
     redisUrl: v.REDIS_URL,
     drainDelayMs: v.DRAIN_DELAY_MS,
     connections: {

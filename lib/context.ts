@@ -76,8 +76,8 @@ export interface RequestContext {
     usage?: { input: number; output: number };
     /** The tenant that sent it (a key made through the admin API). */
     tenant?: TenantRef;
-    /** Settles the tokens the request reserved against its tenant's limits, once it ends. */
-    settleTokens?: (used: number) => void;
+    /** Settles what the request reserved against its tenant's limits, once it ends. */
+    settleTokens?: (used: number, cost: number) => void;
     upstreamAttempts: number;
     /** Set by a handler whose streamed body ends later; the log line waits for it. */
     streamEnd?: Promise<StreamOutcome>;

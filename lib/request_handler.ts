@@ -13,6 +13,7 @@ import { normalizePath, type Route, type RouteMatch, Router } from "./http/route
 import { describeError } from "./log.ts";
 import { anthropicErrorResponse } from "./dialects/messages/anthropic_error.ts";
 import { googleErrorResponse } from "./dialects/gemini/google_error.ts";
+import { costOf } from "./tenants/prices.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
 import { dialectOf } from "./metrics.ts";
 import { currentSpan, type SpanLike } from "./tracing.ts";
@@ -116,12 +117,15 @@ export function createRequestHandler(
     const observe = () => {
       const tenant = ctx.trace.tenant;
       const used = ctx.trace.usage;
-      ctx.trace.settleTokens?.((used?.input ?? 0) + (used?.output ?? 0));
+      const cost = tenant === undefined
+        ? 0
+        : costOf(app.config.prices, app.config.modelAliases, fields.model, used);
+      ctx.trace.settleTokens?.((used?.input ?? 0) + (used?.output ?? 0), cost);
       if (tenant !== undefined) {
         const failed = fields.status >= 400 || fields.stream === "failed";
         // Known model names only (as the metrics label them): a client's made-up ones must not
         // grow the usage record.
-        app.tenants?.record(tenant, app.metrics.modelLabel(fields.model), failed, used);
+        app.tenants?.record(tenant, app.metrics.modelLabel(fields.model), failed, used, cost);
         app.metrics.observeTenant(tenant.name, failed, used);
       }
       app.metrics.observeRequest({

@@ -97,6 +97,7 @@ const CSV_COLUMNS: (keyof UsageRow)[] = [
   "errors",
   "tokens_in",
   "tokens_out",
+  "cost",
 ];
 
 /**

@@ -39,6 +39,8 @@ Deno.test({
       GIGACHAT_CREDENTIALS: DEMO_KEY,
       ADMIN_TOKEN: ADMIN,
       REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${redisPort}`,
+      // 20 tokens an answer at one unit a token.
+      MODEL_PRICES: '{"GigaChat-2-Max":{"input":1000000,"output":1000000}}',
     };
     const a = await startStack({ env });
     const b = await startStack({ env, sharedFake: a.fake });
@@ -82,6 +84,16 @@ Deno.test({
         ],
         [200, 200, 200, 429],
       );
+      // A money budget of 30 a month: 20 an answer, counted once for both.
+      const money = await (await admin(b, "POST", "/admin/keys", {
+        name: "kate",
+        monthly_budget: 30,
+      })).json();
+      assert.equal(await chat(a, money.key), 200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await chat(b, money.key), 200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await chat(a, money.key), 429);
       // One generation at once, across both.
       const single = await (await admin(a, "POST", "/admin/keys", {
         name: "ivan",

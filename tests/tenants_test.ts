@@ -121,8 +121,8 @@ Deno.test("a key made through the admin API works at once, is refused once revok
       [["alice", "GigaChat-2", 1, 1, 0, 0], ["alice", "GigaChat-2-Max", 1, 0, 17, 3]],
     );
     const csv = await (await admin(stack, "GET", "/admin/usage?format=csv")).text();
-    assert.match(csv, /^day,key_id,key_name,model,requests,errors,tokens_in,tokens_out\r\n/);
-    assert.match(csv, /,alice,GigaChat-2-Max,1,0,17,3\r\n/);
+    assert.match(csv, /^day,key_id,key_name,model,requests,errors,tokens_in,tokens_out,cost\r\n/);
+    assert.match(csv, /,alice,GigaChat-2-Max,1,0,17,3,0\r\n/);
     // A made-up model name is recorded as "other": clients cannot grow the record.
     const madeUp = await chat(stack, key.key, "x".repeat(5000));
     await madeUp.body?.cancel();
@@ -338,6 +338,38 @@ Deno.test("max_concurrent: a key's generations beyond its limit are a 429, freed
     const third = await chat(stack, key.key);
     assert.equal(third.status, 200, "free again once the first ended");
     await third.body?.cancel();
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("money: usage has a cost at MODEL_PRICES, and a spent monthly_budget is insufficient_quota", async () => {
+  const dir = await Deno.makeTempDir();
+  const stack = await tenantStack(dir, {
+    // 20 tokens an answer at one unit a token: 20 an answer.
+    MODEL_PRICES: '{"GigaChat-2-Max":{"input":1000000,"output":1000000}}',
+  });
+  try {
+    const key = await (await admin(stack, "POST", "/admin/keys", {
+      name: "judy",
+      monthly_budget: 30,
+    })).json();
+    assert.equal(key.monthly_budget, 30);
+    assert.equal((await chat(stack, key.key)).status, 200);
+    assert.equal((await chat(stack, key.key)).status, 200, "20 spent of 30: it may go");
+    const spent = await chat(stack, key.key);
+    assert.equal(spent.status, 429);
+    assert.match((await spent.json()).error.message, /budget of 30 a month is spent \(40 used/);
+    const used = await (await admin(stack, "GET", `/admin/usage?key=${key.id}`)).json();
+    assert.equal(used.data[0].cost, 40);
+    const csv = await (await admin(stack, "GET", "/admin/usage?format=csv")).text();
+    assert.match(csv, /,tokens_out,cost\r\n/);
+    assert.match(
+      csv,
+      /,judy,GigaChat-2-Max,3,1,34,6,40\r\n/,
+      "the refused one counted as an error",
+    );
   } finally {
     await stack.close();
     await Deno.remove(dir, { recursive: true });

@@ -26,6 +26,7 @@ export interface Credential {
       readonly weight?: number;
       readonly dailyTokens?: number;
       readonly monthlyTokens?: number;
+      readonly monthlyBudget?: number;
     };
   };
 }

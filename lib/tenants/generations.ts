@@ -13,7 +13,7 @@ export interface GenerationCounter {
     limits: TenantLimits,
     tokens: number,
     now: number,
-  ): Promise<(used: number) => void>;
+  ): Promise<(used: number, cost: number) => void>;
 }
 
 /** Generations and tokens counted in this process, each tenant's day started from its usage. */
@@ -33,7 +33,7 @@ export class LocalGenerations implements GenerationCounter {
     limits: TenantLimits,
     tokens: number,
     now: number,
-  ): Promise<(used: number) => void> {
+  ): Promise<(used: number, cost: number) => void> {
     const running = this.#running.get(id) ?? 0;
     if (limits.concurrent !== undefined && running >= limits.concurrent) {
       throw tooManyRunning(limits.concurrent, running);
@@ -41,13 +41,13 @@ export class LocalGenerations implements GenerationCounter {
     const settle = await this.#reserveTokens(id, limits, tokens, now);
     this.#running.set(id, (this.#running.get(id) ?? 0) + 1);
     let done = false;
-    return (used) => {
+    return (used, cost) => {
       if (done) return;
       done = true;
       const left = (this.#running.get(id) ?? 1) - 1;
       if (left === 0) this.#running.delete(id);
       else this.#running.set(id, left);
-      settle(used);
+      settle(used, cost);
     };
   }
 
@@ -56,8 +56,11 @@ export class LocalGenerations implements GenerationCounter {
     limits: TenantLimits,
     tokens: number,
     now: number,
-  ): Promise<(used: number) => void> {
-    if ((limits.tpm ?? limits.dailyTokens ?? limits.monthlyTokens) === undefined) {
+  ): Promise<(used: number, cost: number) => void> {
+    if (
+      (limits.tpm ?? limits.dailyTokens ?? limits.monthlyTokens ?? limits.monthlyBudget) ===
+        undefined
+    ) {
       return () => {};
     }
     if (!this.#seeded.has(id)) {
@@ -71,6 +74,7 @@ export class LocalGenerations implements GenerationCounter {
         total(month.filter((row) => row.day === date.slice(0, 10))),
         total(month),
         now,
+        month.reduce((sum, row) => sum + row.cost, 0),
       );
       this.#seeded.add(id);
     }

@@ -19,6 +19,8 @@ export interface UsageRow {
   errors: number;
   tokens_in: number;
   tokens_out: number;
+  /** Money, from MODEL_PRICES (0 without prices). */
+  cost: number;
 }
 
 /** The usage record: added to per request, read by day range and key. */
@@ -92,6 +94,7 @@ export function sum(a: UsageRow, b: UsageRow): UsageRow {
     errors: a.errors + b.errors,
     tokens_in: a.tokens_in + b.tokens_in,
     tokens_out: a.tokens_out + b.tokens_out,
+    cost: a.cost + b.cost,
   };
 }
 

@@ -7,14 +7,14 @@ import { sortRows, sum } from "./key_store.ts";
 import { type RequestCounter, type Verdict, waitFor } from "./rate_window.ts";
 import type { GenerationCounter } from "./generations.ts";
 import type { Tenant, TenantLimits } from "./tenant.ts";
-import { budgetSpent, tooManyRunning, tpmSpent } from "./token_budget.ts";
+import { budgetSpent, moneySpent, tooManyRunning, tpmSpent } from "./token_budget.ts";
 
 /** The Redis commands the tenants need (the shared store's, key prefix included). */
 export interface RedisCommands {
   command(args: string[]): Promise<unknown>;
 }
 
-const USAGE_FIELDS = ["requests", "errors", "tokens_in", "tokens_out"] as const;
+const USAGE_FIELDS = ["requests", "errors", "tokens_in", "tokens_out", "cost"] as const;
 /** Usage days are kept this long. */
 const USAGE_TTL_S = 400 * 86_400;
 /** Longest range one usage query reads, in days. */
@@ -154,7 +154,7 @@ export class RedisUsageBook implements UsageBook {
     for (const field of USAGE_FIELDS) {
       if (row[field] === 0) continue;
       await this.#redis.command([
-        "HINCRBY",
+        field === "cost" ? "HINCRBYFLOAT" : "HINCRBY",
         key,
         `${row.key_id}\u0000${row.model}\u0000${field}`,
         String(row[field]),
@@ -189,6 +189,7 @@ export class RedisUsageBook implements UsageBook {
             errors: 0,
             tokens_in: 0,
             tokens_out: 0,
+            cost: 0,
           };
           rows.set(at, row);
         }
@@ -224,14 +225,17 @@ function pairs(reply: unknown): [string, string][] {
 
 /**
  * Checks a tenant's limits and takes a generation and a reservation, in one step for all
- * instances. KEYS: running, reserved, day, month, this minute, last minute. ARGV: the limits
- * (-1: none) for generations, tpm, day, month; the fraction of this minute gone; the tokens.
+ * instances. KEYS: running, reserved, day, month, this minute, last minute, the month's money.
+ * ARGV: the limits (-1: none) for generations, tpm, day, month; the fraction of this minute
+ * gone; the tokens; the money budget.
  * Returns {0} when taken, else {why, what was used}.
  */
 const START_SCRIPT = `
 local running = tonumber(redis.call('GET', KEYS[1]) or '0')
 local limit = tonumber(ARGV[1])
 if limit >= 0 and running >= limit then return {1, running} end
+local cost = tonumber(redis.call('GET', KEYS[7]) or '0')
+if tonumber(ARGV[7]) >= 0 and cost >= tonumber(ARGV[7]) then return {5, tostring(cost)} end
 local reserved = tonumber(redis.call('GET', KEYS[2]) or '0')
 local month = tonumber(redis.call('GET', KEYS[4]) or '0')
 if tonumber(ARGV[4]) >= 0 and month + reserved >= tonumber(ARGV[4]) then return {2, month} end
@@ -250,11 +254,16 @@ return {0, 0}`;
 
 /**
  * Ends a generation: gives back its generation and reservation, and adds the tokens used to
- * the day, month and minute. KEYS as above; ARGV: the reservation, the tokens used.
+ * the day, month and minute, and its cost to the month's. KEYS as above; ARGV: the
+ * reservation, the tokens used, the cost.
  */
 const END_SCRIPT = `
 if redis.call('DECR', KEYS[1]) < 0 then redis.call('SET', KEYS[1], 0) end
 if redis.call('DECRBY', KEYS[2], ARGV[1]) < 0 then redis.call('SET', KEYS[2], 0) end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('INCRBYFLOAT', KEYS[7], ARGV[3])
+  redis.call('EXPIRE', KEYS[7], 3456000)
+end
 local used = tonumber(ARGV[2])
 if used > 0 then
   redis.call('INCRBY', KEYS[3], used)
@@ -287,13 +296,13 @@ export class RedisGenerations implements GenerationCounter {
     limits: TenantLimits,
     tokens: number,
     now: number,
-  ): Promise<(used: number) => void> {
+  ): Promise<(used: number, cost: number) => void> {
     const into = (now % 60_000) / 60_000;
     const limit = (value: number | undefined) => String(value ?? -1);
     const reply = await this.#redis.command([
       "EVAL",
       START_SCRIPT,
-      "6",
+      "7",
       ...this.#keys(id, now),
       limit(limits.concurrent),
       limit(limits.tpm),
@@ -301,23 +310,26 @@ export class RedisGenerations implements GenerationCounter {
       limit(limits.monthlyTokens),
       String(into),
       String(tokens),
+      limit(limits.monthlyBudget),
     ]);
     const [why, used] = Array.isArray(reply) ? reply.map(Number) : [0, 0];
+    if (why === 5) throw moneySpent(limits.monthlyBudget ?? 0, used);
     if (why === 1) throw tooManyRunning(limits.concurrent ?? 0, used);
     if (why === 2) throw budgetSpent("month", limits.monthlyTokens ?? 0, used);
     if (why === 3) throw budgetSpent("day", limits.dailyTokens ?? 0, used);
     if (why === 4) throw tpmSpent(limits.tpm ?? 0, into);
     let done = false;
-    return (spent) => {
+    return (spent, cost) => {
       if (done) return;
       done = true;
       this.#redis.command([
         "EVAL",
         END_SCRIPT,
-        "6",
+        "7",
         ...this.#keys(id, Date.now()),
         String(tokens),
         String(Math.max(0, Math.round(spent))),
+        String(Math.max(0, cost)),
       ]).catch(this.#onError);
     };
   }
@@ -333,6 +345,7 @@ export class RedisGenerations implements GenerationCounter {
       `${at}month:${date.slice(0, 7)}`,
       `${at}minute:${minute}`,
       `${at}minute:${minute - 1}`,
+      `${at}cost:${date.slice(0, 7)}`,
     ];
   }
 }

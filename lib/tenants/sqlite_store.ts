@@ -44,8 +44,13 @@ export function openSqliteStore(
     "CREATE TABLE IF NOT EXISTS usage (day TEXT NOT NULL, key_id TEXT NOT NULL, " +
       "key_name TEXT NOT NULL, model TEXT NOT NULL, requests INTEGER NOT NULL, " +
       "errors INTEGER NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, " +
-      "PRIMARY KEY (day, key_id, model))",
+      "cost REAL NOT NULL DEFAULT 0, PRIMARY KEY (day, key_id, model))",
   );
+  // A store made before money was recorded gets its column.
+  const columns = db.prepare("PRAGMA table_info(usage)").all().map((row) => String(row.name));
+  if (!columns.includes("cost")) {
+    db.exec("ALTER TABLE usage ADD COLUMN cost REAL NOT NULL DEFAULT 0");
+  }
   let open = 2;
   const closeDb = () => {
     if (--open === 0) db.close();
@@ -122,6 +127,7 @@ class SqliteUsageBook implements UsageBook {
       errors: Number(row.errors),
       tokens_in: Number(row.tokens_in),
       tokens_out: Number(row.tokens_out),
+      cost: Number(row.cost),
     }))));
   }
 
@@ -145,10 +151,11 @@ class SqliteUsageBook implements UsageBook {
     const rows = [...this.#pending.values()];
     this.#pending = new Map();
     const upsert = this.#db.prepare(
-      "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(day, key_id, model) DO " +
+      "INSERT INTO usage (day, key_id, key_name, model, requests, errors, tokens_in, tokens_out, " +
+        "cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(day, key_id, model) DO " +
         "UPDATE SET key_name = excluded.key_name, requests = requests + excluded.requests, " +
         "errors = errors + excluded.errors, tokens_in = tokens_in + excluded.tokens_in, " +
-        "tokens_out = tokens_out + excluded.tokens_out",
+        "tokens_out = tokens_out + excluded.tokens_out, cost = cost + excluded.cost",
     );
     // One transaction: a crash keeps all of a flush or none of it.
     this.#db.exec("BEGIN");
@@ -163,6 +170,7 @@ class SqliteUsageBook implements UsageBook {
           r.errors,
           r.tokens_in,
           r.tokens_out,
+          r.cost,
         );
       }
       this.#db.exec("COMMIT");

@@ -15,6 +15,8 @@ export interface TenantLimits {
   /** Tokens per UTC day and per UTC month. */
   dailyTokens?: number;
   monthlyTokens?: number;
+  /** Money per UTC month, at MODEL_PRICES. */
+  monthlyBudget?: number;
 }
 
 /** A proxy key made at run time: kept as a hash, never as the secret. */
@@ -52,6 +54,7 @@ const fields = {
   weight: z.number().int().min(1).max(100).nullish(),
   daily_tokens: positive.nullish(),
   monthly_tokens: positive.nullish(),
+  monthly_budget: z.number().positive().nullish(),
   expires_at: expiry.nullish(),
   disabled: z.boolean().optional(),
 };
@@ -98,6 +101,9 @@ export function applyChange(tenant: Tenant, change: KeyChange): Tenant {
   if (change.monthly_tokens !== undefined) {
     next.limits.monthlyTokens = change.monthly_tokens ?? undefined;
   }
+  if (change.monthly_budget !== undefined) {
+    next.limits.monthlyBudget = change.monthly_budget ?? undefined;
+  }
   if (change.expires_at !== undefined) next.expiresAt = change.expires_at ?? undefined;
   return next;
 }
@@ -117,6 +123,7 @@ export function keyView(tenant: Tenant): Record<string, unknown> {
     weight: tenant.limits.weight ?? 1,
     daily_tokens: tenant.limits.dailyTokens ?? null,
     monthly_tokens: tenant.limits.monthlyTokens ?? null,
+    monthly_budget: tenant.limits.monthlyBudget ?? null,
     expires_at: tenant.expiresAt === undefined ? null : Math.floor(tenant.expiresAt / 1000),
     disabled: tenant.disabled,
   };

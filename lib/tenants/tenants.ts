@@ -111,9 +111,9 @@ export class Tenants {
     limits: TenantLimits,
     tokens: number,
     now = Date.now(),
-  ): Promise<(used: number) => void> {
+  ): Promise<(used: number, cost: number) => void> {
     const limited = (limits.concurrent ?? limits.tpm ?? limits.dailyTokens ??
-      limits.monthlyTokens) !== undefined;
+      limits.monthlyTokens ?? limits.monthlyBudget) !== undefined;
     return limited ? this.#generations.start(id, limits, tokens, now) : Promise.resolve(() => {});
   }
 
@@ -123,6 +123,7 @@ export class Tenants {
     model: string | undefined,
     failed: boolean,
     tokens: { input: number; output: number } | undefined,
+    cost = 0,
     now = Date.now(),
   ): void {
     this.usage.add({
@@ -134,6 +135,7 @@ export class Tenants {
       errors: failed ? 1 : 0,
       tokens_in: tokens?.input ?? 0,
       tokens_out: tokens?.output ?? 0,
+      cost,
     });
   }
 

@@ -7,6 +7,8 @@ interface Spent {
   month: string;
   dayTokens: number;
   monthTokens: number;
+  /** Money spent this month. */
+  monthCost: number;
   /** Tokens per minute: this minute's and the last one's, for a sliding estimate. */
   minute: number;
   thisMinute: number;
@@ -24,10 +26,11 @@ export class TokenBudgets {
   readonly #spent = new Map<string, Spent>();
 
   /** Starts a tenant's day and month from the usage already recorded. */
-  seed(id: string, dayTokens: number, monthTokens: number, now = Date.now()): void {
+  seed(id: string, dayTokens: number, monthTokens: number, now = Date.now(), monthCost = 0): void {
     const spent = this.#of(id, now);
     spent.dayTokens = dayTokens;
     spent.monthTokens = monthTokens;
+    spent.monthCost = monthCost;
   }
 
   /**
@@ -40,9 +43,12 @@ export class TokenBudgets {
     limits: TenantLimits,
     tokens: number,
     now = Date.now(),
-  ): (used: number) => void {
+  ): (used: number, cost?: number) => void {
     const spent = this.#of(id, now);
-    const { dailyTokens, monthlyTokens, tpm } = limits;
+    const { dailyTokens, monthlyTokens, tpm, monthlyBudget } = limits;
+    if (monthlyBudget !== undefined && spent.monthCost >= monthlyBudget) {
+      throw moneySpent(monthlyBudget, spent.monthCost);
+    }
     // What is used and reserved already must leave room: a request may then overshoot the
     // limit by at most its own reservation.
     const ahead = spent.reserved;
@@ -59,7 +65,7 @@ export class TokenBudgets {
     }
     spent.reserved += tokens;
     let settled = false;
-    return (used) => {
+    return (used, cost = 0) => {
       if (settled) return;
       settled = true;
       const current = this.#of(id, Date.now());
@@ -67,6 +73,7 @@ export class TokenBudgets {
       current.dayTokens += used;
       current.monthTokens += used;
       current.thisMinute += used;
+      current.monthCost += cost;
     };
   }
 
@@ -83,6 +90,7 @@ export class TokenBudgets {
         month,
         dayTokens: 0,
         monthTokens: 0,
+        monthCost: 0,
         minute,
         thisMinute: 0,
         lastMinute: 0,
@@ -90,7 +98,7 @@ export class TokenBudgets {
       };
       this.#spent.set(id, spent);
     }
-    if (spent.month !== month) [spent.month, spent.monthTokens] = [month, 0];
+    if (spent.month !== month) [spent.month, spent.monthTokens, spent.monthCost] = [month, 0, 0];
     if (spent.day !== day) [spent.day, spent.dayTokens] = [day, 0];
     if (spent.minute !== minute) {
       spent.lastMinute = spent.minute === minute - 1 ? spent.thisMinute : 0;
@@ -130,6 +138,16 @@ export function budgetSpent(period: "day" | "month", budget: number, used: numbe
     429,
     `This key's budget of ${budget} tokens a ${period} is spent (${used} used); it renews ` +
       `next ${period} (UTC), or an admin may raise it.`,
+    { type: "insufficient_quota", code: "insufficient_quota" },
+  );
+}
+
+/** A 429 insufficient_quota for a month's money budget spent. */
+export function moneySpent(budget: number, spent: number): GatewayError {
+  return new GatewayError(
+    429,
+    `This key's budget of ${budget} a month is spent (${Math.round(spent * 100) / 100} used, at ` +
+      "MODEL_PRICES); it renews next month (UTC), or an admin may raise it.",
     { type: "insufficient_quota", code: "insufficient_quota" },
   );
 }

@@ -70,6 +70,7 @@ function row(requests: number) {
     errors: 0,
     tokens_in: 10 * requests,
     tokens_out: requests,
+    cost: 0.5 * requests,
   };
 }
 
@@ -86,7 +87,7 @@ Deno.test("kill -9 while usage is written leaves the store readable and its coun
          console.log("ready");
          for (let i = 0; ; i++) {
            usage.add({ day: "2026-12-07", key_id: "key_1", key_name: "alice", model: "m" + (i % 3),
-             requests: 1, errors: 0, tokens_in: 10, tokens_out: 1 });
+             requests: 1, errors: 0, tokens_in: 10, tokens_out: 1, cost: 0 });
            if (i % 50 === 0) usage.query("2026-12-07", "2026-12-07");
          }`,
       ],
