@@ -1,6 +1,7 @@
 import type { RequestContext } from "../lib/context.ts";
 import { GatewayError, invalidRequest } from "../lib/errors.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
+import { parseListQuery, toListPage } from "../lib/openai/list_page.ts";
 import { keyMatcher } from "../lib/pipeline/client_auth.ts";
 import { keyView, parseKeyChange, parseKeyCreation } from "../lib/tenants/tenant.ts";
 import type { Tenants } from "../lib/tenants/tenants.ts";
@@ -51,11 +52,21 @@ export async function createKey(request: Request, ctx: RequestContext): Promise<
   return Response.json({ ...keyView(tenant), key: secret }, { status: 201 });
 }
 
-/** `GET /admin/keys`: every key, without secrets. */
+/**
+ * `GET /admin/keys?limit=&after=&order=`: the keys, without secrets, a page at a time (newest
+ * first unless `order=asc`), as OpenAI's cursor lists.
+ */
 export async function listKeys(request: Request, ctx: RequestContext): Promise<Response> {
   const tenants = await admitted(request, ctx);
-  const data = (await tenants.keys.all()).sort((a, b) => a.createdAt - b.createdAt).map(keyView);
-  return Response.json({ object: "list", data });
+  const query = parseListQuery(new URL(request.url).searchParams, {
+    defaultLimit: 100,
+    maxLimit: 1000,
+  });
+  const oldestFirst = (await tenants.keys.all()).sort((a, b) =>
+    a.createdAt - b.createdAt || a.id.localeCompare(b.id)
+  );
+  const page = toListPage(oldestFirst, query, "key");
+  return Response.json({ ...page, data: page.data.map(keyView) });
 }
 
 /** `GET /admin/keys/{id}`. */

@@ -58,6 +58,18 @@ Deno.test("admin API: off without ADMIN_TOKEN; the admin token, never a proxy ke
       assert.equal(response.status, 400, JSON.stringify(body));
       assert.equal((await response.json()).error.param, param, JSON.stringify(body));
     }
+    // Keys listed a page at a time.
+    for (const name of ["k1", "k2", "k3"]) await admin(stack, "POST", "/admin/keys", { name });
+    const first = await (await admin(stack, "GET", "/admin/keys?limit=2&order=asc")).json();
+    assert.deepEqual(first.data.map((k: { name: string }) => k.name), ["k1", "k2"]);
+    assert.equal(first.has_more, true);
+    const rest = await (await admin(
+      stack,
+      "GET",
+      `/admin/keys?limit=2&order=asc&after=${first.last_id}`,
+    )).json();
+    assert.deepEqual(rest.data.map((k: { name: string }) => k.name), ["k3"]);
+    assert.equal(rest.has_more, false);
     // The static proxy key still works beside the tenants.
     assert.equal((await chat(stack, "sk-static")).status, 200);
   } finally {
