@@ -280,6 +280,7 @@ Deno.test("token budgets: a day's budget spent is insufficient_quota, and a rest
     }
     const spent = await chat(stack, key.key);
     assert.equal(spent.status, 429);
+    assert.ok(Number(spent.headers.get("retry-after")) > 0, "until the next UTC day");
     const body = await spent.json();
     assert.equal(body.error.type, "insufficient_quota");
     assert.match(body.error.message, /30 tokens a day is spent \(40 used\)/);

@@ -132,14 +132,27 @@ export function tooManyRunning(limit: number, running: number): GatewayError {
   );
 }
 
-/** A 429 insufficient_quota for a day's or month's budget spent. */
+/** A 429 insufficient_quota for a day's or month's budget spent, until the period renews. */
 export function budgetSpent(period: "day" | "month", budget: number, used: number): GatewayError {
   return new GatewayError(
     429,
     `This key's budget of ${budget} tokens a ${period} is spent (${used} used); it renews ` +
       `next ${period} (UTC), or an admin may raise it.`,
-    { type: "insufficient_quota", code: "insufficient_quota" },
+    {
+      type: "insufficient_quota",
+      code: "insufficient_quota",
+      headers: { "Retry-After": String(secondsUntilNext(period)) },
+    },
   );
+}
+
+/** Seconds until the next UTC day or month begins. */
+export function secondsUntilNext(period: "day" | "month", now = Date.now()): number {
+  const date = new Date(now);
+  const next = period === "day"
+    ? Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1)
+    : Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+  return Math.max(1, Math.ceil((next - now) / 1000));
 }
 
 /** A 429 insufficient_quota for a month's money budget spent. */
@@ -148,6 +161,10 @@ export function moneySpent(budget: number, spent: number): GatewayError {
     429,
     `This key's budget of ${budget} a month is spent (${Math.round(spent * 100) / 100} used, at ` +
       "MODEL_PRICES); it renews next month (UTC), or an admin may raise it.",
-    { type: "insufficient_quota", code: "insufficient_quota" },
+    {
+      type: "insufficient_quota",
+      code: "insufficient_quota",
+      headers: { "Retry-After": String(secondsUntilNext("month")) },
+    },
   );
 }

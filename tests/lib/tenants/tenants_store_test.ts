@@ -164,3 +164,22 @@ Deno.test("one store per DATA_DIR: a second opener is refused, not served stale 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TokenBudgets: a month's budget across days, and when spent budgets renew", async () => {
+  const { TokenBudgets, secondsUntilNext } = await import(
+    "../../../lib/tenants/token_budget.ts"
+  );
+  const budgets = new TokenBudgets();
+  const day1 = Date.parse("2026-12-30T23:00:00Z");
+  const limits = { monthlyTokens: 100 };
+  budgets.reserve("m", limits, 10, day1)(60);
+  budgets.reserve("m", limits, 10, day1 + 86_400_000)(50); // Dec 31: 110 used
+  assert.throws(
+    () => budgets.reserve("m", limits, 10, day1 + 86_400_000),
+    (error: { headers: Record<string, string> }) => Number(error.headers["Retry-After"]) > 0,
+  );
+  // January: a new month.
+  budgets.reserve("m", limits, 10, Date.parse("2027-01-01T00:00:01Z"))(1);
+  assert.equal(secondsUntilNext("day", Date.parse("2026-12-07T23:59:30Z")), 30);
+  assert.equal(secondsUntilNext("month", Date.parse("2026-12-31T23:00:00Z")), 3600);
+});
