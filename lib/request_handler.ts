@@ -115,19 +115,7 @@ export function createRequestHandler(
       tenant: ctx.trace.tenant?.name,
     };
     const observe = () => {
-      const tenant = ctx.trace.tenant;
-      const used = ctx.trace.usage;
-      const cost = tenant === undefined
-        ? 0
-        : costOf(app.config.prices, app.config.modelAliases, fields.model, used);
-      ctx.trace.settleTokens?.((used?.input ?? 0) + (used?.output ?? 0), cost);
-      if (tenant !== undefined) {
-        const failed = fields.status >= 400 || fields.stream === "failed";
-        // Known model names only (as the metrics label them): a client's made-up ones must not
-        // grow the usage record.
-        app.tenants?.record(tenant, app.metrics.modelLabel(fields.model), failed, used, cost);
-        app.metrics.observeTenant(tenant.name, failed, used);
-      }
+      settleTenant(app, ctx, fields);
       app.metrics.observeRequest({
         route: ctx.trace.route ?? "unknown",
         status: fields.status,
@@ -213,6 +201,25 @@ export function createRequestHandler(
       for (const controller of inFlight) controller.abort(shuttingDown());
     },
   };
+}
+
+/**
+ * A finished request's share of its tenant's limits and usage: what it reserved settled for what
+ * it used (tokens, and money at MODEL_PRICES), and its line in the usage record and metrics.
+ */
+function settleTenant(app: AppContext, ctx: RequestContext, fields: RequestLogFields): void {
+  const tenant = ctx.trace.tenant;
+  const used = ctx.trace.usage;
+  const cost = tenant === undefined
+    ? 0
+    : costOf(app.config.prices, app.config.modelAliases, fields.model, used);
+  ctx.trace.settleTokens?.((used?.input ?? 0) + (used?.output ?? 0), cost);
+  if (tenant === undefined) return;
+  const failed = fields.status >= 400 || fields.stream === "failed";
+  // Known model names only (as the metrics label them): a client's made-up ones must not grow
+  // the usage record.
+  app.tenants?.record(tenant, app.metrics.modelLabel(fields.model), failed, used, cost);
+  app.metrics.observeTenant(tenant.name, failed, used);
 }
 
 /** The gateway's facts about a request on its trace span: ids and counts, never content. */
