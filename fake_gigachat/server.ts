@@ -60,6 +60,10 @@ export interface FakeGigaChatOptions {
   chunkDelayMs?: number;
   /** Unscripted, answer like a small agent model: run the shell tool once, then answer. */
   agent?: boolean;
+  /** Users and passwords `POST {api}/token` takes (API-chat.md §1.2). */
+  users?: Record<string, string>;
+  /** Access tokens issued elsewhere, taken as they are until the fake stops. */
+  staticTokens?: readonly string[];
 }
 
 const ALL_SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
@@ -91,6 +95,9 @@ export class FakeGigaChat {
   readonly #scripts: ChatScript[] = [];
   readonly #chunkDelayMs: number;
   readonly #agent: boolean;
+  readonly #users: Record<string, string>;
+  /** Calls of `{api}/token` (user and password), refused ones included. */
+  tokenCalls = 0;
 
   private constructor(server: https.Server, tls: TestTls, options: FakeGigaChatOptions) {
     this.#server = server;
@@ -99,6 +106,8 @@ export class FakeGigaChat {
     this.#tokenTtlMs = options.tokenTtlMs ?? 30 * 60_000;
     this.#chunkDelayMs = options.chunkDelayMs ?? 0;
     this.#agent = options.agent ?? false;
+    this.#users = options.users ?? {};
+    for (const token of options.staticTokens ?? []) this.#tokens.set(token, Infinity);
     const { port } = server.address() as AddressInfo;
     this.apiUrl = `https://127.0.0.1:${port}/api/v1`;
     this.newApiUrl = `https://127.0.0.1:${port}/v1`;
@@ -187,6 +196,7 @@ export class FakeGigaChat {
     const host = v2Host ??
       [OLD_HOST, NEW_HOST].find((candidate) => path.startsWith(`${candidate.prefix}/`));
     if (host === undefined) return send(res, 404, { status: 404, message: "Not found" });
+    if (path === `${host.prefix}/token`) return this.#userToken(req, headers, res);
     const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
     const expiresAt = token === undefined ? undefined : this.#tokens.get(token);
     if (expiresAt === undefined || expiresAt <= Date.now()) {
@@ -313,6 +323,33 @@ export class FakeGigaChat {
     const expiresAt = Date.now() + this.#tokenTtlMs;
     this.#tokens.set(token, expiresAt);
     send(res, 200, { access_token: token, expires_at: expiresAt });
+  }
+
+  /**
+   * `POST {api}/token` with Basic user:password and no body (API-chat.md §1.2): `{tok, exp}`,
+   * exp in seconds as the SDK's recordings write it.
+   */
+  #userToken(req: IncomingMessage, headers: Record<string, string>, res: ServerResponse): void {
+    this.tokenCalls++;
+    if (req.method !== "POST") {
+      return send(res, 405, { status: 405, message: "Method not allowed" });
+    }
+    const basic = /^Basic (.+)$/.exec(headers.authorization ?? "")?.[1] ?? "";
+    let pair = "";
+    try {
+      pair = atob(basic);
+    } catch {
+      // Not base64: refused below.
+    }
+    const at = pair.indexOf(":");
+    const [user, password] = [pair.slice(0, at), pair.slice(at + 1)];
+    if (at < 0 || !Object.hasOwn(this.#users, user) || this.#users[user] !== password) {
+      return send(res, 401, { status: 401, message: "Unauthorized" });
+    }
+    const token = `fake-user-token-${crypto.randomUUID()}`;
+    const expiresAt = Date.now() + this.#tokenTtlMs;
+    this.#tokens.set(token, expiresAt);
+    send(res, 200, { tok: token, exp: Math.floor(expiresAt / 1000) });
   }
 
   async #api(

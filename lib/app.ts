@@ -69,6 +69,7 @@ export async function createGateway(
     sink: options.logSink,
     secrets: [
       config.credentials ?? "",
+      ...config.credentialKind.secrets,
       ...config.proxyApiKeys,
       config.metricsToken ?? "",
       config.admin.token ?? "",
@@ -162,8 +163,9 @@ export async function createGateway(
         if (config.credentials === undefined || !(error instanceof GatewayError)) throw error;
         if (error.status !== 401) throw error;
         // The gateway's own key was refused: the client's key is fine, the operator must act.
-        log.error("GIGACHAT_CREDENTIALS refused", { error: error.message });
-        throw gatewayKeyRefused(error);
+        const setting = config.credentialKind.setting;
+        log.error(`${setting} refused`, { error: error.message });
+        throw gatewayKeyRefused(error, setting);
       }
       return credential;
     },

@@ -23,7 +23,20 @@ export interface Config {
   scope: Scope;
   tokenRefreshBufferMs: number;
   caFile: string | undefined;
+  /**
+   * Server-side mode's GigaChat credential: an authorization key (GIGACHAT_CREDENTIALS), base64
+   * of GIGACHAT_USER:GIGACHAT_PASSWORD, or a ready GIGACHAT_ACCESS_TOKEN; undefined: pass-through.
+   */
   credentials: string | undefined;
+  /**
+   * How `credentials` gets its access token, the setting that holds it, and what of it must
+   * never be logged besides `credentials` itself (the password as given).
+   */
+  credentialKind: {
+    kind: "oauth" | "password" | "token";
+    setting: string;
+    secrets: readonly string[];
+  };
   proxyApiKeys: readonly string[];
   modelAliases: Readonly<Record<string, string>>;
   requestTimeoutMs: number;
@@ -243,6 +256,9 @@ const schema = z.object({
   TOKEN_REFRESH_BUFFER_MS: int(0, 25 * 60_000).default(300_000),
   GIGACHAT_CA_FILE: optionalText,
   GIGACHAT_CREDENTIALS: optionalText,
+  GIGACHAT_USER: optionalText,
+  GIGACHAT_PASSWORD: optionalText,
+  GIGACHAT_ACCESS_TOKEN: optionalText,
   PROXY_API_KEYS: list.default([]),
   MODEL_ALIASES: aliases.default({}),
   MODEL_PRICES: prices.default({}),
@@ -343,7 +359,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     scope: v.GIGACHAT_DEFAULT_SCOPE,
     tokenRefreshBufferMs: v.TOKEN_REFRESH_BUFFER_MS,
     caFile: v.GIGACHAT_CA_FILE,
-    credentials: v.GIGACHAT_CREDENTIALS,
+    ...serverCredential(v),
     proxyApiKeys: v.PROXY_API_KEYS,
     modelAliases: v.MODEL_ALIASES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
@@ -463,7 +479,56 @@ export function deriveV2Url(apiUrl: string): string | undefined {
   return apiUrl.endsWith("/v1") ? `${apiUrl.slice(0, -3)}/v2/chat/completions` : undefined;
 }
 
+/**
+ * Server-side mode's credential from whichever way of authenticating is set: exactly one of an
+ * authorization key, a user and password, or a ready access token.
+ */
+function serverCredential(
+  v: {
+    GIGACHAT_CREDENTIALS?: string;
+    GIGACHAT_USER?: string;
+    GIGACHAT_PASSWORD?: string;
+    GIGACHAT_ACCESS_TOKEN?: string;
+  },
+): Pick<Config, "credentials" | "credentialKind"> {
+  const ways = [
+    v.GIGACHAT_CREDENTIALS !== undefined ? "GIGACHAT_CREDENTIALS" : undefined,
+    v.GIGACHAT_USER !== undefined || v.GIGACHAT_PASSWORD !== undefined
+      ? "GIGACHAT_USER and GIGACHAT_PASSWORD"
+      : undefined,
+    v.GIGACHAT_ACCESS_TOKEN !== undefined ? "GIGACHAT_ACCESS_TOKEN" : undefined,
+  ].filter((way) => way !== undefined);
+  if (ways.length > 1) {
+    throw new ConfigError(`set one way to authenticate to GigaChat, not ${ways.join(" and ")}`);
+  }
+  if (v.GIGACHAT_USER !== undefined || v.GIGACHAT_PASSWORD !== undefined) {
+    if (v.GIGACHAT_USER === undefined || v.GIGACHAT_PASSWORD === undefined) {
+      throw new ConfigError("GIGACHAT_USER and GIGACHAT_PASSWORD go together: set both");
+    }
+    const pair = new TextEncoder().encode(`${v.GIGACHAT_USER}:${v.GIGACHAT_PASSWORD}`);
+    return {
+      credentials: btoa(String.fromCharCode(...pair)),
+      credentialKind: {
+        kind: "password",
+        setting: "GIGACHAT_USER and GIGACHAT_PASSWORD",
+        secrets: [v.GIGACHAT_PASSWORD],
+      },
+    };
+  }
+  if (v.GIGACHAT_ACCESS_TOKEN !== undefined) {
+    return {
+      credentials: v.GIGACHAT_ACCESS_TOKEN,
+      credentialKind: { kind: "token", setting: "GIGACHAT_ACCESS_TOKEN", secrets: [] },
+    };
+  }
+  return {
+    credentials: v.GIGACHAT_CREDENTIALS,
+    credentialKind: { kind: "oauth", setting: "GIGACHAT_CREDENTIALS", secrets: [] },
+  };
+}
+
 function isSecret(name: string): boolean {
   return name === "GIGACHAT_CREDENTIALS" || name === "PROXY_API_KEYS" || name === "METRICS_TOKEN" ||
-    name === "REDIS_URL" || name === "ADMIN_TOKEN";
+    name === "REDIS_URL" || name === "ADMIN_TOKEN" || name === "GIGACHAT_PASSWORD" ||
+    name === "GIGACHAT_ACCESS_TOKEN";
 }

@@ -93,10 +93,13 @@ export function clientClosed(reason?: unknown): GatewayError {
  * 500 for a gateway whose own GigaChat key (server-side mode) GigaChat refuses: a 401 would
  * send clients to check a key that is fine.
  */
-export function gatewayKeyRefused(cause: unknown): GatewayError {
+export function gatewayKeyRefused(
+  cause: unknown,
+  setting = "GIGACHAT_CREDENTIALS",
+): GatewayError {
   return new GatewayError(
     500,
-    "The gateway's own GigaChat key (GIGACHAT_CREDENTIALS) was refused by GigaChat; your key is " +
+    `The gateway's own GigaChat key (${setting}) was refused by GigaChat; your key is ` +
       "fine. The gateway's operator must fix its configuration (see its log).",
     { type: "server_error", code: "gateway_misconfigured", retryable: false, cause },
   );

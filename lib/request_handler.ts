@@ -3,6 +3,7 @@ import type { AppContext, Handler, RequestContext } from "./context.ts";
 import {
   clientClosed,
   GatewayError,
+  gatewayKeyRefused,
   invalidRequest,
   shuttingDown,
   toErrorResponse,
@@ -79,7 +80,7 @@ export function createRequestHandler(
         ? shuttingDown()
         : request.signal.aborted && !(thrown instanceof GatewayError)
         ? clientClosed(request.signal.reason)
-        : thrown;
+        : ownKeyRefused(app, ctx, thrown);
       errorCode = error instanceof GatewayError ? error.code ?? error.type : "internal_error";
       response = toErrorResponse(
         error,
@@ -201,6 +202,24 @@ export function createRequestHandler(
       for (const controller of inFlight) controller.abort(shuttingDown());
     },
   };
+}
+
+/**
+ * In server-side mode no client's key goes to GigaChat: its refusing an access token after the
+ * request reached it (a ready GIGACHAT_ACCESS_TOKEN that expired, a token revoked early) refuses
+ * the gateway's own credential, which the operator must fix; the client is told so.
+ */
+function ownKeyRefused(app: AppContext, ctx: RequestContext, thrown: unknown): unknown {
+  if (
+    app.config.credentials === undefined || !(thrown instanceof GatewayError) ||
+    thrown.status !== 401 || thrown.type !== "authentication_error" ||
+    ctx.trace.upstreamAttempts === 0
+  ) {
+    return thrown;
+  }
+  const setting = app.config.credentialKind.setting;
+  app.log.error(`${setting} refused`, { request_id: ctx.requestId, error: thrown.message });
+  return gatewayKeyRefused(thrown, setting);
 }
 
 /**

@@ -1,10 +1,19 @@
 import type { Scope } from "../config.ts";
 import { toHex } from "../hex.ts";
 
+/**
+ * How a credential gets its access token (API-chat.md §1): an OAuth exchange of an authorization
+ * key (`oauth`), a user and password at `{api}/token` (`password`, `key` holding base64 of
+ * `user:password`), or none at all, `key` being a ready access token (`token`).
+ */
+export type CredentialKind = "oauth" | "password" | "token";
+
 /** A GigaChat authorization key with its scope; `id` names it in caches without revealing it. */
 export interface Credential {
   readonly key: string;
   readonly scope: Scope;
+  /** `oauth` when absent. */
+  readonly kind?: CredentialKind;
   /** SHA-256 (hex) of scope and key. */
   readonly id: string;
   /**
@@ -32,10 +41,15 @@ export interface Credential {
 }
 
 /** Builds a {@linkcode Credential}, hashing the key so no map ever holds it as a key. */
-export async function makeCredential(key: string, scope: Scope): Promise<Credential> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`${scope}\n${key}`),
-  );
-  return { key, scope, id: toHex(digest) };
+export async function makeCredential(
+  key: string,
+  scope: Scope,
+  kind: CredentialKind = "oauth",
+): Promise<Credential> {
+  // An OAuth key's id is as it always was (stores keyed by it survive an upgrade).
+  const named = kind === "oauth" ? `${scope}\n${key}` : `${kind}\n${scope}\n${key}`;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(named));
+  return kind === "oauth"
+    ? { key, scope, id: toHex(digest) }
+    : { key, scope, kind, id: toHex(digest) };
 }

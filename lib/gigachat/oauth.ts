@@ -21,6 +21,17 @@ export function buildOAuthRequest(authUrl: string, credential: Credential): Requ
 }
 
 /**
+ * The user-and-password request of API-chat.md §1.2: `POST {api}/token` with Basic
+ * `user:password` (the credential's key holds its base64) and no body.
+ */
+export function buildPasswordRequest(apiUrl: string, credential: Credential): Request {
+  return new Request(`${apiUrl}/token`, {
+    method: "POST",
+    headers: { "Authorization": `Basic ${credential.key}`, "Accept": "application/json" },
+  });
+}
+
+/**
  * Reads a 200 OAuth body: `{access_token, expires_at}` with expires_at in ms, or the
  * `{tok, exp}` form some installs send (§1.2; values below 10^12 are read as seconds).
  * Returns undefined when the body has neither shape.

@@ -1,7 +1,15 @@
 import { clientClosed, GatewayError } from "../errors.ts";
 import { NAME, VERSION } from "../version.ts";
 import type { Credential } from "./credential.ts";
-import { type AccessToken, buildOAuthRequest, parseAccessToken } from "./oauth.ts";
+import {
+  type AccessToken,
+  buildOAuthRequest,
+  buildPasswordRequest,
+  parseAccessToken,
+} from "./oauth.ts";
+
+/** How long a ready access token (GIGACHAT_ACCESS_TOKEN) is kept between checks: a day. */
+const READY_TOKEN_MS = 86_400_000;
 import { isRetryableStatus, parseRetryAfterMs, retryDelayMs } from "./retry_policy.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
 import { Deadlines } from "../deadlines.ts";
@@ -208,13 +216,22 @@ export class UpstreamClient {
   }
 
   async #requestToken(credential: Credential, trace: UpstreamTrace): Promise<AccessToken> {
+    // A ready access token is what it is; when GigaChat refuses it, the call fails as refused.
+    if (credential.kind === "token") {
+      return { token: credential.key, expiresAt: Date.now() + READY_TOKEN_MS };
+    }
     // The exchange is shared by every waiting request, so no single client's signal may stop it.
     const guard = new CallGuard(undefined, this.#deadlines);
     let outcome = "error";
     try {
       const response = await this.#send(
         // Rare (once per token lifetime), so the Request object is fine here.
-        () => ({ url: buildOAuthRequest(this.#o.authUrl, credential), init: {} }),
+        () => ({
+          url: credential.kind === "password"
+            ? buildPasswordRequest(this.#o.apiUrl, credential)
+            : buildOAuthRequest(this.#o.authUrl, credential),
+          init: {},
+        }),
         { source: "oauth", promptHeaders: true, trace },
         guard,
       );

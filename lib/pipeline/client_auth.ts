@@ -36,7 +36,9 @@ export function presentedKey(request: Request): string | undefined {
  * checks the client's key against PROXY_API_KEYS and uses GIGACHAT_CREDENTIALS.
  */
 export async function createAuthenticator(
-  config: Pick<Config, "credentials" | "proxyApiKeys" | "scope" | "corsOrigins">,
+  config:
+    & Pick<Config, "credentials" | "proxyApiKeys" | "scope" | "corsOrigins">
+    & Partial<Pick<Config, "credentialKind">>,
   tenants?: Tenants,
 ): Promise<(request: Request) => Promise<Credential>> {
   if (config.credentials === undefined) {
@@ -53,7 +55,11 @@ export async function createAuthenticator(
       return await makeCredential(key, config.scope);
     };
   }
-  const server = await makeCredential(config.credentials, config.scope);
+  const server = await makeCredential(
+    config.credentials,
+    config.scope,
+    config.credentialKind?.kind,
+  );
   if (config.proxyApiKeys.length === 0 && tenants === undefined) {
     // No key guards the gateway's credentials (allowed on loopback only), so the one thing that
     // could still reach it is a web page in the user's browser: refuse foreign origins, and

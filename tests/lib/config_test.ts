@@ -11,6 +11,7 @@ const DEFAULTS: Config = {
   tokenRefreshBufferMs: 300_000,
   caFile: undefined,
   credentials: undefined,
+  credentialKind: { kind: "oauth", setting: "GIGACHAT_CREDENTIALS", secrets: [] },
   proxyApiKeys: [],
   modelAliases: {},
   requestTimeoutMs: 600_000,
@@ -76,6 +77,9 @@ const VARIABLES = [
   "TOKEN_REFRESH_BUFFER_MS",
   "GIGACHAT_CA_FILE",
   "GIGACHAT_CREDENTIALS",
+  "GIGACHAT_USER",
+  "GIGACHAT_PASSWORD",
+  "GIGACHAT_ACCESS_TOKEN",
   "PROXY_API_KEYS",
   "MODEL_ALIASES",
   "REQUEST_BODY_TIMEOUT_MS",
@@ -504,5 +508,18 @@ Deno.test("ADMIN_TOKEN: at least 16 characters, kept out of messages, and server
         GIGACHAT_CREDENTIALS: "key",
       }),
     /ADMIN_TOKEN must differ/,
+  );
+});
+
+Deno.test("one way to authenticate: a key, a user and password, or a ready access token", () => {
+  const password = loadConfig({ GIGACHAT_USER: "anna", GIGACHAT_PASSWORD: "s3cret:pass" });
+  assert.equal(password.credentials, btoa("anna:s3cret:pass"));
+  assert.deepEqual(password.credentialKind.secrets, ["s3cret:pass"]);
+  assert.equal(password.credentialKind.kind, "password");
+  assert.equal(loadConfig({ GIGACHAT_ACCESS_TOKEN: "tok" }).credentialKind.kind, "token");
+  assert.throws(() => loadConfig({ GIGACHAT_USER: "anna" }), /go together/);
+  assert.throws(
+    () => loadConfig({ GIGACHAT_CREDENTIALS: "k", GIGACHAT_ACCESS_TOKEN: "t" }),
+    /one way to authenticate/,
   );
 });
