@@ -64,6 +64,8 @@ export interface FakeGigaChatOptions {
   users?: Record<string, string>;
   /** Access tokens issued elsewhere, taken as they are until the fake stops. */
   staticTokens?: readonly string[];
+  /** Mutual TLS: refuse connections without a client certificate the test CA signed. */
+  requireClientCert?: boolean;
 }
 
 const ALL_SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
@@ -72,6 +74,8 @@ const RQUID = /^[0-9a-fA-F-]{36}$/;
 /** The fake server; `start` it, point the gateway at `apiUrl`/`authUrl`, trust `caPem`. */
 export class FakeGigaChat {
   readonly caPem: string;
+  /** Its CA, server and client certificates (the client one for mutual TLS tests). */
+  readonly tls: TestTls;
   /** The old host's API base (`/api/v1`, the recorded model list). */
   readonly apiUrl: string;
   /** The new host's API base, as on api.giga.chat (`/v1`, GigaChat-2 and -3, no old names). */
@@ -102,6 +106,7 @@ export class FakeGigaChat {
   private constructor(server: https.Server, tls: TestTls, options: FakeGigaChatOptions) {
     this.#server = server;
     this.caPem = tls.caPem;
+    this.tls = tls;
     this.#keys = options.keys ?? { [DEMO_KEY]: ALL_SCOPES };
     this.#tokenTtlMs = options.tokenTtlMs ?? 30 * 60_000;
     this.#chunkDelayMs = options.chunkDelayMs ?? 0;
@@ -117,7 +122,13 @@ export class FakeGigaChat {
   /** Starts a fake on 127.0.0.1 (a free port unless `port` is given). */
   static async start(options: FakeGigaChatOptions = {}): Promise<FakeGigaChat> {
     const tls = options.tls ?? await createTestTls();
-    const server = https.createServer({ key: tls.keyPem, cert: tls.certPem });
+    const server = https.createServer({
+      key: tls.keyPem,
+      cert: tls.certPem,
+      ...(options.requireClientCert
+        ? { requestCert: true, rejectUnauthorized: true, ca: [tls.caPem] }
+        : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(options.port ?? 0, "127.0.0.1", () => resolve());

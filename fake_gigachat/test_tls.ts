@@ -6,6 +6,9 @@ export interface TestTls {
   caPem: string;
   certPem: string;
   keyPem: string;
+  /** A client certificate the same CA signed (mutual TLS), and its key. */
+  clientCertPem: string;
+  clientKeyPem: string;
 }
 
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -19,9 +22,13 @@ const OID = {
   subjectAltName: "2.5.29.17",
   extKeyUsage: "2.5.29.37",
   serverAuth: "1.3.6.1.5.5.7.3.1",
+  clientAuth: "1.3.6.1.5.5.7.3.2",
 };
 
-/** Makes a fresh test CA and server certificate, valid for a day; nothing is kept on disk. */
+/**
+ * Makes a fresh test CA, a server certificate and a client certificate, valid for a day;
+ * nothing is kept on disk.
+ */
 export async function createTestTls(commonName = "Fake GigaChat Test CA"): Promise<TestTls> {
   const validity = seq(utcTime(Date.now() - 3_600_000), utcTime(Date.now() + 86_400_000));
   const caKeys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
@@ -59,11 +66,28 @@ export async function createTestTls(commonName = "Fake GigaChat Test CA"): Promi
       extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
     ],
   });
+  const clientKeys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const client = await certificate(caKeys.privateKey, {
+    serial: 3,
+    issuer: caName,
+    subject: name("gigachat-gateway test client"),
+    validity,
+    publicKey: clientKeys.publicKey,
+    extensions: [
+      extension(OID.basicConstraints, false, seq()),
+      extension(OID.extKeyUsage, false, seq(oid(OID.clientAuth))),
+    ],
+  });
+  const clientPkcs8 = new Uint8Array(
+    await crypto.subtle.exportKey("pkcs8", clientKeys.privateKey),
+  );
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", serverKeys.privateKey));
   return {
     caPem: pem(ca, "CERTIFICATE"),
     certPem: pem(cert, "CERTIFICATE"),
     keyPem: pem(pkcs8, "PRIVATE KEY"),
+    clientCertPem: pem(client, "CERTIFICATE"),
+    clientKeyPem: pem(clientPkcs8, "PRIVATE KEY"),
   };
 }
 

@@ -3,7 +3,11 @@ import { type Config, ConfigError } from "./config.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { AppContext, Handler } from "./context.ts";
 import { GatewayError, gatewayKeyRefused, shuttingDown } from "./errors.ts";
-import { createUpstreamHttpClient, readExtraCaFile } from "./gigachat/http_client.ts";
+import {
+  createUpstreamHttpClient,
+  readClientCertificate,
+  readExtraCaFile,
+} from "./gigachat/http_client.ts";
 import { type Fetcher, UpstreamClient } from "./gigachat/upstream_client.ts";
 import type { Route } from "./http/router.ts";
 import { Logger, type LogSink } from "./log.ts";
@@ -86,7 +90,13 @@ export async function createGateway(
   let httpClient: Deno.HttpClient | undefined;
   if (fetcher === undefined) {
     const extraCas = config.caFile ? await readExtraCaFile(config.caFile) : [];
-    const client = createUpstreamHttpClient(extraCas);
+    const certificate = config.clientCertificate === undefined
+      ? undefined
+      : await readClientCertificate(
+        config.clientCertificate.certFile,
+        config.clientCertificate.keyFile,
+      );
+    const client = createUpstreamHttpClient(extraCas, certificate);
     httpClient = client;
     fetcher = (input, init) => fetch(input, { ...init, client });
   }

@@ -23,6 +23,8 @@ export interface Config {
   scope: Scope;
   tokenRefreshBufferMs: number;
   caFile: string | undefined;
+  /** GIGACHAT_CLIENT_CERT_FILE and _KEY_FILE: a client certificate for mutual TLS with GigaChat. */
+  clientCertificate: { certFile: string; keyFile: string } | undefined;
   /**
    * Server-side mode's GigaChat credential: an authorization key (GIGACHAT_CREDENTIALS), base64
    * of GIGACHAT_USER:GIGACHAT_PASSWORD, or a ready GIGACHAT_ACCESS_TOKEN; undefined: pass-through.
@@ -255,6 +257,8 @@ const schema = z.object({
   GIGACHAT_DEFAULT_SCOPE: scope.default("GIGACHAT_API_PERS"),
   TOKEN_REFRESH_BUFFER_MS: int(0, 25 * 60_000).default(300_000),
   GIGACHAT_CA_FILE: optionalText,
+  GIGACHAT_CLIENT_CERT_FILE: optionalText,
+  GIGACHAT_CLIENT_KEY_FILE: optionalText,
   GIGACHAT_CREDENTIALS: optionalText,
   GIGACHAT_USER: optionalText,
   GIGACHAT_PASSWORD: optionalText,
@@ -359,6 +363,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     scope: v.GIGACHAT_DEFAULT_SCOPE,
     tokenRefreshBufferMs: v.TOKEN_REFRESH_BUFFER_MS,
     caFile: v.GIGACHAT_CA_FILE,
+    clientCertificate: clientCertificateOf(v.GIGACHAT_CLIENT_CERT_FILE, v.GIGACHAT_CLIENT_KEY_FILE),
     ...serverCredential(v),
     proxyApiKeys: v.PROXY_API_KEYS,
     modelAliases: v.MODEL_ALIASES,
@@ -477,6 +482,20 @@ function withVisionModels(
  */
 export function deriveV2Url(apiUrl: string): string | undefined {
   return apiUrl.endsWith("/v1") ? `${apiUrl.slice(0, -3)}/v2/chat/completions` : undefined;
+}
+
+/** The client certificate's two files: both or neither. */
+function clientCertificateOf(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): Config["clientCertificate"] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new ConfigError(
+      "GIGACHAT_CLIENT_CERT_FILE and GIGACHAT_CLIENT_KEY_FILE go together: set both",
+    );
+  }
+  return { certFile, keyFile };
 }
 
 /**

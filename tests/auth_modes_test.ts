@@ -1,7 +1,8 @@
 // Every way GigaChat authenticates a server-side gateway (issue #27): an authorization key (the
 // other tests), a user and password at `{api}/token` (API-chat.md §1.2), a ready access token.
 import assert from "node:assert/strict";
-import { startStack } from "./helpers/stack.ts";
+import { FakeGigaChat } from "../fake_gigachat/server.ts";
+import { DEMO_KEY, startStack } from "./helpers/stack.ts";
 
 async function chat(baseURL: string) {
   const response = await fetch(`${baseURL}/chat/completions`, {
@@ -66,5 +67,47 @@ Deno.test("GIGACHAT_ACCESS_TOKEN: used as it is, and named when GigaChat refuses
     assert.ok(refused.logs.every((line) => !line.includes("expired-token")), "never logged");
   } finally {
     await refused.close();
+  }
+});
+
+Deno.test("mutual TLS: a client certificate on every connection; none is refused; an encrypted key is named", async () => {
+  const dir = await Deno.makeTempDir();
+  const fake = await FakeGigaChat.start({ requireClientCert: true });
+  try {
+    const tls = fake.tls;
+    await Deno.writeTextFile(`${dir}/client.pem`, tls.clientCertPem);
+    await Deno.writeTextFile(`${dir}/client.key`, tls.clientKeyPem);
+    const env = {
+      GIGACHAT_CREDENTIALS: DEMO_KEY,
+      GIGACHAT_CLIENT_CERT_FILE: `${dir}/client.pem`,
+      GIGACHAT_CLIENT_KEY_FILE: `${dir}/client.key`,
+    };
+    const stack = await startStack({ sharedFake: fake, env });
+    try {
+      assert.equal((await chat(stack.baseURL)).status, 200, "OAuth and chat over mutual TLS");
+    } finally {
+      await stack.close();
+    }
+    const without = await startStack({ sharedFake: fake, env: { GIGACHAT_CREDENTIALS: DEMO_KEY } });
+    try {
+      const { status } = await chat(without.baseURL);
+      assert.ok(status >= 500, `refused without a certificate (${status})`);
+    } finally {
+      await without.close();
+    }
+    await Deno.writeTextFile(
+      `${dir}/encrypted.key`,
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    await assert.rejects(
+      startStack({
+        sharedFake: fake,
+        env: { ...env, GIGACHAT_CLIENT_KEY_FILE: `${dir}/encrypted.key` },
+      }),
+      /GIGACHAT_CLIENT_KEY_FILE .* is encrypted.*openssl pkey/,
+    );
+  } finally {
+    await fake.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

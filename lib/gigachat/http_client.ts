@@ -3,11 +3,10 @@ import { RUSSIAN_TRUSTED_CAS } from "./russian_ca.ts";
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-/** Reads GIGACHAT_CA_FILE and returns the certificates in it. @throws {ConfigError} */
-export async function readExtraCaFile(path: string): Promise<string[]> {
-  let text: string;
+/** A PEM file a setting names, or a ConfigError that says why it cannot be read. */
+async function readSettingFile(setting: string, path: string): Promise<string> {
   try {
-    text = await Deno.readTextFile(path);
+    return await Deno.readTextFile(path);
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound
       ? "does not exist"
@@ -15,8 +14,13 @@ export async function readExtraCaFile(path: string): Promise<string[]> {
       ? "is outside what the gateway may read: `deno task start` reads only its working " +
         "folder, so copy the file there (or run main.ts with --allow-read=<that path>)"
       : `cannot be read (${error instanceof Error ? error.message : String(error)})`;
-    throw new ConfigError(`GIGACHAT_CA_FILE ${path} ${reason}`);
+    throw new ConfigError(`${setting} ${path} ${reason}`);
   }
+}
+
+/** Reads GIGACHAT_CA_FILE and returns the certificates in it. @throws {ConfigError} */
+export async function readExtraCaFile(path: string): Promise<string[]> {
+  const text = await readSettingFile("GIGACHAT_CA_FILE", path);
   const pems = text.match(PEM_CERTIFICATE) ?? [];
   if (pems.length === 0) {
     throw new ConfigError(`GIGACHAT_CA_FILE ${path} holds no PEM certificate`);
@@ -24,19 +28,61 @@ export async function readExtraCaFile(path: string): Promise<string[]> {
   return pems;
 }
 
+/** A client certificate and its key (PEM) for mutual TLS with GigaChat. */
+export interface ClientCertificate {
+  cert: string;
+  key: string;
+}
+
+/**
+ * Reads GIGACHAT_CLIENT_CERT_FILE and GIGACHAT_CLIENT_KEY_FILE. An encrypted key is refused
+ * with how to decrypt it: Deno's TLS takes only a clear one. @throws {ConfigError}
+ */
+export async function readClientCertificate(
+  certFile: string,
+  keyFile: string,
+): Promise<ClientCertificate> {
+  const cert = await readSettingFile("GIGACHAT_CLIENT_CERT_FILE", certFile);
+  const key = await readSettingFile("GIGACHAT_CLIENT_KEY_FILE", keyFile);
+  if (!PEM_CERTIFICATE.test(cert)) {
+    throw new ConfigError(`GIGACHAT_CLIENT_CERT_FILE ${certFile} holds no PEM certificate`);
+  }
+  PEM_CERTIFICATE.lastIndex = 0;
+  if (/ENCRYPTED/.test(key)) {
+    throw new ConfigError(
+      `GIGACHAT_CLIENT_KEY_FILE ${keyFile} is encrypted, which the gateway cannot use; ` +
+        `decrypt it once (openssl pkey -in ${keyFile} -out <clear key file>) and keep that ` +
+        "file readable only by the gateway",
+    );
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw new ConfigError(`GIGACHAT_CLIENT_KEY_FILE ${keyFile} holds no PEM private key`);
+  }
+  return { cert, key };
+}
+
 /**
  * The HTTP client for every upstream call: the default roots plus the Russian Trusted CAs and
- * any extra CAs. Certificate checks stay on; there is deliberately no switch to disable them.
- * @throws {ConfigError} when an extra certificate cannot be used.
+ * any extra CAs, and a client certificate when GigaChat asks for one (mutual TLS). Certificate
+ * checks stay on; there is deliberately no switch to disable them.
+ * @throws {ConfigError} when a certificate or key cannot be used.
  */
-export function createUpstreamHttpClient(extraCas: readonly string[] = []): Deno.HttpClient {
+export function createUpstreamHttpClient(
+  extraCas: readonly string[] = [],
+  clientCertificate?: ClientCertificate,
+): Deno.HttpClient {
   try {
-    return Deno.createHttpClient({ caCerts: [...RUSSIAN_TRUSTED_CAS, ...extraCas] });
+    return Deno.createHttpClient({
+      caCerts: [...RUSSIAN_TRUSTED_CAS, ...extraCas],
+      ...(clientCertificate ?? {}),
+    });
   } catch (error) {
+    const which = clientCertificate === undefined
+      ? "GIGACHAT_CA_FILE holds a certificate"
+      : "GIGACHAT_CA_FILE or the client certificate (GIGACHAT_CLIENT_CERT_FILE and _KEY_FILE) " +
+        "holds something";
     throw new ConfigError(
-      `GIGACHAT_CA_FILE holds a certificate that cannot be used (${
-        error instanceof Error ? error.message : String(error)
-      })`,
+      `${which} that cannot be used (${error instanceof Error ? error.message : String(error)})`,
     );
   }
 }

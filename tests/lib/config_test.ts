@@ -12,6 +12,7 @@ const DEFAULTS: Config = {
   caFile: undefined,
   credentials: undefined,
   credentialKind: { kind: "oauth", setting: "GIGACHAT_CREDENTIALS", secrets: [] },
+  clientCertificate: undefined,
   proxyApiKeys: [],
   modelAliases: {},
   requestTimeoutMs: 600_000,
@@ -77,6 +78,8 @@ const VARIABLES = [
   "TOKEN_REFRESH_BUFFER_MS",
   "GIGACHAT_CA_FILE",
   "GIGACHAT_CREDENTIALS",
+  "GIGACHAT_CLIENT_CERT_FILE",
+  "GIGACHAT_CLIENT_KEY_FILE",
   "GIGACHAT_USER",
   "GIGACHAT_PASSWORD",
   "GIGACHAT_ACCESS_TOKEN",
@@ -521,5 +524,14 @@ Deno.test("one way to authenticate: a key, a user and password, or a ready acces
   assert.throws(
     () => loadConfig({ GIGACHAT_CREDENTIALS: "k", GIGACHAT_ACCESS_TOKEN: "t" }),
     /one way to authenticate/,
+  );
+});
+
+Deno.test("the client certificate's two files go together", () => {
+  assert.throws(() => loadConfig({ GIGACHAT_CLIENT_CERT_FILE: "c.pem" }), /go together/);
+  assert.deepEqual(
+    loadConfig({ GIGACHAT_CLIENT_CERT_FILE: "c.pem", GIGACHAT_CLIENT_KEY_FILE: "k.pem" })
+      .clientCertificate,
+    { certFile: "c.pem", keyFile: "k.pem" },
   );
 });
