@@ -44,10 +44,10 @@ export async function readClientCertificate(
 ): Promise<ClientCertificate> {
   const cert = await readSettingFile("GIGACHAT_CLIENT_CERT_FILE", certFile);
   const key = await readSettingFile("GIGACHAT_CLIENT_KEY_FILE", keyFile);
-  if (!PEM_CERTIFICATE.test(cert)) {
+  // match, not test: the expression is global, and test would keep where it stopped.
+  if (cert.match(PEM_CERTIFICATE) === null) {
     throw new ConfigError(`GIGACHAT_CLIENT_CERT_FILE ${certFile} holds no PEM certificate`);
   }
-  PEM_CERTIFICATE.lastIndex = 0;
   if (/ENCRYPTED/.test(key)) {
     throw new ConfigError(
       `GIGACHAT_CLIENT_KEY_FILE ${keyFile} is encrypted, which the gateway cannot use; ` +
