@@ -85,6 +85,8 @@ export async function createGateway(
     ...Object.keys(config.capabilities),
     ...Object.keys(config.modelAliases),
     ...Object.values(config.modelAliases),
+    ...Object.keys(config.fallbacks),
+    ...Object.values(config.fallbacks).flat(),
   ]);
   let fetcher = options.fetch;
   let httpClient: Deno.HttpClient | undefined;

@@ -80,6 +80,8 @@ export interface Config {
    * kept (`:memory:`: nowhere).
    */
   admin: { token: string | undefined; dataDir: string };
+  /** MODEL_FALLBACKS: models to ask, in order, when GigaChat cannot answer with one (429, 5xx). */
+  fallbacks: Readonly<Record<string, readonly string[]>>;
   /** MODEL_PRICES: what a million tokens in and out cost, per model (usage and money budgets). */
   prices: Readonly<Record<string, { input: number; output: number }>>;
   /** How long /ready says 503 after a shutdown signal before the listener closes. */
@@ -180,6 +182,23 @@ const prices = z.string().transform((value, ctx) =>
   ),
 );
 
+const fallbacks = z.string().transform((value, ctx) =>
+  parseJsonSetting(value, ctx, '{"GigaChat-3-Ultra":["GigaChat-2-Max"]}')
+).pipe(
+  z.record(
+    z.string().min(1),
+    z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(5)]),
+    {
+      message:
+        'must be a JSON object of models and their fallbacks, like {"GigaChat-3-Ultra":["GigaChat-2-Max"]}',
+    },
+  ),
+).transform((table) =>
+  Object.fromEntries(
+    Object.entries(table).map(([model, next]) => [model, typeof next === "string" ? [next] : next]),
+  )
+);
+
 const capabilityEntry = z.strictObject({
   context_window: z.number().int().positive().optional(),
   max_output_tokens: z.number().int().positive().optional(),
@@ -266,6 +285,7 @@ const schema = z.object({
   PROXY_API_KEYS: list.default([]),
   MODEL_ALIASES: aliases.default({}),
   MODEL_PRICES: prices.default({}),
+  MODEL_FALLBACKS: fallbacks.default({}),
   REQUEST_TIMEOUT_MS: int(1).default(600_000),
   CONNECT_TIMEOUT_MS: int(1).default(30_000),
   MAX_BODY_BYTES: int(1024).default(25 * MIB),
@@ -407,6 +427,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     metricsToken: v.METRICS_TOKEN,
     admin: { token: v.ADMIN_TOKEN, dataDir: v.DATA_DIR },
     prices: v.MODEL_PRICES,
+    fallbacks: v.MODEL_FALLBACKS,
     redisUrl: v.REDIS_URL,
     drainDelayMs: v.DRAIN_DELAY_MS,
     connections: {

@@ -251,6 +251,12 @@ export class GatewayMetrics {
     "counter",
   );
 
+  readonly fallbacks = new Sum(
+    "gigachat_gateway_fallbacks_total",
+    "Chat requests sent on to a fallback model (MODEL_FALLBACKS), by model and fallback.",
+    ["from", "to"],
+    "counter",
+  );
   readonly tenantRequests = new Sum(
     "gigachat_gateway_tenant_requests_total",
     "Requests of keys made through the admin API, by key name and outcome (ok or error).",
@@ -356,6 +362,7 @@ export class GatewayMetrics {
         this.generating,
         this.queueWait,
         this.queueRejected,
+        this.fallbacks,
         this.tenantRequests,
         this.tenantTokens,
         this.memory,

@@ -332,3 +332,54 @@ Deno.test("x-should-retry: false marks only the errors a retry cannot fix", asyn
     }
   });
 });
+
+Deno.test("MODEL_FALLBACKS: GigaChat unable to answer with a model, its fallback answers and says so", async () => {
+  const stack = await startStack({
+    env: { MODEL_FALLBACKS: '{"GigaChat-2-Max":["GigaChat-2"]}', UPSTREAM_MAX_ATTEMPTS: "2" },
+  });
+  try {
+    // Both attempts of GigaChat-2-Max are refused as overloaded; GigaChat-2 answers.
+    stack.fake.inject({ path: "/chat/completions", status: 503, times: 2 });
+    const response = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${DEMO_KEY}` },
+      body: JSON.stringify({
+        model: "GigaChat-2-Max",
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    const body = await response.json();
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.equal(response.headers.get("x-gateway-fallback-model"), "GigaChat-2");
+    assert.equal(body.model, "GigaChat-2", "the answer names the model that answered");
+    assert.deepEqual(
+      stack.fake.chatBodies().map((sent) => sent.model),
+      ["GigaChat-2-Max", "GigaChat-2-Max", "GigaChat-2"],
+      "both attempts of the model, then its fallback",
+    );
+    const metrics = await (await fetch(`${stack.origin}/metrics`)).text();
+    assert.match(
+      metrics,
+      /gigachat_gateway_fallbacks_total\{from="GigaChat-2-Max",to="GigaChat-2"\} 1/,
+    );
+    // A refusal of the request itself never falls back.
+    stack.fake.inject({
+      path: "/chat/completions",
+      status: 400,
+      body: { status: 400, message: "bad" },
+    });
+    const refused = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${DEMO_KEY}` },
+      body: JSON.stringify({
+        model: "GigaChat-2-Max",
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get("x-gateway-fallback-model"), null);
+    await refused.body?.cancel();
+  } finally {
+    await stack.close();
+  }
+});

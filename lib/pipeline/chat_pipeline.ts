@@ -2,6 +2,7 @@
 // request into a ChatRequest and renders what comes back; attachments, tools, structured
 // output, limits, reasoning and the upstream call with its retries happen here.
 import { checkModelAllowed } from "./model_allowed.ts";
+import { GatewayError } from "../errors.ts";
 import type { RequestContext } from "../context.ts";
 import type { Credential } from "../gigachat/credential.ts";
 import type { GigaChatChatRequest } from "../gigachat/types.ts";
@@ -29,11 +30,59 @@ export type ChatOutcome =
   | { kind: "stream"; stream: ChunkStream; headers: Record<string, string> };
 
 /**
+ * Runs one chat request for `credential` on its model, then on the model's MODEL_FALLBACKS in
+ * order while GigaChat cannot answer (its 429 or 5xx, once retries are spent; never a refusal of
+ * the request, a used-up balance, or the gateway's own limits). The answer names the model that
+ * answered, and the X-Gateway-Fallback-Model header says a fallback did.
+ */
+export async function runChat(
+  chat: ChatRequest,
+  credential: Credential,
+  ctx: RequestContext,
+): Promise<ChatOutcome> {
+  const { app } = ctx;
+  const fallbacks = Object.hasOwn(app.config.fallbacks, chat.model)
+    ? app.config.fallbacks[chat.model]
+    : [];
+  for (let i = 0;; i++) {
+    const current = i === 0 ? chat : { ...chat, model: fallbacks[i - 1] };
+    const attemptsBefore = ctx.trace.upstreamAttempts;
+    try {
+      const outcome = await runModel(current, credential, ctx);
+      if (i > 0) outcome.headers["X-Gateway-Fallback-Model"] = current.model;
+      return outcome;
+    } catch (error) {
+      const fromGigaChat = ctx.trace.upstreamAttempts > attemptsBefore;
+      if (i >= fallbacks.length || !fromGigaChat || !unanswerable(error)) throw error;
+      // What this try reserved of the tenant's limits is given back before the next.
+      ctx.trace.settleTokens?.(0, 0);
+      ctx.trace.settleTokens = undefined;
+      app.log.warn("falling back to another model", {
+        request_id: ctx.requestId,
+        from: current.model,
+        to: fallbacks[i],
+        error_code: (error as GatewayError).code ?? (error as GatewayError).type,
+      });
+      app.metrics.fallbacks.add([
+        app.metrics.modelLabel(current.model),
+        app.metrics.modelLabel(fallbacks[i]),
+      ]);
+    }
+  }
+}
+
+/** GigaChat could not answer now (overloaded, down): another model may. */
+function unanswerable(error: unknown): boolean {
+  return error instanceof GatewayError && error.retryable && error.type !== "insufficient_quota" &&
+    (error.status === 429 || error.status >= 500);
+}
+
+/**
  * Runs one chat request for `credential`: attachments resolved and uploaded, the GigaChat
  * request built, structured output checked and repaired, and the answer as a completion or a
  * chunk stream. Failures before a stream starts throw GatewayErrors.
  */
-export async function runChat(
+async function runModel(
   chat: ChatRequest,
   credential: Credential,
   ctx: RequestContext,

@@ -48,6 +48,7 @@ const DEFAULTS: Config = {
   metricsToken: undefined,
   admin: { token: undefined, dataDir: "data" },
   prices: {},
+  fallbacks: {},
   redisUrl: undefined,
   drainDelayMs: 0,
   connections: { maxConnections: 4096, headTimeoutMs: 20_000, idleTimeoutMs: 75_000 },
@@ -120,6 +121,7 @@ const VARIABLES = [
   "ADMIN_TOKEN",
   "DATA_DIR",
   "MODEL_PRICES",
+  "MODEL_FALLBACKS",
   "REDIS_URL",
   "DRAIN_DELAY_MS",
   "UPSTREAM_CONCURRENCY",
@@ -534,4 +536,12 @@ Deno.test("the client certificate's two files go together", () => {
       .clientCertificate,
     { certFile: "c.pem", keyFile: "k.pem" },
   );
+});
+
+Deno.test("MODEL_FALLBACKS: a model or a list of them per model", () => {
+  assert.deepEqual(
+    loadConfig({ MODEL_FALLBACKS: '{"A":"B","C":["D","E"]}' }).fallbacks,
+    { A: ["B"], C: ["D", "E"] },
+  );
+  assert.throws(() => loadConfig({ MODEL_FALLBACKS: '{"A":[]}' }), /MODEL_FALLBACKS/);
 });
