@@ -15,7 +15,13 @@ import {
   type SessionTurn,
 } from "./helpers/agent_session.ts";
 import { freePort } from "./helpers/free_port.ts";
-import { installNpmPackage } from "./helpers/npm_install.ts";
+import {
+  CLAUDE_CODE_QUIET_ENV,
+  installClaudeCode,
+  installCodex,
+  installGeminiCli,
+  writeCodexConfig,
+} from "./helpers/agent_clis.ts";
 import { DEMO_KEY, type Stack, startStack } from "./helpers/stack.ts";
 
 const RECORD = Deno.env.get("RECORD_SESSIONS") === "1";
@@ -246,7 +252,7 @@ function claudeParallelCalls(
 }
 
 Deno.test("a long Codex CLI session: failing and long tools, an image, a restart", async () => {
-  const install = await installNpmPackage("@openai/codex", "0.169.0");
+  const install = await installCodex();
   const home = await Deno.makeTempDir({
     prefix: "gigachat-gateway-session-codex-home-",
   });
@@ -257,19 +263,7 @@ Deno.test("a long Codex CLI session: failing and long tools, an image, a restart
   const port = freePort();
   const exec = (command: string) => shell("exec_command", command);
   try {
-    await Deno.writeTextFile(
-      join(home, "config.toml"),
-      [
-        'model = "GigaChat-2-Max"',
-        'model_provider = "gigachat"',
-        "[model_providers.gigachat]",
-        'name = "GigaChat"',
-        `base_url = "http://127.0.0.1:${port}/v1"`,
-        'env_key = "GIGACHAT_KEY"',
-        'wire_api = "responses"',
-        "",
-      ].join("\n"),
-    );
+    await writeCodexConfig(home, `http://127.0.0.1:${port}/v1`);
     const session: Session = {
       path: "/v1/responses",
       run: (args) =>
@@ -330,14 +324,7 @@ Deno.test("a long Codex CLI session: failing and long tools, an image, a restart
 });
 
 Deno.test("a long Claude Code session: failing and long tools, an image, a restart", async () => {
-  const install = await installNpmPackage(
-    "@anthropic-ai/claude-code",
-    "2.1.328",
-    [
-      "node",
-      "node_modules/@anthropic-ai/claude-code/install.cjs",
-    ],
-  );
+  const install = await installClaudeCode();
   const home = await Deno.makeTempDir({
     prefix: "gigachat-gateway-session-claude-home-",
   });
@@ -355,9 +342,7 @@ Deno.test("a long Claude Code session: failing and long tools, an image, a resta
           ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
           ANTHROPIC_API_KEY: DEMO_KEY,
           ANTHROPIC_SMALL_FAST_MODEL: "GigaChat-2",
-          DISABLE_TELEMETRY: "1",
-          DISABLE_AUTOUPDATER: "1",
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+          ...CLAUDE_CODE_QUIET_ENV,
         }),
       parts: [{
         args: [
@@ -436,7 +421,7 @@ function geminiParallelCalls(history: Record<string, unknown>[]): Record<string,
 }
 
 Deno.test("a long Gemini CLI session: failing and long tools, an image, a restart", async () => {
-  const install = await installNpmPackage("@google/gemini-cli", "0.61.0");
+  const install = await installGeminiCli();
   const home = await Deno.makeTempDir({ prefix: "gigachat-gateway-session-gemini-home-" });
   const work = join(home, "work");
   await Deno.mkdir(join(home, ".gemini"), { recursive: true });

@@ -4,18 +4,13 @@
 // tool, Claude Code runs it and sends the tool_result back, and the final answer is printed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { installNpmPackage } from "./helpers/npm_install.ts";
+import { CLAUDE_CODE_QUIET_ENV, installClaudeCode } from "./helpers/agent_clis.ts";
 import { DEMO_KEY, startStack } from "./helpers/stack.ts";
 
-/** The Claude Code release the test runs (../../shared/clients/claude-code.md). */
-const CLAUDE_CODE_VERSION = "2.1.328";
 const UUID = "5e1f0c1a-9a7b-4c3d-8e2f-1a2b3c4d5e6f";
 
 Deno.test("claude -p: a Bash call runs in Claude Code and the final answer is printed", async () => {
-  const installDir = await installNpmPackage("@anthropic-ai/claude-code", CLAUDE_CODE_VERSION, [
-    "node",
-    "node_modules/@anthropic-ai/claude-code/install.cjs",
-  ]);
+  const installDir = await installClaudeCode();
   // Claude Code's background tasks ask for a claude-*haiku* model unless told otherwise.
   const stack = await startStack({ env: { MODEL_ALIASES: '{"claude-haiku-4-5":"GigaChat-2"}' } });
   const home = await Deno.makeTempDir({ prefix: "gigachat-gateway-claude-home-" });
@@ -48,9 +43,7 @@ Deno.test("claude -p: a Bash call runs in Claude Code and the final answer is pr
         ANTHROPIC_BASE_URL: stack.origin,
         ANTHROPIC_API_KEY: DEMO_KEY,
         ANTHROPIC_SMALL_FAST_MODEL: "GigaChat-2",
-        DISABLE_TELEMETRY: "1",
-        DISABLE_AUTOUPDATER: "1",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        ...CLAUDE_CODE_QUIET_ENV,
       },
       clearEnv: true,
       stdin: "null",

@@ -4,32 +4,18 @@
 // printed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { installNpmPackage } from "./helpers/npm_install.ts";
+import { installCodex, writeCodexConfig } from "./helpers/agent_clis.ts";
 import { DEMO_KEY, startStack } from "./helpers/stack.ts";
 
-/** The Codex release the test runs (../../shared/clients/codex.md). */
-const CODEX_VERSION = "0.169.0";
 const UUID = "5e1f0c1a-9a7b-4c3d-8e2f-1a2b3c4d5e6f";
 
 Deno.test("codex exec: a tool call runs in Codex and the final answer is printed", async () => {
-  const installDir = await installNpmPackage("@openai/codex", CODEX_VERSION);
+  const installDir = await installCodex();
   const stack = await startStack();
   const home = await Deno.makeTempDir({ prefix: "gigachat-gateway-codex-home-" });
   const work = await Deno.makeTempDir({ prefix: "gigachat-gateway-codex-work-" });
   try {
-    await Deno.writeTextFile(
-      join(home, "config.toml"),
-      [
-        'model = "GigaChat-2-Max"',
-        'model_provider = "gigachat"',
-        "[model_providers.gigachat]",
-        'name = "GigaChat"',
-        `base_url = "${stack.baseURL}"`,
-        'env_key = "GIGACHAT_KEY"',
-        'wire_api = "responses"',
-        "",
-      ].join("\n"),
-    );
+    await writeCodexConfig(home, stack.baseURL);
     stack.fake.scriptChat(
       {
         functionCall: { name: "exec_command", arguments: { cmd: "printf codex-ran-%s 42" } },

@@ -5,7 +5,12 @@ import denoJson from "../deno.json" with { type: "json" };
 import { waitForLine } from "./helpers/child_gateway.ts";
 import { denoCacheEnv } from "./helpers/deno_env.ts";
 import { freePort } from "./helpers/free_port.ts";
-import { installNpmPackage } from "./helpers/npm_install.ts";
+import {
+  CLAUDE_CODE_QUIET_ENV,
+  installClaudeCode,
+  installCodex,
+  installGeminiCli,
+} from "./helpers/agent_clis.ts";
 import { AGENT_PROMPT, agentCommands, shellLine } from "../fake_gigachat/demo_agents.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -167,12 +172,9 @@ Deno.test("deno task demo honours the gateway's settings and names those it over
 
 Deno.test("the demo's printed agent commands run a shell tool offline", async () => {
   const installs = {
-    codex: await installNpmPackage("@openai/codex", "0.169.0"),
-    claude: await installNpmPackage("@anthropic-ai/claude-code", "2.1.328", [
-      "node",
-      "node_modules/@anthropic-ai/claude-code/install.cjs",
-    ]),
-    gemini: await installNpmPackage("@google/gemini-cli", "0.61.0"),
+    codex: await installCodex(),
+    claude: await installClaudeCode(),
+    gemini: await installGeminiCli(),
   };
   const tmp = await Deno.makeTempDir();
   const home = await Deno.makeTempDir({ prefix: "gigachat-gateway-demo-agent-" });
@@ -205,9 +207,7 @@ Deno.test("the demo's printed agent commands run a shell tool offline", async ()
           PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`,
           HOME: home,
           CODEX_HOME: home,
-          DISABLE_TELEMETRY: "1",
-          DISABLE_AUTOUPDATER: "1",
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+          ...CLAUDE_CODE_QUIET_ENV,
         },
         clearEnv: true,
         stdin: "null",

@@ -11,6 +11,22 @@ async function tenantStack(dataDir: string, env: Record<string, string> = {}): P
   });
 }
 
+/** Runs `body` against a fresh tenant stack in a temporary DATA_DIR, then removes both. */
+async function withTenantStack(
+  envOrBody: Record<string, string> | ((stack: Stack) => Promise<void>),
+  maybeBody?: (stack: Stack) => Promise<void>,
+): Promise<void> {
+  const [env, body] = typeof envOrBody === "function" ? [{}, envOrBody] : [envOrBody, maybeBody!];
+  const dir = await Deno.makeTempDir();
+  const stack = await tenantStack(dir, env);
+  try {
+    await body(stack);
+  } finally {
+    await stack.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 function admin(stack: Stack, method: string, path: string, body?: unknown, token = ADMIN) {
   return fetch(`${stack.origin}${path}`, {
     method,
@@ -36,9 +52,7 @@ Deno.test("admin API: off without ADMIN_TOKEN; the admin token, never a proxy ke
   } finally {
     await off.close();
   }
-  const dir = await Deno.makeTempDir();
-  const stack = await tenantStack(dir, { PROXY_API_KEYS: "sk-static" });
-  try {
+  await withTenantStack({ PROXY_API_KEYS: "sk-static" }, async (stack) => {
     for (const token of ["wrong-token-0123456789", "sk-static", ""]) {
       const response = await admin(stack, "GET", "/admin/keys", undefined, token);
       assert.equal(response.status, 401, token);
@@ -72,16 +86,11 @@ Deno.test("admin API: off without ADMIN_TOKEN; the admin token, never a proxy ke
     assert.equal(rest.has_more, false);
     // The static proxy key still works beside the tenants.
     assert.equal((await chat(stack, "sk-static")).status, 200);
-  } finally {
-    await stack.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a key made through the admin API works at once, is refused once revoked, and its use is recorded", async () => {
-  const dir = await Deno.makeTempDir();
-  const stack = await tenantStack(dir);
-  try {
+  await withTenantStack({}, async (stack) => {
     const created = await admin(stack, "POST", "/admin/keys", {
       name: "alice",
       allowed_models: ["GigaChat-2-Max"],
@@ -160,16 +169,11 @@ Deno.test("a key made through the admin API works at once, is refused once revok
       assert.equal(response.status, 400, query);
       await response.body?.cancel();
     }
-  } finally {
-    await stack.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("rpm: the request over a key's limit is a 429 before GigaChat, in each dialect's shape", async () => {
-  const dir = await Deno.makeTempDir();
-  const stack = await tenantStack(dir);
-  try {
+  await withTenantStack({}, async (stack) => {
     const key = await (await admin(stack, "POST", "/admin/keys", { name: "bob", rpm: 2 })).json();
     for (let i = 0; i < 2; i++) {
       const ok = await chat(stack, key.key);
@@ -200,10 +204,7 @@ Deno.test("rpm: the request over a key's limit is a 429 before GigaChat, in each
     assert.equal(gemini.status, 429);
     assert.equal((await gemini.json()).error.status, "RESOURCE_EXHAUSTED");
     assert.equal(stack.fake.chatBodies().length, sent, "nothing reached GigaChat");
-  } finally {
-    await stack.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a restart keeps keys and usage (the embedded store under DATA_DIR)", async () => {
@@ -232,9 +233,7 @@ Deno.test("a restart keeps keys and usage (the embedded store under DATA_DIR)", 
 });
 
 Deno.test("fair share: with 2 slots and a line of 5, Alice's burst of 50 leaves Bob's 3 requests served", async () => {
-  const dir = await Deno.makeTempDir();
-  const stack = await tenantStack(dir, { UPSTREAM_CONCURRENCY: "2", QUEUE_MAX: "5" });
-  try {
+  await withTenantStack({ UPSTREAM_CONCURRENCY: "2", QUEUE_MAX: "5" }, async (stack) => {
     const alice = await (await admin(stack, "POST", "/admin/keys", { name: "alice" })).json();
     const bob = await (await admin(stack, "POST", "/admin/keys", { name: "bob" })).json();
     // Each answer takes a while, so the burst piles up.
@@ -256,10 +255,7 @@ Deno.test("fair share: with 2 slots and a line of 5, Alice's burst of 50 leaves 
     assert.equal(aliceStatuses.filter((status) => status === 200).length, 7, "2 slots + 5 waiting");
     assert.equal(aliceStatuses.filter((status) => status === 429).length, 43);
     assert.ok(stack.fake.maxActiveChats <= 2, "never more than the 2 slots at once");
-  } finally {
-    await stack.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("token budgets: a day's budget spent is insufficient_quota, and a restart remembers it", async () => {
@@ -311,9 +307,7 @@ Deno.test("token budgets: a day's budget spent is insufficient_quota, and a rest
 });
 
 Deno.test("tokens per minute: over the limit is a 429 with Retry-After", async () => {
-  const dir = await Deno.makeTempDir();
-  const stack = await tenantStack(dir);
-  try {
+  await withTenantStack({}, async (stack) => {
     const key = await (await admin(stack, "POST", "/admin/keys", { name: "erin", tpm: 25 })).json();
     for (let i = 0; i < 2; i++) {
       const ok = await chat(stack, key.key);
@@ -324,16 +318,11 @@ Deno.test("tokens per minute: over the limit is a 429 with Retry-After", async (
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get("retry-after")) >= 1);
     assert.equal((await limited.json()).error.code, "rate_limit_exceeded");
-  } finally {
-    await stack.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("max_concurrent: a key's generations beyond its limit are a 429, freed as they end", async () => {
-  const dir = await Deno.makeTempDir();
-  const stack = await tenantStack(dir);
-  try {
+  await withTenantStack({}, async (stack) => {
     const key = await (await admin(stack, "POST", "/admin/keys", {
       name: "frank",
       max_concurrent: 1,
@@ -351,19 +340,14 @@ Deno.test("max_concurrent: a key's generations beyond its limit are a 429, freed
     const third = await chat(stack, key.key);
     assert.equal(third.status, 200, "free again once the first ended");
     await third.body?.cancel();
-  } finally {
-    await stack.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("money: usage has a cost at MODEL_PRICES, and a spent monthly_budget is insufficient_quota", async () => {
-  const dir = await Deno.makeTempDir();
-  const stack = await tenantStack(dir, {
+  await withTenantStack({
     // 20 tokens an answer at one unit a token: 20 an answer.
     MODEL_PRICES: '{"GigaChat-2-Max":{"input":1000000,"output":1000000}}',
-  });
-  try {
+  }, async (stack) => {
     const key = await (await admin(stack, "POST", "/admin/keys", {
       name: "judy",
       monthly_budget: 30,
@@ -383,8 +367,5 @@ Deno.test("money: usage has a cost at MODEL_PRICES, and a spent monthly_budget i
       /,judy,GigaChat-2-Max,3,1,34,6,40\r\n/,
       "the refused one counted as an error",
     );
-  } finally {
-    await stack.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -10,16 +10,8 @@ import {
 } from "../../../../lib/dialects/gemini/to_gemini_response.ts";
 import { readReasoningToken } from "../../../../lib/dialects/responses/reasoning_token.ts";
 import { GatewayError } from "../../../../lib/errors.ts";
-import type { OpenAIChatCompletionChunk, OpenAIUsage } from "../../../../lib/openai/types.ts";
-import type { ChunkStream } from "../../../../lib/pipeline/chunk_stream.ts";
-
-const USAGE: OpenAIUsage = {
-  prompt_tokens: 5,
-  completion_tokens: 7,
-  total_tokens: 12,
-  prompt_tokens_details: { cached_tokens: 1 },
-  completion_tokens_details: { reasoning_tokens: 4 },
-};
+import type { OpenAIChatCompletionChunk } from "../../../../lib/openai/types.ts";
+import { chunk, chunksOf, STREAM_USAGE as USAGE } from "../../../helpers/chunks.ts";
 const SETTING = { model: "GigaChat-2-Max", responseId: "r1", includeThoughts: true };
 
 Deno.test("chat → Gemini: a completion with reasoning, text, a call and citations", () => {
@@ -86,27 +78,6 @@ Deno.test("chat → Gemini: finish reasons and empty usage", () => {
     totalTokenCount: 0,
   });
 });
-
-function chunk(delta: Record<string, unknown>, finish: string | null = null) {
-  return {
-    id: "c",
-    object: "chat.completion.chunk",
-    created: 1,
-    model: "m",
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-  } as OpenAIChatCompletionChunk;
-}
-
-function chunksOf(steps: OpenAIChatCompletionChunk[][]): ChunkStream {
-  let i = 0;
-  return {
-    idle: true,
-    opening: () => [chunk({ role: "assistant", content: "" })],
-    next: () => Promise.resolve({ chunks: steps[i++] ?? [], done: i >= steps.length }),
-    closing: () => [{ ...chunk({}), choices: [], usage: USAGE }],
-    release: () => {},
-  };
-}
 
 async function stream(framing: "sse" | "array", steps: OpenAIChatCompletionChunk[][]) {
   const source = geminiEvents(chunksOf(steps), SETTING, framing);

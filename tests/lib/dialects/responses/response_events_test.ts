@@ -7,7 +7,7 @@ import {
   toResponse,
 } from "../../../../lib/dialects/responses/to_response.ts";
 import type { OpenAIChatCompletionChunk } from "../../../../lib/openai/types.ts";
-import type { ChunkStream } from "../../../../lib/pipeline/chunk_stream.ts";
+import { chunk, chunksOf } from "../../../helpers/chunks.ts";
 
 const SETTING: ResponseSetting = {
   id: "resp_1",
@@ -16,38 +16,6 @@ const SETTING: ResponseSetting = {
   tools: new Map([["apply_patch", { kind: "custom" as const, name: "apply_patch" }]]),
   encryptedReasoning: false,
 };
-
-function chunk(delta: Record<string, unknown>, finish: string | null = null) {
-  return {
-    id: "chatcmpl-1",
-    object: "chat.completion.chunk",
-    created: 1,
-    model: "m",
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-  } as OpenAIChatCompletionChunk;
-}
-
-/** A chunk stream that hands out `steps` one `next()` each, then a usage chunk. */
-function chunksOf(steps: OpenAIChatCompletionChunk[][]): ChunkStream {
-  let i = 0;
-  return {
-    idle: true,
-    opening: () => [chunk({ role: "assistant", content: "" })],
-    next: () => Promise.resolve({ chunks: steps[i++] ?? [], done: i >= steps.length }),
-    closing: () => [{
-      ...chunk({}),
-      choices: [],
-      usage: {
-        prompt_tokens: 5,
-        completion_tokens: 7,
-        total_tokens: 12,
-        prompt_tokens_details: { cached_tokens: 1 },
-        completion_tokens_details: { reasoning_tokens: 4 },
-      },
-    }],
-    release: () => {},
-  };
-}
 
 async function run(steps: OpenAIChatCompletionChunk[][]) {
   let stored: ResponseObject | undefined;
