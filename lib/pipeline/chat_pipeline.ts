@@ -168,7 +168,7 @@ async function runModel(
     ctx.trace.settleTokens = await app.tenants.reserve(
       tenant.id,
       tenant.limits,
-      reservationOf(chat),
+      () => reservationOf(chat),
     );
   }
   // One slot per generation (UPSTREAM_CONCURRENCY): taken before anything is sent, so a full

@@ -103,18 +103,19 @@ export class Tenants {
 
   /**
    * Starts a generation of tenant `id`: counted against its concurrent generations and its
-   * token limits (reserving `tokens`), or refused with a 429. Returns how to end it, with the
+   * token limits (reserving the `tokens` it may use), or refused with a 429. Returns how to end it, with the
    * tokens it used.
    */
   reserve(
     id: string,
     limits: TenantLimits,
-    tokens: number,
+    tokens: () => number,
     now = Date.now(),
   ): Promise<(used: number, cost: number) => void> {
     const limited = (limits.concurrent ?? limits.tpm ?? limits.dailyTokens ??
       limits.monthlyTokens ?? limits.monthlyBudget) !== undefined;
-    return limited ? this.#generations.start(id, limits, tokens, now) : Promise.resolve(() => {});
+    // The estimate reads the whole request: only keys with such limits pay for it.
+    return limited ? this.#generations.start(id, limits, tokens(), now) : Promise.resolve(() => {});
   }
 
   /** Adds one finished request to its tenant's usage of the day. */
