@@ -66,6 +66,19 @@ export interface FakeGigaChatOptions {
   staticTokens?: readonly string[];
   /** Mutual TLS: refuse connections without a client certificate the test CA signed. */
   requireClientCert?: boolean;
+  /**
+   * With `requireClientCert`: a request without a token is the account `certificate` (its
+   * certificate is enough), as installs that authenticate by certificate alone do.
+   */
+  certificateAccount?: boolean;
+  /**
+   * Concurrent chat requests each account may run (GigaChat's per-account limit); one more is
+   * refused with 429. Accounts: an authorization key, `user:<name>`, a static token, or
+   * `certificate`.
+   */
+  caps?: Record<string, number>;
+  /** Each account sees only the files it uploaded (a GigaChat file belongs to one account). */
+  filesPerAccount?: boolean;
 }
 
 const ALL_SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
@@ -94,7 +107,21 @@ export class FakeGigaChat {
   readonly #server: https.Server;
   readonly #keys: Record<string, readonly string[]>;
   readonly #tokenTtlMs: number;
-  readonly #tokens = new Map<string, number>();
+  /** Tokens issued, each with when it expires and the account it is for. */
+  readonly #tokens = new Map<string, { expiresAt: number; account: string }>();
+  readonly #caps: Record<string, number>;
+  readonly #refusals = new Map<string, number>();
+  readonly #accountFiles = new Map<string, FakeFiles>();
+  readonly #filesPerAccount: boolean;
+  readonly #certificateAccount: boolean;
+  /** Chat requests each account runs now, and the most it ever ran at once. */
+  readonly activeByAccount = new Map<string, number>();
+  readonly maxActiveByAccount = new Map<string, number>();
+  /** Chat requests of all accounts running now (until their bodies end), and the most ever. */
+  answering = 0;
+  maxAnswering = 0;
+  /** Chat requests refused with 429 for going over an account's cap. */
+  capRefusals = 0;
   readonly #faults: Fault[] = [];
   readonly #scripts: ChatScript[] = [];
   readonly #chunkDelayMs: number;
@@ -112,7 +139,12 @@ export class FakeGigaChat {
     this.#chunkDelayMs = options.chunkDelayMs ?? 0;
     this.#agent = options.agent ?? false;
     this.#users = options.users ?? {};
-    for (const token of options.staticTokens ?? []) this.#tokens.set(token, Infinity);
+    for (const token of options.staticTokens ?? []) {
+      this.#tokens.set(token, { expiresAt: Infinity, account: token });
+    }
+    this.#caps = options.caps ?? {};
+    this.#filesPerAccount = options.filesPerAccount ?? false;
+    this.#certificateAccount = options.certificateAccount ?? false;
     const { port } = server.address() as AddressInfo;
     this.apiUrl = `https://127.0.0.1:${port}/api/v1`;
     this.newApiUrl = `https://127.0.0.1:${port}/v1`;
@@ -157,6 +189,23 @@ export class FakeGigaChat {
   /** The JSON bodies the fake received on /chat/completions, v2's read as v1's. */
   chatBodies(): Record<string, unknown>[] {
     return this.bodiesTo("/chat/completions").map(v2AsV1);
+  }
+
+  /**
+   * Makes every API call of `account` answer `status` (401, 402, 403) from now on; undefined
+   * answers them again.
+   */
+  refuseAccount(account: string, status: number | undefined): void {
+    if (status === undefined) this.#refusals.delete(account);
+    else this.#refusals.set(account, status);
+  }
+
+  /** The files `account` uploaded (all files unless `filesPerAccount`). */
+  filesOf(account: string): FakeFiles {
+    if (!this.#filesPerAccount) return this.files;
+    let files = this.#accountFiles.get(account);
+    if (files === undefined) this.#accountFiles.set(account, files = new FakeFiles());
+    return files;
   }
 
   /** Makes every token issued so far invalid, as if GigaChat had revoked them early. */
@@ -208,17 +257,26 @@ export class FakeGigaChat {
       [OLD_HOST, NEW_HOST].find((candidate) => path.startsWith(`${candidate.prefix}/`));
     if (host === undefined) return send(res, 404, { status: 404, message: "Not found" });
     if (path === `${host.prefix}/token`) return this.#userToken(req, headers, res);
-    const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
-    const expiresAt = token === undefined ? undefined : this.#tokens.get(token);
-    if (expiresAt === undefined || expiresAt <= Date.now()) {
+    const account = this.#accountOf(headers);
+    if (account === undefined) {
       // The real API says this for expired tokens (API-chat.md §6).
       return send(res, 401, { status: 401, message: "Token has expired" });
     }
+    const refusal = this.#refusals.get(account);
+    if (refusal !== undefined) {
+      return send(res, refusal, { status: refusal, message: "refused by the test" }, {
+        headers: refusal === 429 ? { "Retry-After": "30" } : undefined,
+      });
+    }
+    if (path.endsWith("/chat/completions") && !this.#admitChat(account, res)) {
+      this.capRefusals++;
+      return send(res, 429, { status: 429, message: "Too Many Requests" });
+    }
     if (v2Host !== undefined) {
-      return await this.#chatV2(v2Host, req.method ?? "GET", body, res, fault);
+      return await this.#chatV2(v2Host, req.method ?? "GET", body, res, fault, account);
     }
     const apiPath = path.slice(host.prefix.length);
-    const file = await this.files.answer(
+    const file = await this.filesOf(account).answer(
       req.method ?? "GET",
       apiPath,
       headers["content-type"] ?? "",
@@ -230,7 +288,45 @@ export class FakeGigaChat {
       return;
     }
     if (file !== undefined) return send(res, file.status, file.json);
-    await this.#api(host, req.method ?? "GET", apiPath, body, res, fault);
+    await this.#api(host, req.method ?? "GET", apiPath, body, res, fault, account);
+  }
+
+  /** The account a request's token (or client certificate) is for; undefined: refused. */
+  #accountOf(headers: Record<string, string>): string | undefined {
+    const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
+    if (token === undefined) return this.#certificateAccount ? "certificate" : undefined;
+    const issued = this.#tokens.get(token);
+    return issued === undefined || issued.expiresAt <= Date.now() ? undefined : issued.account;
+  }
+
+  /**
+   * Counts a chat request against its account's cap; false: over it. It counts until its body
+   * ends (a client may ask again the moment it reads the end) or its connection closes.
+   */
+  #admitChat(account: string, res: ServerResponse): boolean {
+    const active = this.activeByAccount.get(account) ?? 0;
+    if (Object.hasOwn(this.#caps, account) && active >= this.#caps[account]) return false;
+    this.activeByAccount.set(account, active + 1);
+    this.answering++;
+    this.maxAnswering = Math.max(this.maxAnswering, this.answering);
+    this.maxActiveByAccount.set(
+      account,
+      Math.max(this.maxActiveByAccount.get(account) ?? 0, active + 1),
+    );
+    let counted = true;
+    const done = () => {
+      if (!counted) return;
+      counted = false;
+      this.answering--;
+      this.activeByAccount.set(account, (this.activeByAccount.get(account) ?? 1) - 1);
+    };
+    const end = res.end.bind(res);
+    res.end = ((...args: Parameters<typeof end>) => {
+      done();
+      return end(...args);
+    }) as typeof res.end;
+    res.once("close", done);
+    return true;
   }
 
   /** `POST …/v2/chat/completions` (API-more.md §9). */
@@ -240,6 +336,7 @@ export class FakeGigaChat {
     body: string,
     res: ServerResponse,
     fault: Fault | undefined,
+    account: string,
   ): Promise<void> {
     if (method !== "POST") return send(res, 405, { status: 405, message: "Method not allowed" });
     let parsed: unknown;
@@ -250,7 +347,7 @@ export class FakeGigaChat {
     }
     const script = this.#scripts.shift() ??
       (this.#agent ? agentScript(agentTurnV2(parsed)) : undefined);
-    const outcome = answerChatV2(parsed, script, this.files, host);
+    const outcome = answerChatV2(parsed, script, this.filesOf(account), host);
     if (outcome.kind === "error") return send(res, outcome.status, outcome.body);
     if (outcome.kind === "json") return send(res, 200, outcome.body);
     return await this.#stream(res, outcome.events, fault);
@@ -287,9 +384,12 @@ export class FakeGigaChat {
       if (fault?.stallAfterEvents !== undefined && i >= fault.stallAfterEvents) return;
       if (res.destroyed) return;
       const frame = named ? `event: ${event.event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
+      const last = i === sent.length - 1;
       // Wait until each event is on the wire, so a cut lands after the events already sent.
       await new Promise<void>((resolve) => res.write(frame, () => resolve()));
-      if (this.#chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.#chunkDelayMs));
+      if (this.#chunkDelayMs > 0 && !last) {
+        await new Promise((r) => setTimeout(r, this.#chunkDelayMs));
+      }
     }
     // v2 has no [DONE]: a hanging v2 stream sends its done event and never ends the body.
     if (fault?.hang) return;
@@ -332,7 +432,7 @@ export class FakeGigaChat {
     if (!scopes.includes(scope)) return send(res, 400, scopeMismatch);
     const token = `fake-token-${crypto.randomUUID()}`;
     const expiresAt = Date.now() + this.#tokenTtlMs;
-    this.#tokens.set(token, expiresAt);
+    this.#tokens.set(token, { expiresAt, account: key! });
     send(res, 200, { access_token: token, expires_at: expiresAt });
   }
 
@@ -359,7 +459,7 @@ export class FakeGigaChat {
     }
     const token = `fake-user-token-${crypto.randomUUID()}`;
     const expiresAt = Date.now() + this.#tokenTtlMs;
-    this.#tokens.set(token, expiresAt);
+    this.#tokens.set(token, { expiresAt, account: `user:${user}` });
     send(res, 200, { tok: token, exp: Math.floor(expiresAt / 1000) });
   }
 
@@ -370,6 +470,7 @@ export class FakeGigaChat {
     body: string,
     res: ServerResponse,
     fault: Fault | undefined,
+    account: string,
   ): Promise<void> {
     if (method === "POST" && path === "/chat/completions") {
       let parsed: unknown;
@@ -386,7 +487,7 @@ export class FakeGigaChat {
       const outcome = answerChat(
         parsed,
         this.#scripts.shift() ?? (this.#agent ? agentScript(agentTurnV1(parsed)) : undefined),
-        (id) => this.files.has(id),
+        (id) => this.filesOf(account).has(id),
         host,
         more,
       );
