@@ -27,6 +27,8 @@ try {
   // same secret as a PROXY_API_KEYS entry: what finding a tenant's key and checking its limits
   // costs per request.
   const tenantMode = Deno.env.get("AB_KEYS") === "tenant";
+  // AB_A_ENV, AB_B_ENV: settings (a JSON object) for one side only, e.g. a GIGACHAT_POOL.
+  const sideEnv = (name: string): Record<string, string> => JSON.parse(Deno.env.get(name) ?? "{}");
   const a = await startGateway({
     upstream: fake.info.fast,
     cwd: dir,
@@ -36,8 +38,9 @@ try {
         ADMIN_TOKEN: "bench-admin-token-0123456789",
         DATA_DIR: ":memory:",
         ...(Deno.env.get("AB_REDIS_URL") ? { REDIS_URL: Deno.env.get("AB_REDIS_URL")! } : {}),
+        ...sideEnv("AB_A_ENV"),
       }
-      : {},
+      : sideEnv("AB_A_ENV"),
   });
   started.push(a);
   let secret: string | undefined;
@@ -56,7 +59,7 @@ try {
     main: new URL(other, `file://${Deno.cwd()}/`).pathname,
     config: new URL(other.replace(/main\.ts$/, "deno.json"), `file://${Deno.cwd()}/`).pathname,
     denoFlags: [V8_FLAGS],
-    env: secret === undefined ? {} : { PROXY_API_KEYS: secret },
+    env: { ...(secret === undefined ? {} : { PROXY_API_KEYS: secret }), ...sideEnv("AB_B_ENV") },
   });
   started.push(b);
   const auth: Record<string, string> = secret === undefined

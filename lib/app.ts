@@ -27,6 +27,11 @@ import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
 import { UpstreamSlots } from "./pipeline/upstream_slots.ts";
+import { asMember, CredentialPool, isCredentialTrouble } from "./pipeline/credential_pool.ts";
+import { poolMembers } from "./pipeline/pool_members.ts";
+import { RedisLeases } from "./pipeline/redis_leases.ts";
+import { LocalLedger, type SlotLedger } from "./pipeline/slot_ledger.ts";
+import type { Credential } from "./gigachat/credential.ts";
 import { KeyRefusals } from "./pipeline/key_refusals.ts";
 import { connectRedis, type KeyValue, PREFIX as SHARED_PREFIX } from "./pipeline/shared_state.ts";
 import {
@@ -90,8 +95,10 @@ export async function createGateway(
   ]);
   let fetcher = options.fetch;
   let httpClient: Deno.HttpClient | undefined;
+  const extraCas = config.caFile && fetcher === undefined
+    ? await readExtraCaFile(config.caFile)
+    : [];
   if (fetcher === undefined) {
-    const extraCas = config.caFile ? await readExtraCaFile(config.caFile) : [];
     const certificate = config.clientCertificate === undefined
       ? undefined
       : await readClientCertificate(
@@ -100,7 +107,8 @@ export async function createGateway(
       );
     const client = createUpstreamHttpClient(extraCas, certificate);
     httpClient = client;
-    fetcher = (input, init) => fetch(input, { ...init, client });
+    // A pool member's own client (its certificate) comes in `init`, and wins.
+    fetcher = (input, init) => fetch(input, { client, ...init });
   }
   const upstream = new UpstreamClient({
     apiUrl: config.apiUrl,
@@ -116,12 +124,30 @@ export async function createGateway(
     tokenCacheSize: config.credentialCacheSize,
     fetch: fetcher,
     metrics,
+    onOutcome: (credential, failure) => pool?.observe(credential, failure),
   });
+  const { members, clients: memberClients } = config.credentials === undefined
+    ? { members: [], clients: [] }
+    : await poolMembers(config, extraCas, options.fetch === undefined);
   // REDIS_URL: stored responses, the upload cache and tenants shared by every instance.
   const shared: KeyValue | undefined = config.redisUrl === undefined
     ? undefined
     : await connectRedis(config.redisUrl, log);
   const tenants = openTenants(config, log, shared);
+  const ledger: SlotLedger = shared === undefined
+    ? new LocalLedger()
+    : new RedisLeases(shared, { prefix: SHARED_PREFIX, log, metrics });
+  const pool: CredentialPool | undefined = members.length === 0 ? undefined : new CredentialPool({
+    members,
+    ledger,
+    perModel: config.queue.perModel,
+    maxWaiting: config.queue.maxWaiting,
+    timeoutMs: config.queue.timeoutMs,
+    guarded: config.pool !== undefined,
+    retryMs: config.poolRetryMs,
+    metrics,
+    log,
+  });
   const checkKey = await createAuthenticator(config, tenants);
   const files: FileOwners = shared === undefined
     // Room for a hundred files per proxy key and credential the gateway keeps.
@@ -166,19 +192,22 @@ export async function createGateway(
       if (credential.tenant !== undefined) {
         trace.tenant = { id: credential.tenant.id, name: credential.tenant.name };
       }
-      // The key is proven before anything is fetched, uploaded or sent on its behalf.
-      const authorize = () => upstream.authorize(credential, signal, trace);
-      try {
-        if (refusals === undefined || upstream.hasToken(credential)) await authorize();
-        else await refusals.check(credential.id, clientAddress(), authorize);
-      } catch (error) {
-        if (config.credentials === undefined || !(error instanceof GatewayError)) throw error;
-        if (error.status !== 401) throw error;
-        // The gateway's own key was refused: the client's key is fine, the operator must act.
-        const setting = config.credentialKind.setting;
-        log.error(`${setting} refused`, { error: error.message });
-        throw gatewayKeyRefused(error, setting);
+      if (pool !== undefined) {
+        return await serverCredential(
+          pool,
+          credential,
+          (chosen) => upstream.authorize(chosen, signal, trace),
+          (error) => {
+            const setting = config.credentialKind.setting;
+            log.error(`${setting} refused`, { error: error.message });
+            return gatewayKeyRefused(error, setting);
+          },
+        );
       }
+      // The client's key is proven before anything is fetched, uploaded or sent on its behalf.
+      const authorize = () => upstream.authorize(credential, signal, trace);
+      if (upstream.hasToken(credential)) await authorize();
+      else await refusals!.check(credential.id, clientAddress(), authorize);
       return credential;
     },
     responses: shared === undefined
@@ -188,6 +217,7 @@ export async function createGateway(
     startedAt,
     stopping: stopping.signal,
     metrics,
+    pool,
     slots: new UpstreamSlots({
       concurrency: config.queue.concurrency,
       maxWaiting: config.queue.maxWaiting,
@@ -210,11 +240,42 @@ export async function createGateway(
       requests.abortInFlight();
     },
     close: () => {
+      pool?.close();
+      ledger.close();
+      for (const client of memberClients) client.close();
       tenants?.close();
       httpClient?.close();
       void shared?.close();
     },
   };
+}
+
+/**
+ * The pool member that serves `client` (the least busy usable one), its access token at hand;
+ * one GigaChat refuses is taken out and the next tried. When none is left, the refusal says the
+ * operator must act: the client's key is fine.
+ */
+async function serverCredential(
+  pool: CredentialPool,
+  client: Credential,
+  authorize: (credential: Credential) => Promise<void>,
+  refused: (error: GatewayError) => GatewayError,
+): Promise<Credential> {
+  for (let tries = 1;; tries++) {
+    const credential = asMember(client, pool.pick());
+    try {
+      await authorize(credential);
+      return credential;
+    } catch (error) {
+      if (pool.switches && isCredentialTrouble(error)) {
+        const blocked = pool.unavailable(undefined);
+        if (blocked !== undefined) throw blocked;
+        if (tries < pool.size) continue;
+      }
+      if (!(error instanceof GatewayError) || error.status !== 401) throw error;
+      throw refused(error);
+    }
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isLoopbackHost } from "./loopback.ts";
+import { parsePool, type PoolMemberSetting } from "./pool_settings.ts";
 import {
   BUILT_IN_CAPABILITIES,
   type CapabilityTable,
@@ -35,10 +36,17 @@ export interface Config {
    * never be logged besides `credentials` itself (the password as given).
    */
   credentialKind: {
-    kind: "oauth" | "password" | "token";
+    kind: "oauth" | "password" | "token" | "certificate";
     setting: string;
     secrets: readonly string[];
   };
+  /**
+   * GIGACHAT_POOL: several credentials with their caps and models; undefined with one
+   * credential (GIGACHAT_CREDENTIALS and the like) or in pass-through mode.
+   */
+  pool: readonly PoolMemberSetting[] | undefined;
+  /** POOL_RETRY_MS: how long a refused pool credential (401, 403, 402) stays out before a retry. */
+  poolRetryMs: number;
   proxyApiKeys: readonly string[];
   modelAliases: Readonly<Record<string, string>>;
   requestTimeoutMs: number;
@@ -282,6 +290,8 @@ const schema = z.object({
   GIGACHAT_USER: optionalText,
   GIGACHAT_PASSWORD: optionalText,
   GIGACHAT_ACCESS_TOKEN: optionalText,
+  GIGACHAT_POOL: optionalText,
+  POOL_RETRY_MS: int(1000).default(60_000),
   PROXY_API_KEYS: list.default([]),
   MODEL_ALIASES: aliases.default({}),
   MODEL_PRICES: prices.default({}),
@@ -385,6 +395,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     caFile: v.GIGACHAT_CA_FILE,
     clientCertificate: clientCertificateOf(v.GIGACHAT_CLIENT_CERT_FILE, v.GIGACHAT_CLIENT_KEY_FILE),
     ...serverCredential(v),
+    pool: undefined,
+    poolRetryMs: v.POOL_RETRY_MS,
     proxyApiKeys: v.PROXY_API_KEYS,
     modelAliases: v.MODEL_ALIASES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
@@ -442,6 +454,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       timeoutMs: v.QUEUE_TIMEOUT_MS,
     },
   };
+  if (v.GIGACHAT_POOL !== undefined) usePool(config, v.GIGACHAT_POOL);
   const usesV2 = config.backends.default === "v2" ||
     config.backends.rules.some((rule) => rule.backend === "v2");
   if (usesV2 && config.backends.v2Url === undefined) {
@@ -503,6 +516,33 @@ function withVisionModels(
  */
 export function deriveV2Url(apiUrl: string): string | undefined {
   return apiUrl.endsWith("/v1") ? `${apiUrl.slice(0, -3)}/v2/chat/completions` : undefined;
+}
+
+/**
+ * Server-side mode over GIGACHAT_POOL: the members, and the first one's way of authenticating
+ * as the gateway's credential where one is named (the owner ids of proxy keys are keyed with
+ * all members' secrets, which every instance shares).
+ */
+function usePool(config: Config, value: string): void {
+  if (config.credentials !== undefined) {
+    throw new ConfigError(
+      `set GIGACHAT_POOL or ${config.credentialKind.setting}, not both: a single credential is ` +
+        "a pool of one",
+    );
+  }
+  const pool = parsePool(value, { scope: config.scope, concurrency: config.queue.concurrency });
+  config.pool = pool;
+  const keys = pool.map((member) => member.key).filter((key) => key !== "");
+  // A pool of certificates only has no secret to key with; its names at least keep owner ids
+  // apart from another gateway's.
+  config.credentials = keys.length > 0
+    ? keys.join("\n")
+    : `pool\n${pool.map((m) => m.name).join("\n")}`;
+  config.credentialKind = {
+    kind: pool[0].kind,
+    setting: "GIGACHAT_POOL",
+    secrets: pool.flatMap((member) => member.secrets),
+  };
 }
 
 /** The client certificate's two files: both or neither. */
@@ -570,5 +610,5 @@ function serverCredential(
 function isSecret(name: string): boolean {
   return name === "GIGACHAT_CREDENTIALS" || name === "PROXY_API_KEYS" || name === "METRICS_TOKEN" ||
     name === "REDIS_URL" || name === "ADMIN_TOKEN" || name === "GIGACHAT_PASSWORD" ||
-    name === "GIGACHAT_ACCESS_TOKEN";
+    name === "GIGACHAT_ACCESS_TOKEN" || name === "GIGACHAT_POOL";
 }

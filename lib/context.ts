@@ -3,6 +3,7 @@ import type { Config } from "./config.ts";
 import type { StreamOutcome } from "./http/sse_transport.ts";
 import type { ResponseStore } from "./pipeline/response_store.ts";
 import type { UpstreamSlots } from "./pipeline/upstream_slots.ts";
+import type { CredentialPool } from "./pipeline/credential_pool.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { Credential } from "./gigachat/credential.ts";
 import type { UpstreamClient } from "./gigachat/upstream_client.ts";
@@ -40,7 +41,12 @@ export interface AppContext {
   /** Aborts when the gateway gives up waiting for in-flight work during shutdown. */
   readonly stopping: AbortSignal;
   readonly metrics: GatewayMetrics;
-  /** UPSTREAM_CONCURRENCY: slots for chat generations, per key. */
+  /**
+   * Server-side mode's GigaChat credentials (GIGACHAT_POOL, or the one credential as a pool of
+   * one) and their slots for chat generations; undefined in pass-through mode.
+   */
+  readonly pool: CredentialPool | undefined;
+  /** UPSTREAM_CONCURRENCY in pass-through mode: slots for chat generations, per client key. */
   readonly slots: UpstreamSlots;
   /** May this client read /metrics? @throws {GatewayError} 401 or 403 */
   readonly guardMetrics: (request: Request, clientAddress: string | undefined) => Promise<void>;
@@ -72,6 +78,8 @@ export interface RequestContext {
     route?: string;
     /** The GigaChat chat API that served it (v1 or v2). */
     backend?: string;
+    /** The GIGACHAT_POOL credential that served it, by name. */
+    credential?: string;
     /** Tokens GigaChat reported for it (traces). */
     usage?: { input: number; output: number };
     /** The tenant that sent it (a key made through the admin API). */

@@ -257,6 +257,32 @@ export class GatewayMetrics {
     ["from", "to"],
     "counter",
   );
+  readonly credentialState = new Sum(
+    "gigachat_gateway_credential_state",
+    "Each GigaChat credential's state (1 for the one it is in): ready, cooling (after a 429) " +
+      "or out (refused, or its balance used up).",
+    ["credential", "state"],
+    "gauge",
+  );
+  readonly credentialGenerations = new Sum(
+    "gigachat_gateway_credential_generations",
+    "Chat generations each GigaChat credential runs now (this instance).",
+    ["credential"],
+    "gauge",
+  );
+  readonly credentialFailures = new Sum(
+    "gigachat_gateway_credential_failures_total",
+    "Calls GigaChat refused per credential: rate_limited (429), refused (401, 403), balance (402).",
+    ["credential", "reason"],
+    "counter",
+  );
+  readonly poolLocalCaps = new Sum(
+    "gigachat_gateway_pool_local_caps",
+    "1 while credential caps are counted per instance because the shared store (REDIS_URL) " +
+      "is unreachable.",
+    [],
+    "gauge",
+  );
   readonly tenantRequests = new Sum(
     "gigachat_gateway_tenant_requests_total",
     "Requests of keys made through the admin API, by key name and outcome (ok or error).",
@@ -363,6 +389,10 @@ export class GatewayMetrics {
         this.queueWait,
         this.queueRejected,
         this.fallbacks,
+        this.credentialState,
+        this.credentialGenerations,
+        this.credentialFailures,
+        this.poolLocalCaps,
         this.tenantRequests,
         this.tenantTokens,
         this.memory,

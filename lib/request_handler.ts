@@ -109,6 +109,7 @@ export function createRequestHandler(
       duration_ms: 0,
       model: ctx.trace.model,
       backend: ctx.trace.backend,
+      credential: ctx.trace.credential,
       upstream_attempts: ctx.trace.upstreamAttempts,
       stream: undefined,
       ttfb_ms: undefined,

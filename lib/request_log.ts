@@ -10,6 +10,8 @@ export type RequestLogFields = {
   duration_ms: number;
   model: string | undefined;
   backend: string | undefined;
+  /** The GIGACHAT_POOL credential that served it, by name. */
+  credential?: string;
   upstream_attempts: number;
   stream: StreamOutcome | undefined;
   ttfb_ms: number | undefined;

@@ -10,6 +10,8 @@ import { rewriteUpload } from "../lib/http/multipart_upload.ts";
 import { type OpenAIFile, toOpenAIFile } from "../lib/openai/to_openai_file.ts";
 import { parseFileListQuery, toFileListPage } from "../lib/openai/file_list_page.ts";
 import { checkFileOwner, fileScopeOf } from "../lib/vision/file_owners.ts";
+import { asMember, throughMember } from "../lib/pipeline/credential_pool.ts";
+import type { Credential } from "../lib/gigachat/credential.ts";
 
 type Call = Omit<UpstreamCall, "method" | "path">;
 
@@ -17,11 +19,14 @@ async function callFor(request: Request, ctx: RequestContext): Promise<Call> {
   return { credential: await ctx.app.authenticate(request, ctx), ...callFields(ctx) };
 }
 
-/** The call for file `:id`, once it is known to be this key's (a 404 otherwise). */
+/**
+ * The call for file `:id`, once it is known to be this key's (a 404 otherwise), through the
+ * pool credential that made it (a GigaChat file belongs to one account).
+ */
 async function callForFile(request: Request, ctx: RequestContext): Promise<Call> {
   const call = await callFor(request, ctx);
-  await checkFileOwner(ctx.app.files, call.credential, ctx.params.id, "id");
-  return call;
+  const holder = await checkFileOwner(ctx.app.files, call.credential, ctx.params.id, "id");
+  return { ...call, credential: throughMember(ctx.app.pool, call.credential, holder?.member) };
 }
 
 function fileOrFail(entry: unknown): OpenAIFile {
@@ -111,7 +116,10 @@ export async function createFile(request: Request, ctx: RequestContext): Promise
     if (failure !== undefined) throw failure;
     const file = fileOrFail(entry);
     const scope = fileScopeOf(call.credential);
-    if (scope !== undefined) await ctx.app.files.claim(scope, file.id);
+    const pooled = (ctx.app.pool?.size ?? 0) > 1;
+    if (scope !== undefined || pooled) {
+      await ctx.app.files.claim(scope ?? "", file.id, pooled ? call.credential.member : undefined);
+    }
     return Response.json({ ...file, purpose: upload.file.fields.purpose });
   } catch (error) {
     throw failure ?? error;
@@ -125,12 +133,7 @@ export async function createFile(request: Request, ctx: RequestContext): Promise
 export async function listFiles(request: Request, ctx: RequestContext): Promise<Response> {
   const query = parseFileListQuery(new URL(request.url).searchParams);
   const call = await callFor(request, ctx);
-  const body = await ctx.app.upstream.requestJson<{ data?: unknown }>({
-    ...call,
-    method: "GET",
-    path: "/files",
-  });
-  const all = Array.isArray(body?.data) ? body.data.map(fileOrFail) : [];
+  const all = await filesOfEvery(ctx, call);
   // Keys sharing the gateway's GigaChat key see only the files they made.
   const scope = fileScopeOf(call.credential);
   const owners = scope === undefined
@@ -138,6 +141,30 @@ export async function listFiles(request: Request, ctx: RequestContext): Promise<
     : await Promise.all(all.map((file) => ctx.app.files.ownerOf(file.id)));
   const files = owners === undefined ? all : all.filter((_, i) => owners[i] === scope);
   return Response.json(toFileListPage(files, query));
+}
+
+/**
+ * GigaChat's files of the request's credential, or of every credential of a pool (each holds
+ * its own); a credential that cannot answer now is left out unless none can.
+ */
+async function filesOfEvery(ctx: RequestContext, call: Call): Promise<OpenAIFile[]> {
+  const list = async (credential: Credential) => {
+    const body = await ctx.app.upstream.requestJson<{ data?: unknown }>({
+      ...call,
+      credential,
+      method: "GET",
+      path: "/files",
+    });
+    return Array.isArray(body?.data) ? body.data.map(fileOrFail) : [];
+  };
+  const pool = ctx.app.pool;
+  if (pool === undefined || pool.size === 1) return await list(call.credential);
+  const lists = await Promise.allSettled(
+    pool.members.map((member) => list(asMember(call.credential, member))),
+  );
+  const answered = lists.filter((each) => each.status === "fulfilled");
+  if (answered.length === 0) throw (lists[0] as PromiseRejectedResult).reason;
+  return answered.flatMap((each) => each.value);
 }
 
 /** `GET /v1/files/{id}`. */
@@ -186,7 +213,8 @@ export async function deleteFile(request: Request, ctx: RequestContext): Promise
     path: `/files/${encodeURIComponent(id)}/delete`,
     upload: multipartForm([{ name: "file", value: id }]),
   });
-  if (fileScopeOf(call.credential) !== undefined) await ctx.app.files.release(id);
+  // Server-side mode may have claimed it (an owner, a pool credential).
+  if (call.credential.member !== undefined) await ctx.app.files.release(id);
   return Response.json({
     id: typeof body?.id === "string" ? body.id : id,
     object: "file",

@@ -12,12 +12,16 @@ export function health(_request: Request, ctx: RequestContext): Promise<Response
 
 /**
  * `GET /ready`: 200 while the gateway takes new work, 503 from a shutdown signal on, so a load
- * balancer stops sending before the listener closes. Never calls GigaChat.
+ * balancer stops sending before the listener closes; with GIGACHAT_POOL, each credential's
+ * state. Never calls GigaChat.
  */
 export function ready(_request: Request, ctx: RequestContext): Promise<Response> {
   const isReady = ctx.app.ready();
+  // GIGACHAT_POOL's credentials by name and state (never a key): one that is out stays out of
+  // the balancer's decision, since another instance has the same credentials.
+  const credentials = ctx.app.config.pool === undefined ? undefined : ctx.app.pool?.status();
   return Promise.resolve(Response.json(
-    { status: isReady ? "ready" : "draining" },
+    { status: isReady ? "ready" : "draining", credentials },
     { status: isReady ? 200 : 503, headers: { "Cache-Control": "no-store" } },
   ));
 }

@@ -35,28 +35,30 @@ export interface ClientCertificate {
 }
 
 /**
- * Reads GIGACHAT_CLIENT_CERT_FILE and GIGACHAT_CLIENT_KEY_FILE. An encrypted key is refused
- * with how to decrypt it: Deno's TLS takes only a clear one. @throws {ConfigError}
+ * Reads a client certificate and its key: GIGACHAT_CLIENT_CERT_FILE and _KEY_FILE, or the
+ * settings `names` gives (a pool member's). An encrypted key is refused with how to decrypt it:
+ * Deno's TLS takes only a clear one. @throws {ConfigError}
  */
 export async function readClientCertificate(
   certFile: string,
   keyFile: string,
+  names = { cert: "GIGACHAT_CLIENT_CERT_FILE", key: "GIGACHAT_CLIENT_KEY_FILE" },
 ): Promise<ClientCertificate> {
-  const cert = await readSettingFile("GIGACHAT_CLIENT_CERT_FILE", certFile);
-  const key = await readSettingFile("GIGACHAT_CLIENT_KEY_FILE", keyFile);
+  const cert = await readSettingFile(names.cert, certFile);
+  const key = await readSettingFile(names.key, keyFile);
   // match, not test: the expression is global, and test would keep where it stopped.
   if (cert.match(PEM_CERTIFICATE) === null) {
-    throw new ConfigError(`GIGACHAT_CLIENT_CERT_FILE ${certFile} holds no PEM certificate`);
+    throw new ConfigError(`${names.cert} ${certFile} holds no PEM certificate`);
   }
   if (/ENCRYPTED/.test(key)) {
     throw new ConfigError(
-      `GIGACHAT_CLIENT_KEY_FILE ${keyFile} is encrypted, which the gateway cannot use; ` +
+      `${names.key} ${keyFile} is encrypted, which the gateway cannot use; ` +
         `decrypt it once (openssl pkey -in ${keyFile} -out <clear key file>) and keep that ` +
         "file readable only by the gateway",
     );
   }
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
-    throw new ConfigError(`GIGACHAT_CLIENT_KEY_FILE ${keyFile} holds no PEM private key`);
+    throw new ConfigError(`${names.key} ${keyFile} holds no PEM private key`);
   }
   return { cert, key };
 }
@@ -70,6 +72,7 @@ export async function readClientCertificate(
 export function createUpstreamHttpClient(
   extraCas: readonly string[] = [],
   clientCertificate?: ClientCertificate,
+  certificateSetting = "the client certificate (GIGACHAT_CLIENT_CERT_FILE and _KEY_FILE)",
 ): Deno.HttpClient {
   try {
     return Deno.createHttpClient({
@@ -79,8 +82,7 @@ export function createUpstreamHttpClient(
   } catch (error) {
     const which = clientCertificate === undefined
       ? "GIGACHAT_CA_FILE holds a certificate"
-      : "GIGACHAT_CA_FILE or the client certificate (GIGACHAT_CLIENT_CERT_FILE and _KEY_FILE) " +
-        "holds something";
+      : `GIGACHAT_CA_FILE or ${certificateSetting} holds something`;
     throw new ConfigError(
       `${which} that cannot be used (${error instanceof Error ? error.message : String(error)})`,
     );

@@ -27,7 +27,10 @@ import {
 } from "./upstream_error.ts";
 
 /** Sends one request; production binds it to the Deno.HttpClient that trusts the Russian CAs. */
-export type Fetcher = (input: string | Request, init: RequestInit) => Promise<Response>;
+export type Fetcher = (input: string | Request, init: FetchInit) => Promise<Response>;
+
+/** fetch's options, with the connections (a pool member's client certificate) to use. */
+export type FetchInit = RequestInit & { client?: Deno.HttpClient };
 
 /** Counters a request handler reads for its log line. */
 export interface UpstreamTrace {
@@ -47,6 +50,11 @@ export interface UpstreamClientOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Counts attempts, retries, OAuth exchanges and token cache lookups. */
   metrics?: GatewayMetrics;
+  /**
+   * Told how each call for a credential ended (`failure` undefined: answered), so a pool of
+   * credentials can cool down or take out one GigaChat refuses.
+   */
+  onOutcome?: (credential: Credential, failure: GatewayError | undefined) => void;
 }
 
 /** One call to the GigaChat API, relative to GIGACHAT_API_URL. */
@@ -74,6 +82,8 @@ export interface UpstreamCall {
   trace?: UpstreamTrace;
   /** The model the call is for, named in a "No such model" error. */
   model?: CalledModel;
+  /** False: GigaChat's 429 is not retried on this credential (a pool has others to try). */
+  retryRateLimits?: boolean;
 }
 
 /** The fields every upstream call of one client request shares. */
@@ -87,6 +97,8 @@ interface SendOptions {
   trace: UpstreamTrace;
   /** The body cannot be sent again: one attempt only. */
   once?: boolean;
+  /** GigaChat's 429 is returned at once, not retried. */
+  noRateLimitRetry?: boolean;
 }
 
 /**
@@ -134,6 +146,7 @@ export class UpstreamClient {
       await this.#tokens.get(credential, signal, trace);
     } catch (error) {
       if (signal?.aborted && !(error instanceof GatewayError)) throw clientClosed(signal.reason);
+      if (error instanceof GatewayError) this.#o.onOutcome?.(credential, error);
       throw error;
     }
   }
@@ -182,6 +195,7 @@ export class UpstreamClient {
       promptHeaders: call.stream === true || call.method === "GET",
       trace: attempts,
       once: call.upload?.body instanceof ReadableStream,
+      noRateLimitRetry: call.retryRateLimits === false,
     };
     try {
       let token = await this.#tokens.get(call.credential, call.signal, trace);
@@ -204,11 +218,13 @@ export class UpstreamClient {
           call.model,
         );
       }
+      this.#o.onOutcome?.(call.credential, undefined);
       return response;
     } catch (error) {
       if (call.signal?.aborted && !(error instanceof GatewayError)) {
         throw clientClosed(call.signal.reason);
       }
+      if (error instanceof GatewayError) this.#o.onOutcome?.(call.credential, error);
       throw error;
     } finally {
       trace.upstreamAttempts += attempts.upstreamAttempts;
@@ -217,7 +233,7 @@ export class UpstreamClient {
 
   async #requestToken(credential: Credential, trace: UpstreamTrace): Promise<AccessToken> {
     // A ready access token is what it is; when GigaChat refuses it, the call fails as refused.
-    if (credential.kind === "token") {
+    if (credential.kind === "token" || credential.kind === "certificate") {
       return { token: credential.key, expiresAt: Date.now() + READY_TOKEN_MS };
     }
     // The exchange is shared by every waiting request, so no single client's signal may stop it.
@@ -230,7 +246,7 @@ export class UpstreamClient {
           url: credential.kind === "password"
             ? buildPasswordRequest(this.#o.apiUrl, credential)
             : buildOAuthRequest(this.#o.authUrl, credential),
-          init: {},
+          init: credential.httpClient === undefined ? {} : { client: credential.httpClient },
         }),
         { source: "oauth", promptHeaders: true, trace },
         guard,
@@ -261,15 +277,19 @@ export class UpstreamClient {
   ): UpstreamRequest {
     const headers: Record<string, string> = {
       ...call.forwardHeaders,
-      "Authorization": `Bearer ${token}`,
       "X-Request-ID": call.requestId,
       "Accept": call.accept ?? (call.stream ? "text/event-stream" : "application/json"),
       "User-Agent": USER_AGENT,
     };
+    // A client certificate alone (mutual TLS) needs no token.
+    if (token !== "") headers["Authorization"] = `Bearer ${token}`;
     if (call.upload) headers["Content-Type"] = call.upload.contentType;
     else if (body !== undefined) headers["Content-Type"] = "application/json";
     const url = call.url ?? `${this.#o.apiUrl}${call.path}`;
-    return { url, init: { method: call.method, headers, body } };
+    const client = call.credential.httpClient;
+    const init: FetchInit = { method: call.method, headers, body };
+    if (client !== undefined) init.client = client;
+    return { url, init };
   }
 
   /** The retry loop: returns the last response (maybe a failure) or throws a GatewayError. */
@@ -311,7 +331,10 @@ export class UpstreamClient {
       } finally {
         clearTimeout(timer);
       }
-      if (!isRetryableStatus(response.status) || attempt >= retry.maxAttempts) {
+      if (
+        !isRetryableStatus(response.status) || attempt >= retry.maxAttempts ||
+        (response.status === 429 && options.noRateLimitRetry)
+      ) {
         return response;
       }
       const delay = retryDelayMs(attempt, retry, {
@@ -336,7 +359,7 @@ export class UpstreamClient {
 /** Plain fetch arguments for one attempt. */
 interface UpstreamRequest {
   url: string | Request;
-  init: RequestInit;
+  init: FetchInit;
 }
 
 const USER_AGENT = `${NAME}/${VERSION}`;

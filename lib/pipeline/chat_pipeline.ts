@@ -2,7 +2,7 @@
 // request into a ChatRequest and renders what comes back; attachments, tools, structured
 // output, limits, reasoning and the upstream call with its retries happen here.
 import { checkModelAllowed } from "./model_allowed.ts";
-import { GatewayError } from "../errors.ts";
+import { GatewayError, invalidRequest } from "../errors.ts";
 import type { RequestContext } from "../context.ts";
 import type { Credential } from "../gigachat/credential.ts";
 import type { GigaChatChatRequest } from "../gigachat/types.ts";
@@ -15,7 +15,13 @@ import { capabilitiesOf, suggestedVisionModel } from "../model_capabilities.ts";
 import { resolveModel } from "../resolve_model.ts";
 import type { ChatRequest } from "../openai/chat_request.ts";
 import type { OpenAIChatCompletion } from "../openai/types.ts";
-import { planAttachments } from "../vision/plan_attachments.ts";
+import { type AttachmentPlan, planAttachments } from "../vision/plan_attachments.ts";
+import {
+  asMember,
+  isCredentialTrouble,
+  isPoolExhausted,
+  throughMember,
+} from "./credential_pool.ts";
 import { resolveAttachments } from "../vision/resolve_attachments.ts";
 import { callFields } from "./call_fields.ts";
 import { backendFor, v1Backend, v2Backend } from "./chat_backends.ts";
@@ -31,8 +37,9 @@ export type ChatOutcome =
 
 /**
  * Runs one chat request for `credential` on its model, then on the model's MODEL_FALLBACKS in
- * order while GigaChat cannot answer (its 429 or 5xx, once retries are spent; never a refusal of
- * the request, a used-up balance, or the gateway's own limits). The answer names the model that
+ * order while GigaChat cannot answer (its 429 or 5xx, once retries are spent, or no pool
+ * credential can take the model; never a refusal of the request, a used-up balance, or the
+ * gateway's own limits). The answer names the model that
  * answered, and the X-Gateway-Fallback-Model header says a fallback did.
  */
 export async function runChat(
@@ -53,7 +60,8 @@ export async function runChat(
       return outcome;
     } catch (error) {
       const fromGigaChat = ctx.trace.upstreamAttempts > attemptsBefore;
-      if (i >= fallbacks.length || !fromGigaChat || !unanswerable(error)) throw error;
+      const cannotTake = isPoolExhausted(error) || (fromGigaChat && unanswerable(error));
+      if (i >= fallbacks.length || !cannotTake) throw error;
       // What this try reserved of the tenant's limits is given back before the next.
       ctx.trace.settleTokens?.(0, 0);
       ctx.trace.settleTokens = undefined;
@@ -78,18 +86,19 @@ function unanswerable(error: unknown): boolean {
 }
 
 /**
- * Runs one chat request for `credential`: attachments resolved and uploaded, the GigaChat
- * request built, structured output checked and repaired, and the answer as a completion or a
- * chunk stream. Failures before a stream starts throw GatewayErrors.
+ * Runs one chat request for `client` (its key, owner and tenant): attachments resolved and
+ * uploaded, the GigaChat request built, a slot taken (a pool credential's, tried again on another
+ * when GigaChat refuses or limits the first), structured output checked and repaired, and the
+ * answer as a completion or a chunk stream. Failures before a stream starts throw GatewayErrors.
  */
 async function runModel(
   chat: ChatRequest,
-  credential: Credential,
+  client: Credential,
   ctx: RequestContext,
 ): Promise<ChatOutcome> {
   const { app } = ctx;
   ctx.trace.model = chat.model;
-  checkModelAllowed(credential, chat.model);
+  checkModelAllowed(client, chat.model);
   const model = resolveModel(chat.model, app.config.modelAliases);
   const capabilities = capabilitiesOf(app.config.capabilities, model);
   const attachmentPlan = planAttachments(chat.messages, {
@@ -97,18 +106,20 @@ async function runModel(
     vision: capabilities?.vision,
     suggestVisionModel: () => suggestedVisionModel(app.config.capabilities),
   });
-  const attachments = attachmentPlan.attach.length === 0 && attachmentPlan.dropped.size === 0
-    ? undefined
-    : await resolveAttachments(attachmentPlan, {
-      uploader: app.attachments,
-      owners: app.files,
-      credential,
-      call: callFields(ctx),
-      fetchOptions: {
-        allowPrivate: app.config.allowPrivateImageUrls,
-        timeoutMs: app.config.imageFetchTimeoutMs,
-      },
-    });
+  const hasAttachments = attachmentPlan.attach.length > 0 || attachmentPlan.dropped.size > 0;
+  // A GigaChat file belongs to the account that made it: a request with files is answered by
+  // that pool credential.
+  const pinned = hasAttachments ? await filesMember(ctx, client, attachmentPlan) : undefined;
+  const attachments = !hasAttachments ? undefined : await resolveAttachments(attachmentPlan, {
+    uploader: app.attachments,
+    owners: app.files,
+    credential: throughMember(app.pool, client, pinned),
+    call: callFields(ctx),
+    fetchOptions: {
+      allowPrivate: app.config.allowPrivateImageUrls,
+      timeoutMs: app.config.imageFetchTimeoutMs,
+    },
+  });
   const backendName = backendFor(model, app.config.backends);
   ctx.trace.backend = backendName;
   const { body, plan } = toGigaChatRequest(chat, {
@@ -134,6 +145,107 @@ async function runModel(
     app.log.info("tools ignored", { request_id: ctx.requestId, types: plan.ignoredTools });
     headers["X-Gateway-Tools-Ignored"] = plan.ignoredTools.join(", ");
   }
+  // A tenant's token limits: what this request may use is reserved before it goes upstream.
+  const tenant = client.tenant;
+  if (tenant !== undefined && app.tenants !== undefined) {
+    ctx.trace.settleTokens = await app.tenants.reserve(
+      tenant.id,
+      tenant.limits,
+      () => reservationOf(chat),
+    );
+  }
+  const generation: Generation = { chat, model, body, plan, backend, headers };
+  const pool = app.pool;
+  for (let tries = 1;; tries++) {
+    const { credential, release } = await generationSlot(ctx, client, model, pinned);
+    try {
+      return await generate(generation, credential, release, ctx);
+    } catch (error) {
+      release();
+      if (pool?.switches !== true || !isCredentialTrouble(error)) throw error;
+      // None left to try: why (every credential cooling down or out), which fallbacks may take.
+      const blocked = pool.unavailable(model, pinned);
+      if (blocked !== undefined) throw blocked;
+      if (tries >= pool.size) throw error;
+      app.log.warn("trying another GigaChat credential", {
+        request_id: ctx.requestId,
+        from: credential.member,
+        error_code: (error as GatewayError).code ?? (error as GatewayError).type,
+      });
+    }
+  }
+}
+
+/** What one chat generation sends, however many credentials it takes to send it. */
+interface Generation {
+  chat: ChatRequest;
+  /** GigaChat's name for the model. */
+  model: string;
+  body: GigaChatChatRequest;
+  plan: ReturnType<typeof toGigaChatRequest>["plan"];
+  backend: ReturnType<typeof v1Backend>;
+  headers: Record<string, string>;
+}
+
+/**
+ * One slot for a generation (UPSTREAM_CONCURRENCY, or a pool credential's cap): taken before
+ * anything is sent, so a full line is an ordinary 429, and held until the answer ends, streams
+ * included. Clients wait in lines of their own (proxy key or tenant), so one client's burst waits
+ * behind itself. Server-side mode's credential is the one whose slot it is.
+ */
+async function generationSlot(
+  ctx: RequestContext,
+  client: Credential,
+  model: string,
+  pinned: string | undefined,
+): Promise<{ credential: Credential; release: () => void }> {
+  const { app } = ctx;
+  const line = client.owner ?? "";
+  const weight = client.tenant?.limits.weight;
+  if (app.pool === undefined) {
+    const key = app.config.queue.perModel ? `${client.id}\u0000${model}` : client.id;
+    return { credential: client, release: await app.slots.acquire(key, ctx.signal, line, weight) };
+  }
+  const lease = await app.pool.acquire(model, ctx.signal, line, weight, pinned);
+  if (app.config.pool !== undefined) ctx.trace.credential = lease.member.name;
+  return { credential: asMember(client, lease.member), release: lease.release };
+}
+
+/**
+ * The pool credential the request's files are in: that of the files it names by id (all must
+ * be in one), else the one chosen for the request, where its images will be uploaded.
+ * Undefined without a pool to choose from.
+ */
+async function filesMember(
+  ctx: RequestContext,
+  client: Credential,
+  attachmentPlan: AttachmentPlan,
+): Promise<string | undefined> {
+  if ((ctx.app.pool?.size ?? 0) < 2) return undefined;
+  const named = new Set<string>();
+  for (const { source } of attachmentPlan.attach) {
+    if (source.kind !== "file" || !source.fileId) continue;
+    const member = (await ctx.app.files.holderOf(source.fileId))?.member;
+    if (member !== undefined) named.add(member);
+  }
+  if (named.size > 1) {
+    throw invalidRequest(
+      "The files of this request were uploaded through different GigaChat accounts of the " +
+        "gateway, and one answer can use the files of one account only.",
+    );
+  }
+  return named.size === 1 ? [...named][0] : client.member;
+}
+
+/** Sends `generation` with `credential`, whose slot `release` gives back once it ends. */
+async function generate(
+  generation: Generation,
+  credential: Credential,
+  release: () => void,
+  ctx: RequestContext,
+): Promise<ChatOutcome> {
+  const { app } = ctx;
+  const { model, body, plan, backend, headers } = generation;
   const call: UpstreamCall = {
     ...callFields(ctx),
     method: "POST",
@@ -141,7 +253,9 @@ async function runModel(
     json: body,
     credential,
     stream: plan.stream,
-    model: { requested: chat.model, upstream: model },
+    model: { requested: generation.chat.model, upstream: model },
+    // With other credentials to turn to, GigaChat's 429 is not waited out on this one.
+    retryRateLimits: app.pool?.switches !== true,
   };
   const ids = newResponseIds();
   const countTokens = (
@@ -161,66 +275,43 @@ async function runModel(
   };
   // A generated image is fetched before the answer can be given, so it is prepared whole.
   const prepared = plan.jsonAnswer !== undefined || plan.hosted.tools.includes("image_generate");
-
-  // A tenant's token limits: what this request may use is reserved before it goes upstream.
-  const tenant = credential.tenant;
-  if (tenant !== undefined && app.tenants !== undefined) {
-    ctx.trace.settleTokens = await app.tenants.reserve(
-      tenant.id,
-      tenant.limits,
-      () => reservationOf(chat),
-    );
-  }
-  // One slot per generation (UPSTREAM_CONCURRENCY): taken before anything is sent, so a full
-  // queue is an ordinary 429, and held until the answer ends, streams included.
-  const slotKey = app.config.queue.perModel ? `${credential.id}\u0000${model}` : credential.id;
-  // Waiting in line per client (proxy key or tenant): one client's burst waits behind itself.
-  const release = await app.slots.acquire(
-    slotKey,
-    ctx.signal,
-    credential.owner ?? "",
-    credential.tenant?.limits.weight,
-  );
-  try {
-    if (prepared) {
-      // A JSON answer is checked whole before any of it is sent.
-      const checked = (signal?: AbortSignal) =>
-        plan.jsonAnswer === undefined ? complete(body, signal) : completeCheckedJson(body, plan, {
-          complete: (json) => complete(json, signal),
-          onRepair: (problem) =>
-            app.log.info("repairing structured output", { request_id: ctx.requestId, problem }),
-        });
-      if (!plan.stream) {
-        const completion = await checked().finally(release);
-        return { kind: "completion", completion, headers };
-      }
-      // A stream gets its headers and keep-alives at once while the answer is prepared.
-      const stop = new AbortController();
-      const signal = AbortSignal.any([ctx.signal, stop.signal]);
-      const chunks = checked(signal).finally(release).then((completion) =>
-        completionToChunks(completion, plan.includeUsage)
-      );
-      return { kind: "stream", stream: preparedChunks(chunks, () => stop.abort()), headers };
-    }
+  if (prepared) {
+    // A JSON answer is checked whole before any of it is sent.
+    const checked = (signal?: AbortSignal) =>
+      plan.jsonAnswer === undefined ? complete(body, signal) : completeCheckedJson(body, plan, {
+        complete: (json) => complete(json, signal),
+        onRepair: (problem) =>
+          app.log.info("repairing structured output", { request_id: ctx.requestId, problem }),
+      });
     if (!plan.stream) {
-      const completion = await complete(body).finally(release);
+      const completion = await checked().finally(release);
       return { kind: "completion", completion, headers };
     }
-    // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
-    const upstream = await backend.open(body, call);
-    const mapper = new ChatChunkMapper(plan, ids);
-    const stream = relayedChunks(upstream.body, mapper, body.n ?? 1, upstream.decode);
-    const releaseUpstream = stream.release;
-    stream.release = (outcome) => {
-      releaseUpstream(outcome);
-      countTokens(mapper.usage);
-      release();
-    };
-    return { kind: "stream", stream, headers };
-  } catch (error) {
-    release();
-    throw error;
+    // A stream gets its headers and keep-alives at once while the answer is prepared.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    const chunks = checked(signal).finally(release).then((completion) =>
+      completionToChunks(completion, plan.includeUsage)
+    );
+    return { kind: "stream", stream: preparedChunks(chunks, () => stop.abort()), headers };
   }
+  if (!plan.stream) {
+    const completion = await complete(body).finally(release);
+    return { kind: "completion", completion, headers };
+  }
+  // Failures up to here are ordinary HTTP errors; from the first byte on they are stream events.
+  const upstream = await backend.open(body, call);
+  const mapper = new ChatChunkMapper(plan, ids);
+  const stream = relayedChunks(upstream.body, mapper, body.n ?? 1, upstream.decode);
+  const releaseUpstream = stream.release;
+  stream.release = (outcome) => {
+    const ended = releaseUpstream(outcome);
+    countTokens(mapper.usage);
+    // The slot is held until GigaChat's own answer has ended (its [DONE] may follow the last
+    // chunk the client needed): its per-account limit counts the request until then.
+    void Promise.resolve(ended).finally(release);
+  };
+  return { kind: "stream", stream, headers };
 }
 
 /** Tokens a request may use: its prompt, estimated from its length, and its output limit. */

@@ -16,8 +16,11 @@ export interface ChunkStream {
   next(): Promise<{ chunks: OpenAIChatCompletionChunk[]; done: boolean }>;
   /** The chunks that end a complete answer (usage, when asked for). */
   closing(): OpenAIChatCompletionChunk[];
-  /** Lets go of upstream: a complete answer's body is read to its end, any other cancelled. */
-  release(outcome: StreamOutcome): void;
+  /**
+   * Lets go of upstream: a complete answer's body is read to its end, any other cancelled;
+   * settles once upstream is done with (GigaChat counts the request until then).
+   */
+  release(outcome: StreamOutcome): Promise<void> | void;
   /** Whether the stream idle timeout applies (a prepared answer has its call's deadline). */
   readonly idle: boolean;
 }
@@ -99,8 +102,7 @@ export function relayedChunks(
     release(outcome) {
       // A complete upstream stream is read to its end so its connection is reused; any other
       // is cancelled, which aborts it.
-      if (outcome === "complete") events.drain(1000);
-      else events.cancel();
+      return outcome === "complete" ? events.drain(1000) : events.cancel();
     },
   };
 }

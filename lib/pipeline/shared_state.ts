@@ -12,6 +12,11 @@ export interface KeyValue {
   touch(key: string, ttlMs: number): Promise<void>;
   /** Any other command, its key arguments written out whole (PREFIX included). */
   command(args: string[]): Promise<unknown>;
+  /**
+   * Hears every message published on `channel` (PREFIX added), on a connection of its own that
+   * resubscribes after a reconnect. Absent where nothing can be published.
+   */
+  subscribe?(channel: string, listener: (message: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +73,9 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
     return { client, connected, openedAt: Date.now() };
   };
   let current = open();
+  type Client = ReturnType<typeof open>["client"];
+  /** Connections that only listen (pub/sub), closed with the store. */
+  const listeners: Client[] = [];
   /** A new connection, unless the current one is younger than SUSPEND_MS. */
   const renew = () => {
     if (closed || Date.now() - current.openedAt < SUSPEND_MS) return;
@@ -77,7 +85,6 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
   if (!await Promise.race([current.connected, delay(COMMAND_TIMEOUT_MS, false)])) {
     log.warn("starting without the shared store; requests that need it get 503 until it is back");
   }
-  type Client = ReturnType<typeof open>["client"];
   const run = async <T>(command: (client: Client) => Promise<T>): Promise<T> => {
     if (closed) throw unavailable(new Error("closed"));
     if (Date.now() < suspendedUntil) throw unavailable(new Error("suspended after a timeout"));
@@ -114,9 +121,19 @@ export async function connectRedis(url: string, log: Logger): Promise<KeyValue> 
         await client.pExpire(PREFIX + key, Math.max(1, Math.round(ttlMs)));
       }),
     command: (args) => run((client) => client.sendCommand(args)),
+    subscribe: async (channel, listener) => {
+      // Its own connection: one that subscribes can send nothing else. Its errors are the
+      // main connection's to report.
+      const subscriber = current.client.duplicate();
+      subscriber.on("error", () => {});
+      listeners.push(subscriber);
+      await subscriber.connect();
+      await subscriber.subscribe(PREFIX + channel, (message: string) => listener(message));
+    },
     close: async () => {
       closed = true;
       current.client.destroy();
+      for (const subscriber of listeners) subscriber.destroy();
       await Promise.resolve();
     },
   };

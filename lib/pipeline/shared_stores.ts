@@ -2,7 +2,13 @@
 // balancer serve one conversation and upload an image once.
 import type { Logger } from "../log.ts";
 import type { UploadCache } from "../vision/upload_cache.ts";
-import { CLAIM_TTL_MS, type FileOwners } from "../vision/file_owners.ts";
+import {
+  CLAIM_TTL_MS,
+  claimText,
+  type FileHolder,
+  type FileOwners,
+  parseClaim,
+} from "../vision/file_owners.ts";
 import { type ResponseStore, type StoredResponse, utf8Length } from "./response_store.ts";
 import type { KeyValue } from "./shared_state.ts";
 
@@ -115,12 +121,16 @@ export class SharedFileOwners implements FileOwners {
     this.#kv = kv;
   }
 
-  claim(owner: string, id: string): Promise<void> {
-    return this.#kv.set(`file-owner:${id}`, owner, CLAIM_TTL_MS);
+  claim(owner: string, id: string, member?: string): Promise<void> {
+    return this.#kv.set(`file-owner:${id}`, claimText(owner, member), CLAIM_TTL_MS);
   }
 
-  ownerOf(id: string): Promise<string | undefined> {
-    return this.#kv.get(`file-owner:${id}`);
+  async ownerOf(id: string): Promise<string | undefined> {
+    return (await this.holderOf(id))?.owner;
+  }
+
+  async holderOf(id: string): Promise<FileHolder | undefined> {
+    return parseClaim(await this.#kv.get(`file-owner:${id}`));
   }
 
   async release(id: string): Promise<void> {

@@ -70,7 +70,9 @@ export class AttachmentUploader {
         code: "upstream_error",
       });
     }
-    if (credential.owner !== undefined) await this.#owners?.claim(credential.owner, answer.id);
+    if (credential.owner !== undefined) {
+      await this.#owners?.claim(credential.owner, answer.id, credential.member);
+    }
     if (this.#ttlMs > 0) await this.#cache.set(key, answer.id, this.#ttlMs);
     return { id: answer.id, cached: false };
   }

@@ -9,12 +9,35 @@ import { LruCache } from "../lru_cache.ts";
  * images the gateway uploads for A's chats alike). Owners are HMACs of proxy keys, never keys.
  */
 export interface FileOwners {
-  /** Records that `owner` made file `id`. */
-  claim(owner: string, id: string): Promise<void>;
+  /**
+   * Records that `owner` made file `id` through the pool credential `member` (a GigaChat file
+   * belongs to the account that uploaded it).
+   */
+  claim(owner: string, id: string, member?: string): Promise<void>;
   /** The owner of file `id`, if the gateway knows it. */
   ownerOf(id: string): Promise<string | undefined>;
+  /** Who made file `id` and through which credential, if the gateway knows. */
+  holderOf(id: string): Promise<FileHolder | undefined>;
   /** Forgets file `id` (deleted). */
   release(id: string): Promise<void>;
+}
+
+/** Who made a file: the owner id of its key ("" for none), and the pool credential it is in. */
+export interface FileHolder {
+  owner: string;
+  member?: string;
+}
+
+/** A claim as one stored string: owner ids and credential names hold no line break. */
+export function claimText(owner: string, member: string | undefined): string {
+  return member === undefined ? owner : `${owner}\n${member}`;
+}
+
+/** The {@linkcode FileHolder} of a stored claim. */
+export function parseClaim(text: string | undefined): FileHolder | undefined {
+  if (text === undefined) return undefined;
+  const at = text.indexOf("\n");
+  return at < 0 ? { owner: text } : { owner: text.slice(0, at), member: text.slice(at + 1) };
 }
 
 /** GigaChat keeps files until they are deleted; a claim outlives any file a user still needs. */
@@ -28,13 +51,17 @@ export class MemoryFileOwners implements FileOwners {
     this.#owners = new LruCache(maxEntries);
   }
 
-  claim(owner: string, id: string): Promise<void> {
-    this.#owners.set(id, owner, Date.now() + CLAIM_TTL_MS);
+  claim(owner: string, id: string, member?: string): Promise<void> {
+    this.#owners.set(id, claimText(owner, member), Date.now() + CLAIM_TTL_MS);
     return Promise.resolve();
   }
 
   ownerOf(id: string): Promise<string | undefined> {
-    return Promise.resolve(this.#owners.get(id));
+    return Promise.resolve(parseClaim(this.#owners.get(id))?.owner);
+  }
+
+  holderOf(id: string): Promise<FileHolder | undefined> {
+    return Promise.resolve(parseClaim(this.#owners.get(id)));
   }
 
   release(id: string): Promise<void> {
@@ -61,14 +88,20 @@ export function fileNotFound(id: string, param = "file_id"): GatewayError {
   });
 }
 
-/** Throws the 404 unless `credential` may use file `id`. */
+/**
+ * Throws the 404 unless `credential` may use file `id`; returns what the gateway knows of the
+ * file's maker.
+ */
 export async function checkFileOwner(
   owners: FileOwners,
   credential: Credential,
   id: string,
   param?: string,
-): Promise<void> {
+): Promise<FileHolder | undefined> {
   const scope = fileScopeOf(credential);
-  if (scope === undefined) return;
-  if (await owners.ownerOf(id) !== scope) throw fileNotFound(id, param);
+  // In pass-through mode GigaChat keeps each key's files apart, and the gateway claims none.
+  if (scope === undefined && credential.member === undefined) return undefined;
+  const holder = await owners.holderOf(id);
+  if (scope !== undefined && holder?.owner !== scope) throw fileNotFound(id, param);
+  return holder;
 }

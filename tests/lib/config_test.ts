@@ -12,6 +12,8 @@ const DEFAULTS: Config = {
   caFile: undefined,
   credentials: undefined,
   credentialKind: { kind: "oauth", setting: "GIGACHAT_CREDENTIALS", secrets: [] },
+  pool: undefined,
+  poolRetryMs: 60_000,
   clientCertificate: undefined,
   proxyApiKeys: [],
   modelAliases: {},
@@ -122,6 +124,8 @@ const VARIABLES = [
   "DATA_DIR",
   "MODEL_PRICES",
   "MODEL_FALLBACKS",
+  "GIGACHAT_POOL",
+  "POOL_RETRY_MS",
   "REDIS_URL",
   "DRAIN_DELAY_MS",
   "UPSTREAM_CONCURRENCY",
@@ -544,4 +548,78 @@ Deno.test("MODEL_FALLBACKS: a model or a list of them per model", () => {
     { A: ["B"], C: ["D", "E"] },
   );
   assert.throws(() => loadConfig({ MODEL_FALLBACKS: '{"A":[]}' }), /MODEL_FALLBACKS/);
+});
+
+Deno.test("GIGACHAT_POOL: members with their way, scope, cap and models; a file for many", async () => {
+  const pool = [
+    { name: "team-a", credentials: "key-a", concurrency: 10, models: ["GigaChat-2-Max"] },
+    { name: "corp", user: "anna", password: "pa:ss", scope: "corp" },
+    { name: "ready", access_token: "tok-1", concurrency: 1 },
+    { name: "cert", client_cert_file: "c.pem", client_key_file: "k.pem" },
+  ];
+  const config = loadConfig({ GIGACHAT_POOL: JSON.stringify(pool), UPSTREAM_CONCURRENCY: "3" });
+  assert.deepEqual(
+    config.pool?.map((m) => [m.name, m.kind, m.scope, m.concurrency, m.models]),
+    [
+      ["team-a", "oauth", "GIGACHAT_API_PERS", 10, ["GigaChat-2-Max"]],
+      ["corp", "password", "GIGACHAT_API_CORP", 3, undefined],
+      ["ready", "token", "GIGACHAT_API_PERS", 1, undefined],
+      ["cert", "certificate", "GIGACHAT_API_PERS", 3, undefined],
+    ],
+  );
+  assert.equal(config.pool?.[1].key, btoa("anna:pa:ss"));
+  assert.deepEqual(config.pool?.[3].clientCertificate, { certFile: "c.pem", keyFile: "k.pem" });
+  // Server-side mode, every secret kept out of the log.
+  assert.ok(config.credentials);
+  for (const secret of ["key-a", "pa:ss", btoa("anna:pa:ss"), "tok-1"]) {
+    assert.ok(config.credentialKind.secrets.includes(secret), secret);
+  }
+  const file = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.writeTextFile(file, JSON.stringify(pool.slice(0, 1)));
+    assert.equal(loadConfig({ GIGACHAT_POOL: file }).pool?.[0].name, "team-a");
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("GIGACHAT_POOL: a bad member is named, its secrets never shown", () => {
+  const bad = (members: unknown, pattern: RegExp) => {
+    let message = "";
+    try {
+      loadConfig({ GIGACHAT_POOL: JSON.stringify(members) });
+    } catch (error) {
+      message = String(error);
+    }
+    assert.match(message, pattern);
+    assert.doesNotMatch(message, /SECRET/);
+  };
+  bad([], /non-empty JSON array/);
+  bad({ name: "a" }, /non-empty JSON array/);
+  bad([{ name: "a", credentials: "SECRET" }, { name: "b" }], /entry 2 \("b"\): needs credentials/);
+  bad(
+    [{ name: "a", credentials: "SECRET", access_token: "SECRET" }],
+    /entry 1 \("a"\): set one way/,
+  );
+  bad([{ name: "a", user: "SECRET" }], /user and password go together/);
+  bad([{ name: "a", credentials: "SECRET", scope: "SECRET" }], /scope must be PERS, B2B or CORP/);
+  bad([{ name: "a b", credentials: "SECRET" }], /entry 1 \("a b"\): name must be/);
+  bad([{ name: "a", credentials: "SECRET", concurrency: -1 }], /concurrency/);
+  bad([{ name: "a", credentials: "SECRET", extra: 1 }], /entry 1 \("a"\)/);
+  bad([{ name: "a", credentials: "SECRET" }, { name: "a", credentials: "SECRET" }], /twice/);
+  bad([{ name: "a", client_cert_file: "c.pem" }], /go together/);
+  bad(
+    [{ name: "a", credentials: "SECRET" }, { name: "b", credentials: "SECRET" }],
+    /"a" and "b" hold the same credential/,
+  );
+  assert.throws(
+    () =>
+      loadConfig({
+        GIGACHAT_POOL: '[{"name":"a","credentials":"k"}]',
+        GIGACHAT_CREDENTIALS: "SECRET",
+      }),
+    /set GIGACHAT_POOL or GIGACHAT_CREDENTIALS, not both/,
+  );
+  assert.throws(() => loadConfig({ GIGACHAT_POOL: "[not json" }), /must be JSON/);
+  assert.throws(() => loadConfig({ GIGACHAT_POOL: "/no/such/pool.json" }), /readable JSON file/);
 });
