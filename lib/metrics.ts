@@ -305,6 +305,8 @@ export class GatewayMetrics {
     "gauge",
   );
 
+  readonly #beforeRender: (() => void)[] = [];
+
   /** `models`: the names that get a label of their own; any other is "other". */
   constructor(models: Iterable<string>) {
     this.#models = new Set(models);
@@ -359,8 +361,14 @@ export class GatewayMetrics {
     this.cache.add([cache, hit ? "hit" : "miss"]);
   }
 
+  /** Runs `update` before each rendering: gauges read from their owner's state. */
+  beforeRender(update: () => void): void {
+    this.#beforeRender.push(update);
+  }
+
   /** The whole registry in Prometheus' text format. */
   render(): string {
+    for (const update of this.#beforeRender) update();
     const out: string[] = [];
     const usage = Deno.memoryUsage();
     for (

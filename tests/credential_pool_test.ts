@@ -254,6 +254,25 @@ Deno.test("pool: a credential of a client certificate alone sends no token", asy
     } finally {
       await stack.close();
     }
+    // A member's files are checked at start, the member named.
+    await Deno.writeTextFile(
+      `${dir}/encrypted.key`,
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    const member = (keyFile: string) =>
+      JSON.stringify([{
+        name: "corp",
+        client_cert_file: `${dir}/client.pem`,
+        client_key_file: keyFile,
+      }]);
+    await assert.rejects(
+      startStack({ sharedFake: fake, env: { GIGACHAT_POOL: member(`${dir}/encrypted.key`) } }),
+      /GIGACHAT_POOL entry 1 \("corp"\) client_key_file .* is encrypted.*openssl pkey/,
+    );
+    await assert.rejects(
+      startStack({ sharedFake: fake, env: { GIGACHAT_POOL: member(`${dir}/missing.key`) } }),
+      /GIGACHAT_POOL entry 1 \("corp"\) client_key_file .*missing.key does not exist/,
+    );
   } finally {
     await fake.close();
     await Deno.remove(dir, { recursive: true });

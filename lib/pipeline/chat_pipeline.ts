@@ -208,7 +208,11 @@ async function generationSlot(
   }
   const lease = await app.pool.acquire(model, ctx.signal, line, weight, pinned);
   if (app.config.pool !== undefined) ctx.trace.credential = lease.member.name;
-  return { credential: asMember(client, lease.member), release: lease.release };
+  // Usually the member the request was authenticated with: nothing to copy then.
+  const credential = lease.member.credential.id === client.id
+    ? client
+    : asMember(client, lease.member);
+  return { credential, release: lease.release };
 }
 
 /**

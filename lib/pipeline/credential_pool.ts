@@ -145,6 +145,12 @@ export class CredentialPool {
       this.#showState(member, "ready");
     }
     options.ledger.onFreed(() => this.#pump());
+    // Read when the metrics are, not counted on every request.
+    options.metrics.beforeRender(() => {
+      for (const member of options.members) {
+        options.metrics.credentialGenerations.set([member.name], this.#active.get(member)!);
+      }
+    });
   }
 
   /** How many credentials it holds. */
@@ -172,7 +178,7 @@ export class CredentialPool {
    * for calls that hold no slot (models, embeddings, files). @throws {GatewayError} when none can.
    */
   pick(model?: string, pinned?: string): PoolMember {
-    return this.#byLoad(this.#candidates(model, pinned))[0];
+    return this.#leastBusy(this.#candidates(model, pinned));
   }
 
   /**
@@ -320,33 +326,71 @@ export class CredentialPool {
     return health.state === "ready" || health.until <= now;
   }
 
-  #byLoad(members: PoolMember[]): PoolMember[] {
-    if (members.length < 2) return members;
-    const load = (member: PoolMember) =>
-      this.#active.get(member)! / (member.concurrency === 0 ? Infinity : member.concurrency);
-    return [...members].sort((a, b) => load(a) - load(b));
+  /** Its share of its cap in use (0 without a cap). */
+  #load(member: PoolMember): number {
+    return member.concurrency === 0 ? 0 : this.#active.get(member)! / member.concurrency;
   }
 
-  /** A slot of the least busy candidate that has one: at once in memory, later from Redis. */
+  #leastBusy(members: PoolMember[]): PoolMember {
+    let best = members[0];
+    for (let i = 1; i < members.length; i++) {
+      if (this.#load(members[i]) < this.#load(best)) best = members[i];
+    }
+    return best;
+  }
+
+  /**
+   * A slot of the least busy candidate that has one: at once in memory, later from Redis. The
+   * least busy one is tried first without sorting (it usually has a slot); the rest in order.
+   */
   #take(
     candidates: PoolMember[],
     model: string,
     client: string,
   ): PoolLease | undefined | Promise<PoolLease | undefined> {
-    const order = this.#byLoad(candidates);
-    const from = (start: number): PoolLease | undefined | Promise<PoolLease | undefined> => {
-      for (let i = start; i < order.length; i++) {
-        const member = order[i];
-        if (member.concurrency === 0) return this.#lease(member, undefined, client);
-        const slot = this.#o.ledger.take(this.#slotKey(member, model), member.concurrency);
-        if (slot instanceof Promise) {
-          return slot.then((held) => held ? this.#lease(member, held, client) : from(i + 1));
-        }
-        if (slot !== undefined) return this.#lease(member, slot, client);
-      }
-      return undefined;
+    const first = this.#leastBusy(candidates);
+    const taken = this.#takeOne(first, model, client);
+    if (candidates.length === 1) return taken;
+    const rest = () => {
+      const order = candidates.filter((member) => member !== first)
+        .sort((a, b) => this.#load(a) - this.#load(b));
+      return this.#takeFirst(order, model, client);
     };
-    return from(0);
+    if (taken instanceof Promise) return taken.then((lease) => lease ?? rest());
+    return taken ?? rest();
+  }
+
+  /** A slot of `member`, if it has one free. */
+  #takeOne(
+    member: PoolMember,
+    model: string,
+    client: string,
+  ): PoolLease | undefined | Promise<PoolLease | undefined> {
+    if (member.concurrency === 0) return this.#lease(member, undefined, client);
+    const slot = this.#o.ledger.take(this.#slotKey(member, model), member.concurrency);
+    if (slot instanceof Promise) {
+      return slot.then((held) =>
+        held === undefined ? undefined : this.#lease(member, held, client)
+      );
+    }
+    return slot === undefined ? undefined : this.#lease(member, slot, client);
+  }
+
+  /** A slot of the first of `order` that has one. */
+  #takeFirst(
+    order: PoolMember[],
+    model: string,
+    client: string,
+    start = 0,
+  ): PoolLease | undefined | Promise<PoolLease | undefined> {
+    for (let i = start; i < order.length; i++) {
+      const taken = this.#takeOne(order[i], model, client);
+      if (taken instanceof Promise) {
+        return taken.then((lease) => lease ?? this.#takeFirst(order, model, client, i + 1));
+      }
+      if (taken !== undefined) return taken;
+    }
+    return undefined;
   }
 
   #slotKey(member: PoolMember, model: string): string {
@@ -358,7 +402,6 @@ export class CredentialPool {
     this.#active.set(member, this.#active.get(member)! + 1);
     this.#heldBy.set(client, (this.#heldBy.get(client) ?? 0) + 1);
     metrics.generating.add([], 1);
-    metrics.credentialGenerations.add([member.name], 1);
     let released = false;
     return {
       member,
@@ -371,7 +414,6 @@ export class CredentialPool {
         if (held === 0) this.#heldBy.delete(client);
         else this.#heldBy.set(client, held);
         metrics.generating.add([], -1);
-        metrics.credentialGenerations.add([member.name], -1);
         if (this.#waiting > 0) this.#pump();
       },
     };
