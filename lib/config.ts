@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isLoopbackHost } from "./loopback.ts";
-import { parsePool, type PoolMemberSetting } from "./pool_settings.ts";
+import { basicPair, parsePool, type PoolMemberSetting } from "./pool_settings.ts";
 import {
   BUILT_IN_CAPABILITIES,
   type CapabilityTable,
@@ -520,8 +520,9 @@ export function deriveV2Url(apiUrl: string): string | undefined {
 
 /**
  * Server-side mode over GIGACHAT_POOL: the members, and the first one's way of authenticating
- * as the gateway's credential where one is named (the owner ids of proxy keys are keyed with
- * all members' secrets, which every instance shares).
+ * as the gateway's credential where one is named. The owner ids of proxy keys (stored responses,
+ * file owners) are keyed with the first member's secret, which every instance shares and which
+ * adding, removing or reordering the others leaves alone.
  */
 function usePool(config: Config, value: string): void {
   if (config.credentials !== undefined) {
@@ -532,17 +533,25 @@ function usePool(config: Config, value: string): void {
   }
   const pool = parsePool(value, { scope: config.scope, concurrency: config.queue.concurrency });
   config.pool = pool;
-  const keys = pool.map((member) => member.key).filter((key) => key !== "");
-  // A pool of certificates only has no secret to key with; its names at least keep owner ids
-  // apart from another gateway's.
-  config.credentials = keys.length > 0
-    ? keys.join("\n")
-    : `pool\n${pool.map((m) => m.name).join("\n")}`;
+  config.credentials = pool.find((member) => member.key !== "")?.key ??
+    certificateSecret(pool[0]);
   config.credentialKind = {
     kind: pool[0].kind,
     setting: "GIGACHAT_POOL",
     secrets: pool.flatMap((member) => member.secrets),
   };
+}
+
+/**
+ * A pool of certificates only: its first member's private key is the secret owner ids are keyed
+ * with (a key that cannot be read stops the start later, naming the member).
+ */
+function certificateSecret(member: PoolMemberSetting): string {
+  try {
+    return Deno.readTextFileSync(member.clientCertificate!.keyFile);
+  } catch {
+    return `pool\n${member.name}`;
+  }
 }
 
 /** The client certificate's two files: both or neither. */
@@ -585,9 +594,8 @@ function serverCredential(
     if (v.GIGACHAT_USER === undefined || v.GIGACHAT_PASSWORD === undefined) {
       throw new ConfigError("GIGACHAT_USER and GIGACHAT_PASSWORD go together: set both");
     }
-    const pair = new TextEncoder().encode(`${v.GIGACHAT_USER}:${v.GIGACHAT_PASSWORD}`);
     return {
-      credentials: btoa(String.fromCharCode(...pair)),
+      credentials: basicPair(v.GIGACHAT_USER, v.GIGACHAT_PASSWORD),
       credentialKind: {
         kind: "password",
         setting: "GIGACHAT_USER and GIGACHAT_PASSWORD",

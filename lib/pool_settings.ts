@@ -24,6 +24,18 @@ export interface PoolMemberSetting {
 }
 
 const EXAMPLE = '[{"name":"team-a","credentials":"<authorization key>","concurrency":10}]';
+/** More would be a mistake: each member has its own token, metrics series and /ready line. */
+const MAX_MEMBERS = 1000;
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** base64 of `user:password` (UTF-8), as Basic auth takes it, for a password of any length. */
+export function basicPair(user: string, password: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(`${user}:${password}`)) {
+    binary += String.fromCharCode(byte);
+  }
+  return btoa(binary);
+}
 
 let entrySchema: z.ZodType<Entry> | undefined;
 
@@ -44,7 +56,7 @@ interface Entry {
 function schema(): z.ZodType<Entry> {
   entrySchema ??= z.strictObject({
     name: z.string().regex(
-      /^[A-Za-z0-9_.-]{1,64}$/,
+      NAME,
       "must be 1 to 64 letters, digits, '_', '.' or '-' (it names the credential in logs and metrics)",
     ),
     credentials: z.string().trim().min(1).optional(),
@@ -90,6 +102,9 @@ export function parsePool(
   if (!Array.isArray(list) || list.length === 0) {
     throw new ConfigError(`GIGACHAT_POOL must be a non-empty JSON array, like ${EXAMPLE}`);
   }
+  if (list.length > MAX_MEMBERS) {
+    throw new ConfigError(`GIGACHAT_POOL holds ${list.length} entries; at most ${MAX_MEMBERS}`);
+  }
   const members = list.map((entry, i) => member(entry, i, defaults));
   const names = new Set<string>();
   const accounts = new Map<string, string>();
@@ -114,8 +129,10 @@ function member(
   index: number,
   defaults: { scope: Scope; concurrency: number },
 ): PoolMemberSetting {
-  const label = typeof (raw as Entry | null)?.name === "string"
-    ? `GIGACHAT_POOL entry ${index + 1} ("${String((raw as Entry).name).slice(0, 64)}")`
+  // The name only when it is one: a secret pasted there by mistake is not echoed.
+  const name = (raw as Entry | null)?.name;
+  const label = typeof name === "string" && NAME.test(name)
+    ? `GIGACHAT_POOL entry ${index + 1} ("${name}")`
     : `GIGACHAT_POOL entry ${index + 1}`;
   const parsed = schema().safeParse(raw);
   if (!parsed.success) {
@@ -160,8 +177,7 @@ function wayOf(entry: Entry, label: string): Pick<PoolMemberSetting, "kind" | "k
     if (entry.user === undefined || entry.password === undefined) {
       throw new ConfigError(`${label}: user and password go together`);
     }
-    const pair = new TextEncoder().encode(`${entry.user}:${entry.password}`);
-    const key = btoa(String.fromCharCode(...pair));
+    const key = basicPair(entry.user, entry.password);
     return { kind: "password", key, secrets: [key, entry.password] };
   }
   if (entry.access_token !== undefined) {

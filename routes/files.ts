@@ -159,8 +159,9 @@ async function filesOfEvery(ctx: RequestContext, call: Call): Promise<OpenAIFile
   };
   const pool = ctx.app.pool;
   if (pool === undefined || pool.size === 1) return await list(call.credential);
+  // Those cooling down or out are not asked (each call would refuse, and restart its wait).
   const lists = await Promise.allSettled(
-    pool.members.map((member) => list(asMember(call.credential, member))),
+    pool.usableMembers().map((member) => list(asMember(call.credential, member))),
   );
   const answered = lists.filter((each) => each.status === "fulfilled");
   if (answered.length === 0) throw (lists[0] as PromiseRejectedResult).reason;

@@ -228,6 +228,40 @@ Deno.test("pool: a file is answered by the account that holds it", async () => {
   }
 });
 
+Deno.test("pool: a chat's image goes up through the credential that answers it", async () => {
+  const stack = await poolStack({
+    pool: [
+      { name: "alpha", credentials: "key-alpha", concurrency: 4, models: ["GigaChat-2"] },
+      {
+        name: "charlie",
+        access_token: "token-charlie",
+        concurrency: 4,
+        models: ["GigaChat-2-Max"],
+      },
+    ],
+    fake: { filesPerAccount: true },
+  });
+  try {
+    const png = new Uint8Array(64);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    png.fill(7, 8);
+    const url = `data:image/png;base64,${btoa(String.fromCharCode(...png))}`;
+    // alpha is picked first for the request (least busy, listed first), but serves another
+    // model: the image must go to charlie's account, where the answer is made.
+    const answer = await chat(stack.baseURL, "GigaChat-2-Max", {
+      messages: [{
+        role: "user",
+        content: [{ type: "text", text: "what is it" }, { type: "image_url", image_url: { url } }],
+      }],
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const upload = stack.fake.requestsTo("/files").at(-1);
+    assert.equal(upload?.headers.authorization, "Bearer token-charlie");
+  } finally {
+    await stack.close();
+  }
+});
+
 Deno.test("pool: a credential of a client certificate alone sends no token", async () => {
   const dir = await Deno.makeTempDir();
   const fake = await FakeGigaChat.start({ requireClientCert: true, certificateAccount: true });

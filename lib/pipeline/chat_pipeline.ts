@@ -9,6 +9,7 @@ import type { GigaChatChatRequest } from "../gigachat/types.ts";
 import type { UpstreamCall } from "../gigachat/upstream_client.ts";
 import { completeCheckedJson, completionToChunks } from "../mapping/structured_output.ts";
 import { toGigaChatRequest } from "../mapping/to_gigachat_request.ts";
+import type { ResolvedAttachments } from "../mapping/to_gigachat_messages.ts";
 import { ChatChunkMapper } from "../mapping/to_openai_chunks.ts";
 import { newResponseIds, toOpenAICompletion } from "../mapping/to_openai_completion.ts";
 import { capabilitiesOf, suggestedVisionModel } from "../model_capabilities.ts";
@@ -107,19 +108,64 @@ async function runModel(
     suggestVisionModel: () => suggestedVisionModel(app.config.capabilities),
   });
   const hasAttachments = attachmentPlan.attach.length > 0 || attachmentPlan.dropped.size > 0;
-  // A GigaChat file belongs to the account that made it: a request with files is answered by
-  // that pool credential.
-  const pinned = hasAttachments ? await filesMember(ctx, client, attachmentPlan) : undefined;
-  const attachments = !hasAttachments ? undefined : await resolveAttachments(attachmentPlan, {
-    uploader: app.attachments,
-    owners: app.files,
-    credential: throughMember(app.pool, client, pinned),
-    call: callFields(ctx),
-    fetchOptions: {
-      allowPrivate: app.config.allowPrivateImageUrls,
-      timeoutMs: app.config.imageFetchTimeoutMs,
-    },
-  });
+  const pool = app.pool;
+  // A GigaChat file belongs to the account that made it: a request naming files is answered by
+  // that pool credential. Other images go up through whichever credential answers, once chosen.
+  const pinned = hasAttachments ? await filesMember(ctx, attachmentPlan) : undefined;
+  const deferUploads = hasAttachments && pinned === undefined && pool?.switches === true;
+  const prepare = async (credential: Credential): Promise<Generation> => {
+    const attachments = !hasAttachments ? undefined : await resolveAttachments(attachmentPlan, {
+      uploader: app.attachments,
+      owners: app.files,
+      credential,
+      call: callFields(ctx),
+      fetchOptions: {
+        allowPrivate: app.config.allowPrivateImageUrls,
+        timeoutMs: app.config.imageFetchTimeoutMs,
+      },
+    });
+    return toGeneration(chat, model, attachments, attachmentPlan.dropped.size, ctx);
+  };
+  const ready = deferUploads ? undefined : await prepare(throughMember(pool, client, pinned));
+  // A tenant's token limits: what this request may use is reserved before it goes upstream.
+  const tenant = client.tenant;
+  if (tenant !== undefined && app.tenants !== undefined) {
+    ctx.trace.settleTokens = await app.tenants.reserve(
+      tenant.id,
+      tenant.limits,
+      () => reservationOf(chat),
+    );
+  }
+  for (let tries = 1;; tries++) {
+    const { credential, release } = await generationSlot(ctx, client, model, pinned);
+    try {
+      return await generate(ready ?? await prepare(credential), credential, release, ctx);
+    } catch (error) {
+      release();
+      if (pool?.switches !== true || !isCredentialTrouble(error)) throw error;
+      // None left to try: why (every credential cooling down or out), which fallbacks may take.
+      const blocked = pool.unavailable(model, pinned);
+      if (blocked !== undefined) throw blocked;
+      if (tries >= pool.size) throw error;
+      app.log.warn("trying another GigaChat credential", {
+        request_id: ctx.requestId,
+        from: credential.member,
+        error_code: (error as GatewayError).code ?? (error as GatewayError).type,
+      });
+    }
+  }
+}
+
+/** The GigaChat request for `chat` with its `attachments`, and the backend that sends it. */
+function toGeneration(
+  chat: ChatRequest,
+  model: string,
+  attachments: ResolvedAttachments | undefined,
+  droppedImages: number,
+  ctx: RequestContext,
+): Generation {
+  const { app } = ctx;
+  const capabilities = capabilitiesOf(app.config.capabilities, model);
   const backendName = backendFor(model, app.config.backends);
   ctx.trace.backend = backendName;
   const { body, plan } = toGigaChatRequest(chat, {
@@ -138,42 +184,14 @@ async function runModel(
     ? v2Backend(app.upstream, app.config.backends.v2Url!, plan.hosted)
     : v1Backend(app.upstream);
   // Long conversations keep working by sending only the newest images; say so to the client.
-  const headers: Record<string, string> = attachmentPlan.dropped.size > 0
-    ? { "X-Gateway-Images-Dropped": String(attachmentPlan.dropped.size) }
+  const headers: Record<string, string> = droppedImages > 0
+    ? { "X-Gateway-Images-Dropped": String(droppedImages) }
     : {};
   if (plan.ignoredTools.length > 0) {
     app.log.info("tools ignored", { request_id: ctx.requestId, types: plan.ignoredTools });
     headers["X-Gateway-Tools-Ignored"] = plan.ignoredTools.join(", ");
   }
-  // A tenant's token limits: what this request may use is reserved before it goes upstream.
-  const tenant = client.tenant;
-  if (tenant !== undefined && app.tenants !== undefined) {
-    ctx.trace.settleTokens = await app.tenants.reserve(
-      tenant.id,
-      tenant.limits,
-      () => reservationOf(chat),
-    );
-  }
-  const generation: Generation = { chat, model, body, plan, backend, headers };
-  const pool = app.pool;
-  for (let tries = 1;; tries++) {
-    const { credential, release } = await generationSlot(ctx, client, model, pinned);
-    try {
-      return await generate(generation, credential, release, ctx);
-    } catch (error) {
-      release();
-      if (pool?.switches !== true || !isCredentialTrouble(error)) throw error;
-      // None left to try: why (every credential cooling down or out), which fallbacks may take.
-      const blocked = pool.unavailable(model, pinned);
-      if (blocked !== undefined) throw blocked;
-      if (tries >= pool.size) throw error;
-      app.log.warn("trying another GigaChat credential", {
-        request_id: ctx.requestId,
-        from: credential.member,
-        error_code: (error as GatewayError).code ?? (error as GatewayError).type,
-      });
-    }
-  }
+  return { chat, model, body, plan, backend, headers };
 }
 
 /** What one chat generation sends, however many credentials it takes to send it. */
@@ -216,13 +234,11 @@ async function generationSlot(
 }
 
 /**
- * The pool credential the request's files are in: that of the files it names by id (all must
- * be in one), else the one chosen for the request, where its images will be uploaded.
- * Undefined without a pool to choose from.
+ * The pool credential holding the files the request names by id (all must be in one);
+ * undefined when it names none the gateway knows of, or there is no pool to choose from.
  */
 async function filesMember(
   ctx: RequestContext,
-  client: Credential,
   attachmentPlan: AttachmentPlan,
 ): Promise<string | undefined> {
   if ((ctx.app.pool?.size ?? 0) < 2) return undefined;
@@ -238,7 +254,7 @@ async function filesMember(
         "gateway, and one answer can use the files of one account only.",
     );
   }
-  return named.size === 1 ? [...named][0] : client.member;
+  return named.size === 1 ? [...named][0] : undefined;
 }
 
 /** Sends `generation` with `credential`, whose slot `release` gives back once it ends. */
@@ -250,6 +266,8 @@ async function generate(
 ): Promise<ChatOutcome> {
   const { app } = ctx;
   const { model, body, plan, backend, headers } = generation;
+  // A generated image is fetched before the answer can be given, so it is prepared whole.
+  const prepared = plan.jsonAnswer !== undefined || plan.hosted.tools.includes("image_generate");
   const call: UpstreamCall = {
     ...callFields(ctx),
     method: "POST",
@@ -258,8 +276,9 @@ async function generate(
     credential,
     stream: plan.stream,
     model: { requested: generation.chat.model, upstream: model },
-    // With other credentials to turn to, GigaChat's 429 is not waited out on this one.
-    retryRateLimits: app.pool?.switches !== true,
+    // With other credentials to turn to, GigaChat's 429 is not waited out on this one; a
+    // prepared stream fails inside its stream, where no other can be tried.
+    retryRateLimits: app.pool?.switches !== true || (prepared && plan.stream),
   };
   const ids = newResponseIds();
   const countTokens = (
@@ -277,8 +296,6 @@ async function generate(
     countTokens(answer.usage);
     return toOpenAICompletion(answer, plan, ids);
   };
-  // A generated image is fetched before the answer can be given, so it is prepared whole.
-  const prepared = plan.jsonAnswer !== undefined || plan.hosted.tools.includes("image_generate");
   if (prepared) {
     // A JSON answer is checked whole before any of it is sent.
     const checked = (signal?: AbortSignal) =>

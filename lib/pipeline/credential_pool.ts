@@ -129,7 +129,8 @@ export class CredentialPool {
   readonly #heldBy = new Map<string, number>();
   /** Clients with waiters, the one served longest ago first. */
   readonly #turn: string[] = [];
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Each member's wake-up for when it may be tried again. */
+  readonly #timers = new Map<PoolMember, ReturnType<typeof setTimeout>>();
   #waiting = 0;
   #pumping = false;
   #pumpAgain = false;
@@ -168,9 +169,11 @@ export class CredentialPool {
     return this.#byName.get(name);
   }
 
-  /** Every member (file lists ask each). */
-  get members(): readonly PoolMember[] {
-    return this.#o.members;
+  /** The members that may be asked now (file lists ask each): none cooling down or out. */
+  usableMembers(): PoolMember[] {
+    if (!this.#o.guarded) return [...this.#o.members];
+    const now = this.#now();
+    return this.#o.members.filter((member) => this.#usable(member, now));
   }
 
   /**
@@ -199,14 +202,23 @@ export class CredentialPool {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#waiting === 0) {
-      const taken = this.#take(candidates, model, client);
-      if (taken instanceof Promise) {
-        return taken.then((lease) => lease ?? this.#wait(model, pinned, signal, client, weight));
-      }
-      if (taken !== undefined) return Promise.resolve(taken);
+    // With others waiting, the line decides (a waiter the same slots could serve comes first).
+    if (this.#waiting > 0) return this.#wait(model, pinned, signal, client, weight);
+    const taken = this.#take(candidates, model, client);
+    if (!(taken instanceof Promise)) {
+      return taken === undefined
+        ? this.#wait(model, pinned, signal, client, weight)
+        : Promise.resolve(taken);
     }
-    return this.#wait(model, pinned, signal, client, weight);
+    return taken.then((lease) => {
+      if (lease === undefined) return this.#wait(model, pinned, signal, client, weight);
+      // The client left while the shared store was asked: the slot goes straight back.
+      if (signal.aborted) {
+        lease.release();
+        throw clientClosed(signal.reason);
+      }
+      return lease;
+    });
   }
 
   /** Notes how a call for `credential` ended (UpstreamClient's `onOutcome`). */
@@ -215,7 +227,11 @@ export class CredentialPool {
     if (member === undefined) return;
     const health = this.#health.get(member)!;
     if (failure === undefined) {
-      if (health.state !== "ready" || health.strikes > 0) this.#recover(member, health);
+      // An answer to a call sent before a 429 or a refusal says nothing: only one once it may be
+      // tried again puts it back.
+      if (health.state === "ready" ? health.strikes > 0 : health.until <= this.#now()) {
+        this.#recover(member, health);
+      }
       return;
     }
     const trouble = troubleOf(failure);
@@ -225,9 +241,12 @@ export class CredentialPool {
     const now = this.#now();
     if (trouble === "rate_limited") {
       const retryAfter = Number(failure.headers?.["Retry-After"]);
-      const ms = Number.isFinite(retryAfter) && retryAfter > 0
-        ? retryAfter * 1000
-        : Math.min(1000 * 2 ** (health.strikes - 1), MAX_COOLDOWN_MS);
+      const ms = Math.min(
+        Number.isFinite(retryAfter) && retryAfter > 0
+          ? retryAfter * 1000
+          : 1000 * 2 ** Math.min(health.strikes - 1, 16),
+        MAX_COOLDOWN_MS,
+      );
       this.#set(member, health, "cooling", now + ms, trouble);
       if (this.#o.guarded) {
         this.#o.log.warn("GigaChat credential cooling down", {
@@ -282,7 +301,7 @@ export class CredentialPool {
 
   /** Stops its timers (shutdown, tests). */
   close(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
   }
 
@@ -305,9 +324,8 @@ export class CredentialPool {
   #servingOf(model: string | undefined, pinned: string | undefined): PoolMember[] {
     if (pinned !== undefined) {
       const member = this.#byName.get(pinned);
-      if (member === undefined || (model !== undefined && !serves(member, model))) {
-        throw noMemberServes(model, pinned);
-      }
+      if (member === undefined) throw noMemberServes(undefined, pinned);
+      if (model !== undefined && !serves(member, model)) throw noMemberServes(model, pinned);
       return [member];
     }
     if (model === undefined) return this.#o.members as PoolMember[];
@@ -393,8 +411,13 @@ export class CredentialPool {
     return undefined;
   }
 
+  /**
+   * The account's slots (its credential's hash, not its name: renaming an entry or another
+   * gateway on the same Redis must not split or merge an account's cap).
+   */
   #slotKey(member: PoolMember, model: string): string {
-    return this.#o.perModel ? `${member.name}\u0000${model}` : member.name;
+    const id = member.credential.id;
+    return this.#o.perModel ? `${id}\u0000${model}` : id;
   }
 
   #lease(member: PoolMember, slot: SlotLease | undefined, client: string): PoolLease {
@@ -515,27 +538,45 @@ export class CredentialPool {
       let progress = true;
       while (progress && this.#waiting > 0) {
         progress = false;
+        // Slots found taken in this pass are not asked for again by the next waiter.
+        const full = new Set<string>();
         for (const client of this.#clientsByShare()) {
-          const waiter = this.#queues.get(client)?.[0];
-          if (waiter === undefined) continue;
-          let candidates: PoolMember[];
-          try {
-            candidates = this.#candidates(waiter.model, waiter.pinned);
-          } catch (error) {
-            waiter.refuse(error as GatewayError);
-            progress = true;
-            break;
-          }
-          const taken = this.#take(candidates, waiter.model, client);
-          const lease = taken instanceof Promise ? await taken : taken;
-          if (lease !== undefined) {
-            this.#served(client, waiter, lease);
+          if (await this.#serveOne(client, full)) {
             progress = true;
             break;
           }
         }
       }
     } while (this.#pumpAgain && this.#waiting > 0);
+  }
+
+  /**
+   * Serves the first of `client`'s waiters that a free slot can take (one waiting for a busy
+   * model or credential holds up none of its others), or refuses one no credential can take
+   * any more; false when it did neither.
+   */
+  async #serveOne(client: string, full: Set<string>): Promise<boolean> {
+    for (const waiter of [...this.#queues.get(client) ?? []]) {
+      let candidates: PoolMember[];
+      try {
+        candidates = this.#candidates(waiter.model, waiter.pinned);
+      } catch (error) {
+        waiter.refuse(error as GatewayError);
+        return true;
+      }
+      const open = candidates.filter((m) => !full.has(this.#slotKey(m, waiter.model)))
+        .sort((a, b) => this.#load(a) - this.#load(b));
+      for (const member of open) {
+        const taken = this.#takeOne(member, waiter.model, client);
+        const lease = taken instanceof Promise ? await taken : taken;
+        if (lease !== undefined) {
+          this.#served(client, waiter, lease);
+          return true;
+        }
+        full.add(this.#slotKey(member, waiter.model));
+      }
+    }
+    return false;
   }
 
   #served(client: string, waiter: Waiter, lease: PoolLease): void {
@@ -575,13 +616,15 @@ export class CredentialPool {
     health.until = until;
     health.reason = reason;
     this.#showState(member, state);
+    clearTimeout(this.#timers.get(member));
+    this.#timers.delete(member);
     if (state !== "ready" && this.#o.guarded) {
-      // Waiters for other members, or this one once it may be tried, go on when it does.
+      // Waiters for this member go on once it may be tried again.
       const timer = setTimeout(() => {
-        this.#timers.delete(timer);
+        this.#timers.delete(member);
         if (this.#waiting > 0) this.#pump();
       }, Math.max(0, until - this.#now()) + 5);
-      this.#timers.add(timer);
+      this.#timers.set(member, timer);
     }
   }
 

@@ -5,8 +5,6 @@ import { LocalLedger, type SlotLease, type SlotLedger } from "./slot_ledger.ts";
 
 /** How long a lease lives unless renewed: an instance that dies frees its slots this soon. */
 export const LEASE_TTL_MS = 5_000;
-/** Renewed three times per life, so one late renewal loses nothing. */
-const RENEW_EVERY_MS = LEASE_TTL_MS / 3;
 
 // The leases of one key: a sorted set of lease ids scored by when they expire, in Redis' own
 // clock (every instance's clock may differ). Expired ones are dropped first; a full set answers
@@ -25,12 +23,13 @@ local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(0, tonumber(first[2]) - now)
 `;
 
-// Only leases still there are renewed (XX): one that expired while Redis was away stays gone.
+// A lease Redis lost (restarted without persistence, a failover, away longer than a lease's life)
+// is written again: its generation still runs, and GigaChat still counts it.
 const RENEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[i]) end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ttl * 2)
 return 0
 `;
@@ -172,7 +171,12 @@ export class RedisLeases implements SlotLedger {
     let ids = this.#held.get(key);
     if (ids === undefined) this.#held.set(key, ids = new Set());
     ids.add(id);
-    this.#renewer ??= setInterval(() => this.#renew(), RENEW_EVERY_MS);
+    // Three times per life, so one late renewal loses nothing. The generation keeps the
+    // process alive, not this.
+    if (this.#renewer === undefined) {
+      this.#renewer = setInterval(() => this.#renew(), this.#ttl / 3);
+      Deno.unrefTimer(this.#renewer);
+    }
   }
 
   #drop(key: string, id: string): void {

@@ -583,6 +583,23 @@ Deno.test("GIGACHAT_POOL: members with their way, scope, cap and models; a file 
   }
 });
 
+Deno.test("GIGACHAT_POOL: owner ids are keyed with the first member's secret, whatever follows", () => {
+  const one = loadConfig({ GIGACHAT_POOL: '[{"name":"a","credentials":"key-a"}]' });
+  const two = loadConfig({
+    GIGACHAT_POOL: '[{"name":"a","credentials":"key-a"},{"name":"b","credentials":"key-b"}]',
+  });
+  assert.equal(one.credentials, "key-a");
+  assert.equal(two.credentials, one.credentials, "adding a member keeps every proxy key's files");
+});
+
+Deno.test("GIGACHAT_POOL: a password of any length", () => {
+  const password = "p".repeat(200_000);
+  const config = loadConfig({
+    GIGACHAT_POOL: JSON.stringify([{ name: "a", user: "u", password }]),
+  });
+  assert.equal(atob(config.pool![0].key), `u:${password}`);
+});
+
 Deno.test("GIGACHAT_POOL: a bad member is named, its secrets never shown", () => {
   const bad = (members: unknown, pattern: RegExp) => {
     let message = "";
@@ -603,7 +620,9 @@ Deno.test("GIGACHAT_POOL: a bad member is named, its secrets never shown", () =>
   );
   bad([{ name: "a", user: "SECRET" }], /user and password go together/);
   bad([{ name: "a", credentials: "SECRET", scope: "SECRET" }], /scope must be PERS, B2B or CORP/);
-  bad([{ name: "a b", credentials: "SECRET" }], /entry 1 \("a b"\): name must be/);
+  bad([{ name: "SECRET key\npasted", credentials: "k" }], /entry 1: name must be/);
+  bad([{ name: "a", credentials: "k" }, { name: "b" }], /entry 2 \("b"\)/);
+  bad(Array.from({ length: 1001 }, (_, i) => ({ name: `m${i}` })), /at most 1000/);
   bad([{ name: "a", credentials: "SECRET", concurrency: -1 }], /concurrency/);
   bad([{ name: "a", credentials: "SECRET", extra: 1 }], /entry 1 \("a"\)/);
   bad([{ name: "a", credentials: "SECRET" }, { name: "a", credentials: "SECRET" }], /twice/);

@@ -232,3 +232,88 @@ Deno.test("CredentialPool: waiters move to a member that comes back from cooling
   held.release();
   p.close();
 });
+
+Deno.test("CredentialPool: a request waiting for a busy model holds up none of its client's others", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const make = (members: PoolMember[], perModel: boolean) =>
+    new CredentialPool({
+      members,
+      ledger: new LocalLedger(),
+      perModel,
+      maxWaiting: 10,
+      timeoutMs: 2_000,
+      guarded: true,
+      retryMs: 60_000,
+      metrics: new GatewayMetrics([]),
+      log: new Logger({ level: "debug", sink: (line) => lines.push(JSON.parse(line)) }),
+    });
+  // One credential, its cap per model: M1 full, M2 free.
+  const perModel = make([member("default", 1)], true);
+  const held = perModel.acquire("M1", never, "client");
+  const queued = perModel.acquire("M1", never, "client");
+  const other = await perModel.acquire("M2", never, "client");
+  assert.equal(other.member.name, "default");
+  other.release();
+  (await held).release();
+  (await queued).release();
+  perModel.close();
+  // Two credentials, one model each: a's model full, b's free.
+  const split = make([member("a", 1, ["M1"]), member("b", 1, ["M2"])], false);
+  const a = await split.acquire("M1", never, "client");
+  const waiting = split.acquire("M1", never, "client");
+  const b = await split.acquire("M2", never, "client");
+  assert.equal(b.member.name, "b");
+  a.release();
+  (await waiting).release();
+  b.release();
+  split.close();
+});
+
+Deno.test("CredentialPool: GigaChat's Retry-After is believed up to a minute", () => {
+  const { pool: p } = pool([member("a", 1), member("b", 1)]);
+  p.observe(member("a", 1).credential, rateLimited("31536000"));
+  const [a] = p.status();
+  assert.equal(a.state, "cooling");
+  assert.ok(a.retry_in_s! <= 60, `${a.retry_in_s}`);
+  p.close();
+});
+
+Deno.test("CredentialPool: an answer sent before a refusal does not put the credential back", () => {
+  const { pool: p, clock } = pool([member("a", 1), member("b", 1)]);
+  p.observe(member("a", 1).credential, refused());
+  p.observe(member("a", 1).credential, undefined);
+  assert.equal(p.status()[0].state, "out");
+  clock.now += 60_001;
+  p.observe(member("a", 1).credential, undefined);
+  assert.equal(p.status()[0].state, "ready");
+  p.close();
+});
+
+Deno.test("CredentialPool: a client that leaves while the shared store is asked gets no slot", async () => {
+  let release = 0;
+  let answer: (lease: { release(): void } | undefined) => void = () => {};
+  const ledger = {
+    take: () => new Promise<{ release(): void } | undefined>((resolve) => answer = resolve),
+    held: () => 0,
+    onFreed: () => {},
+    close: () => {},
+  };
+  const p = new CredentialPool({
+    members: [member("a", 1)],
+    ledger,
+    perModel: false,
+    maxWaiting: 10,
+    timeoutMs: 1_000,
+    guarded: true,
+    retryMs: 60_000,
+    metrics: new GatewayMetrics([]),
+    log: new Logger({ level: "silent" }),
+  });
+  const leaving = new AbortController();
+  const asked = p.acquire("GigaChat", leaving.signal);
+  leaving.abort();
+  answer({ release: () => release++ });
+  await assert.rejects(asked, { status: 499 });
+  assert.equal(release, 1, "the slot went straight back");
+  p.close();
+});
