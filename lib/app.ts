@@ -148,7 +148,12 @@ export async function createGateway(
     metrics,
     log,
   });
-  const checkKey = await createAuthenticator(config, tenants);
+  // A pool of one: every client's credential is that member already.
+  const checkKey = await createAuthenticator(
+    config,
+    tenants,
+    members.length === 1 ? members[0].credential : undefined,
+  );
   const files: FileOwners = shared === undefined
     // Room for a hundred files per proxy key and credential the gateway keeps.
     ? new MemoryFileOwners(Math.max(10_000, config.credentialCacheSize * 100))
@@ -262,7 +267,7 @@ async function serverCredential(
   refused: (error: GatewayError) => GatewayError,
 ): Promise<Credential> {
   for (let tries = 1;; tries++) {
-    const credential = asMember(client, pool.pick());
+    const credential = pool.size === 1 ? client : asMember(client, pool.pick());
     try {
       await authorize(credential);
       return credential;

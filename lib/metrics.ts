@@ -266,7 +266,8 @@ export class GatewayMetrics {
   );
   readonly credentialGenerations = new Sum(
     "gigachat_gateway_credential_generations",
-    "Chat generations each GigaChat credential runs now (this instance).",
+    "Chat generations each GigaChat credential runs now (this instance; a lone credential " +
+      "without a cap is not counted).",
     ["credential"],
     "gauge",
   );

@@ -126,7 +126,11 @@ async function runModel(
     });
     return toGeneration(chat, model, attachments, attachmentPlan.dropped.size, ctx);
   };
-  const ready = deferUploads ? undefined : await prepare(throughMember(pool, client, pinned));
+  const ready = deferUploads
+    ? undefined
+    : hasAttachments
+    ? await prepare(throughMember(pool, client, pinned))
+    : toGeneration(chat, model, undefined, 0, ctx);
   // A tenant's token limits: what this request may use is reserved before it goes upstream.
   const tenant = client.tenant;
   if (tenant !== undefined && app.tenants !== undefined) {

@@ -40,6 +40,8 @@ export async function createAuthenticator(
     & Pick<Config, "credentials" | "proxyApiKeys" | "scope" | "corsOrigins">
     & Partial<Pick<Config, "credentialKind">>,
   tenants?: Tenants,
+  /** Server-side mode's one credential as its pool holds it (its name, its connections). */
+  serverCredential?: Credential,
 ): Promise<(request: Request) => Promise<Credential>> {
   if (config.credentials === undefined) {
     return async (request) => {
@@ -55,7 +57,7 @@ export async function createAuthenticator(
       return await makeCredential(key, config.scope);
     };
   }
-  const server = await makeCredential(
+  const server = serverCredential ?? await makeCredential(
     config.credentials,
     config.scope,
     config.credentialKind?.kind,

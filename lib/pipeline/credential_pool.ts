@@ -123,6 +123,7 @@ export class CredentialPool {
   readonly #byName = new Map<string, PoolMember>();
   readonly #health = new Map<PoolMember, Health>();
   readonly #active = new Map<PoolMember, number>();
+  readonly #uncapped = new Map<PoolMember, PoolLease>();
   readonly #serving = new Map<string, PoolMember[]>();
   readonly #queues = new Map<string, Waiter[]>();
   readonly #weights = new Map<string, number>();
@@ -143,6 +144,7 @@ export class CredentialPool {
       this.#byName.set(member.name, member);
       this.#health.set(member, { state: "ready", until: 0, strikes: 0 });
       this.#active.set(member, 0);
+      if (options.members.length === 1) this.#uncapped.set(member, { member, release: () => {} });
       this.#showState(member, "ready");
     }
     options.ledger.onFreed(() => this.#pump());
@@ -344,9 +346,13 @@ export class CredentialPool {
     return health.state === "ready" || health.until <= now;
   }
 
-  /** Its share of its cap in use (0 without a cap). */
+  /**
+   * Its share of its cap in use; without a cap, a sliver per generation, so uncapped ones come
+   * first and take turns.
+   */
   #load(member: PoolMember): number {
-    return member.concurrency === 0 ? 0 : this.#active.get(member)! / member.concurrency;
+    const active = this.#active.get(member)!;
+    return member.concurrency === 0 ? active / 1_000_000 : active / member.concurrency;
   }
 
   #leastBusy(members: PoolMember[]): PoolMember {
@@ -384,7 +390,12 @@ export class CredentialPool {
     model: string,
     client: string,
   ): PoolLease | undefined | Promise<PoolLease | undefined> {
-    if (member.concurrency === 0) return this.#lease(member, undefined, client);
+    if (member.concurrency === 0) {
+      // The one credential without a cap: nothing to count (its lease is made once).
+      const free = this.#uncapped.get(member);
+      if (free !== undefined) return free;
+      return this.#lease(member, undefined, client);
+    }
     const slot = this.#o.ledger.take(this.#slotKey(member, model), member.concurrency);
     if (slot instanceof Promise) {
       return slot.then((held) =>

@@ -80,6 +80,16 @@ Deno.test("CredentialPool: the least busy member first, each within its cap", as
   p.close();
 });
 
+Deno.test("CredentialPool: credentials without a cap take turns", async () => {
+  const { pool: p } = pool([member("a", 0), member("b", 0)]);
+  const first = await p.acquire("GigaChat", never);
+  const second = await p.acquire("GigaChat", never);
+  assert.deepEqual([first.member.name, second.member.name], ["a", "b"]);
+  first.release();
+  second.release();
+  p.close();
+});
+
 Deno.test("CredentialPool: a member serves only its models; none serving is a 404", async () => {
   const { pool: p } = pool([member("max", 1, ["GigaChat-2-Max"]), member("any", 1)]);
   const max = await p.acquire("GigaChat-2-Max", never);
