@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import type { KeyValue } from "./shared_state.ts";
@@ -6,10 +7,21 @@ import { LocalLedger, type SlotLease, type SlotLedger } from "./slot_ledger.ts";
 /** How long a lease lives unless renewed: an instance that dies frees its slots this soon. */
 export const LEASE_TTL_MS = 5_000;
 
+/** A script, sent by its SHA-1 once Redis knows it. */
+interface Script {
+  text: string;
+  sha: string;
+}
+
+function script(text: string): Script {
+  return { text, sha: createHash("sha1").update(text).digest("hex") };
+}
+
 // The leases of one key: a sorted set of lease ids scored by when they expire, in Redis' own
 // clock (every instance's clock may differ). Expired ones are dropped first; a full set answers
-// how long until its first lease expires, so a waiting instance knows when to look again.
-const TAKE = `
+// how long until its first lease expires, so a waiting instance knows when to look again, and
+// marks the key as waited for (KEYS[2]), so that a release says so to the others.
+const TAKE = script(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
@@ -19,26 +31,28 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('PEXPIRE', KEYS[1], ttl * 2)
   return -1
 end
+redis.call('SET', KEYS[2], '1', 'PX', ttl * 2)
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(0, tonumber(first[2]) - now)
-`;
+`);
 
 // A lease Redis lost (restarted without persistence, a failover, away longer than a lease's life)
 // is written again: its generation still runs, and GigaChat still counts it.
-const RENEW = `
+const RENEW = script(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ttl * 2)
 return 0
-`;
+`);
 
-const RELEASE = `
+// Published only while an instance waits for the key: no traffic when none does.
+const RELEASE = script(`
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return 0
-`;
+`);
 
 export interface RedisLeasesOptions {
   /** Key prefix (shared_state's PREFIX): the commands name keys whole. */
@@ -90,15 +104,11 @@ export class RedisLeases implements SlotLedger {
     const id = crypto.randomUUID();
     let answer: unknown;
     try {
-      answer = await this.#kv.command([
-        "EVAL",
+      answer = await this.#eval(
         TAKE,
-        "1",
-        this.#redisKey(key),
-        String(this.#ttl),
-        String(cap),
-        id,
-      ]);
+        [this.#redisKey(key), this.#waitKey(key)],
+        [String(this.#ttl), String(cap), id],
+      );
     } catch (error) {
       this.#fallBack(error);
       return local;
@@ -118,15 +128,11 @@ export class RedisLeases implements SlotLedger {
         released = true;
         local.release();
         this.#drop(key, id);
-        this.#kv.command([
-          "EVAL",
+        this.#eval(
           RELEASE,
-          "1",
-          this.#redisKey(key),
-          id,
-          this.#channel,
-          key,
-        ]).catch(() => {
+          [this.#redisKey(key), this.#waitKey(key)],
+          [id, this.#channel, key],
+        ).catch(() => {
           // It expires by itself within the lease's life.
         });
       },
@@ -149,7 +155,23 @@ export class RedisLeases implements SlotLedger {
   }
 
   #redisKey(key: string): string {
-    return `${this.#o.prefix}pool:slots:${key}`;
+    return `${this.#o.prefix}pool:{${key}}:slots`;
+  }
+
+  #waitKey(key: string): string {
+    return `${this.#o.prefix}pool:{${key}}:waiting`;
+  }
+
+  /** Runs `script` by its SHA-1, sending its text only when Redis does not know it yet. */
+  async #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    const rest = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.#kv.command(["EVALSHA", script.sha, ...rest]);
+    } catch (error) {
+      const cause = error instanceof Error ? error.cause ?? error : error;
+      if (!/NOSCRIPT/.test(String(cause))) throw error;
+      return await this.#kv.command(["EVAL", script.text, ...rest]);
+    }
   }
 
   #freed(key: string): void {
@@ -191,7 +213,7 @@ export class RedisLeases implements SlotLedger {
 
   #renew(): void {
     for (const [key, ids] of this.#held) {
-      this.#kv.command(["EVAL", RENEW, "1", this.#redisKey(key), String(this.#ttl), ...ids])
+      this.#eval(RENEW, [this.#redisKey(key)], [String(this.#ttl), ...ids])
         .then(() => this.#reachable(), (error) => this.#fallBack(error));
     }
   }
