@@ -45,6 +45,9 @@ async function compile(target: string): Promise<string> {
       target,
       "--output",
       output,
+      // The console's bundle (deno task console:build), served from inside the binary.
+      "--include",
+      "console/dist",
       "main.ts",
     ],
     stdout: "inherit",
@@ -74,6 +77,12 @@ if (import.meta.main) {
     ? args
     : [...TARGETS];
   await Deno.mkdir("dist", { recursive: true });
+  const built = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "console:build"],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!built.success) throw new Error("deno task console:build failed");
   const sums: string[] = [];
   for (const target of targets) {
     const output = await compile(target);

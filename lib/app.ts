@@ -23,6 +23,7 @@ import {
   RedisUsageBook,
 } from "./tenants/redis_store.ts";
 import { createRequestHandler } from "./request_handler.ts";
+import { RequestHistory } from "./request_history.ts";
 import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
@@ -192,6 +193,10 @@ export async function createGateway(
       onLookup: (hit) => metrics.cacheLookup("uploads", hit),
     }),
     tenants,
+    history: tenants === undefined ? undefined : new RequestHistory(),
+    sharedStoreUp: shared === undefined
+      ? undefined
+      : () => shared.command(["PING"]).then(() => true, () => false),
     authenticate: async (request, { signal, trace, clientAddress }) => {
       const credential = await checkKey(request);
       if (credential.tenant !== undefined) {

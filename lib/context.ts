@@ -12,6 +12,7 @@ import type { GatewayMetrics } from "./metrics.ts";
 import type { ModelCatalog } from "./models/model_catalog.ts";
 import type { AttachmentUploader } from "./vision/attachment_uploader.ts";
 import type { TenantRef, Tenants } from "./tenants/tenants.ts";
+import type { RequestHistory } from "./request_history.ts";
 
 /** What every handler shares for the gateway's lifetime; built once in lib/app.ts. */
 export interface AppContext {
@@ -24,6 +25,10 @@ export interface AppContext {
   readonly responses: ResponseStore;
   /** Keys made through the admin API, their limits and usage (ADMIN_TOKEN set). */
   readonly tenants: Tenants | undefined;
+  /** Recent requests' metadata and per-10-second totals, for the admin API (ADMIN_TOKEN set). */
+  readonly history: RequestHistory | undefined;
+  /** Whether the shared store (REDIS_URL) answers now; undefined without one. */
+  readonly sharedStoreUp: (() => Promise<boolean>) | undefined;
   /** Which proxy key made each file, so keys sharing a GigaChat key see only their own. */
   readonly files: FileOwners;
   /**

@@ -17,6 +17,7 @@ import { googleErrorResponse } from "./dialects/gemini/google_error.ts";
 import { costOf } from "./tenants/prices.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
 import { dialectOf } from "./metrics.ts";
+import type { RequestHistory } from "./request_history.ts";
 import { currentSpan, type SpanLike } from "./tracing.ts";
 
 /** The request handler and the means to end what it still runs when shutdown stops waiting. */
@@ -125,6 +126,7 @@ export function createRequestHandler(
         durationMs: fields.duration_ms,
         ttfbMs: fields.ttfb_ms,
       });
+      if (app.history !== undefined) recordRequest(app.history, ctx, fields);
       if (span !== undefined) annotate(span, ctx, fields);
     };
     // Known now, and the span may end with the response's last byte: set at once too.
@@ -221,6 +223,34 @@ function ownKeyRefused(app: AppContext, ctx: RequestContext, thrown: unknown): u
   const setting = app.config.credentialKind.setting;
   app.log.error(`${setting} refused`, { request_id: ctx.requestId, error: thrown.message });
   return gatewayKeyRefused(thrown, setting);
+}
+
+/** Keeps a finished request's metadata for the admin API (never its content). */
+function recordRequest(
+  history: RequestHistory,
+  ctx: RequestContext,
+  fields: RequestLogFields,
+): void {
+  const route = ctx.trace.route;
+  // The console's own calls would crowd out the traffic it is there to show.
+  if (route?.startsWith("/admin/") || route?.startsWith("/console")) return;
+  history.record({
+    time: new Date().toISOString(),
+    request_id: fields.request_id,
+    key_name: ctx.trace.tenant?.name,
+    method: fields.method,
+    path: fields.path,
+    route,
+    dialect: route === undefined ? undefined : dialectOf(route),
+    model: fields.model,
+    status: fields.status,
+    duration_ms: fields.duration_ms,
+    ttfb_ms: fields.ttfb_ms,
+    tokens_in: ctx.trace.usage?.input,
+    tokens_out: ctx.trace.usage?.output,
+    error_code: fields.error_code,
+    stream: fields.stream,
+  });
 }
 
 /**

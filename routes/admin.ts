@@ -3,6 +3,7 @@ import { GatewayError, invalidRequest } from "../lib/errors.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
 import { parseListQuery, toListPage } from "../lib/openai/list_page.ts";
 import { keyMatcher } from "../lib/pipeline/client_auth.ts";
+import { fromOwnPage, hasSession } from "../lib/http/console_session.ts";
 import { keyView, parseKeyChange, parseKeyCreation } from "../lib/tenants/tenant.ts";
 import type { Tenants } from "../lib/tenants/tenants.ts";
 import type { UsageRow } from "../lib/tenants/key_store.ts";
@@ -10,10 +11,12 @@ import type { UsageRow } from "../lib/tenants/key_store.ts";
 let adminMatcher: { token: string; match: (key: string) => Promise<number> } | undefined;
 
 /**
- * The tenants, for a request with the admin token (`Authorization: Bearer <ADMIN_TOKEN>`); the
- * proxy keys never open this API. @throws {GatewayError} 404 when it is off, 401 without it
+ * The tenants, for a request with the admin token (`Authorization: Bearer <ADMIN_TOKEN>`) or the
+ * console's session cookie (and, to change anything, the console's own page as its Origin); the
+ * proxy keys never open this API. @throws {GatewayError} 404 when it is off, 401 without it, 403
+ * for a session request from another page
  */
-async function admitted(request: Request, ctx: RequestContext): Promise<Tenants> {
+export async function admitted(request: Request, ctx: RequestContext): Promise<Tenants> {
   const { tenants, config } = ctx.app;
   const token = config.admin.token;
   if (tenants === undefined || token === undefined) {
@@ -24,6 +27,15 @@ async function admitted(request: Request, ctx: RequestContext): Promise<Tenants>
   }
   if (adminMatcher?.token !== token) adminMatcher = { token, match: await keyMatcher([token]) };
   const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  if (presented === undefined && hasSession(request, token, Date.now())) {
+    if (request.method !== "GET" && request.method !== "HEAD" && !fromOwnPage(request)) {
+      throw new GatewayError(403, "The console's session acts only from the console's own page.", {
+        type: "permission_error",
+        code: "cross_site_request",
+      });
+    }
+    return tenants;
+  }
   if (presented === undefined || await adminMatcher.match(presented) !== 0) {
     throw new GatewayError(401, "The admin API takes the ADMIN_TOKEN as 'Authorization: Bearer'.", {
       type: "authentication_error",

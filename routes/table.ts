@@ -2,6 +2,9 @@ import type { Handler, RequestContext } from "../lib/context.ts";
 import type { Route } from "../lib/http/router.ts";
 import { NAME, VERSION } from "../lib/version.ts";
 import { changeKey, createKey, getKey, listKeys, revokeKey, usage } from "./admin.ts";
+import { live, modelTable, recentRequests, status } from "./admin_status.ts";
+import { sessionState, signIn, signOut } from "./console_session.ts";
+import { consoleAsset, consolePage } from "./console.ts";
 import { chatCompletions } from "./chat_completions.ts";
 import { embeddings } from "./embeddings.ts";
 import { createFile, deleteFile, getFile, getFileContent, listFiles } from "./files.ts";
@@ -46,6 +49,16 @@ export const ROUTES: readonly Route<Handler>[] = [
   { method: "PATCH", path: "/admin/keys/:id", handler: changeKey },
   { method: "DELETE", path: "/admin/keys/:id", handler: revokeKey },
   { method: "GET", path: "/admin/usage", handler: usage },
+  // What the console shows, for scripts too; and the console's sign-in.
+  { method: "GET", path: "/admin/status", handler: status },
+  { method: "GET", path: "/admin/requests", handler: recentRequests },
+  { method: "GET", path: "/admin/live", handler: live },
+  { method: "GET", path: "/admin/models", handler: modelTable },
+  { method: "GET", path: "/console", handler: consolePage },
+  { method: "GET", path: "/console/assets/:file", handler: consoleAsset },
+  { method: "GET", path: "/console/session", handler: sessionState },
+  { method: "POST", path: "/console/session", handler: signIn },
+  { method: "DELETE", path: "/console/session", handler: signOut },
 ];
 
 /** `GET /`: what this is and what it serves. */

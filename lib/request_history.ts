@@ -1,0 +1,132 @@
+// What the admin API (and the console over it) shows of recent traffic: each finished request's
+// metadata, never its content, and per-10-second totals for the last minutes. Kept in this
+// process only, bounded, and only while the admin API is on.
+
+/** One finished request, as `GET /admin/requests` lists it. */
+export interface RequestRecord {
+  /** When it ended (ISO 8601). */
+  time: string;
+  request_id: string;
+  /** The admin API key's name that sent it, if one did. */
+  key_name?: string;
+  method: string;
+  path: string;
+  route?: string;
+  dialect?: string;
+  model?: string;
+  status: number;
+  duration_ms: number;
+  ttfb_ms?: number;
+  tokens_in?: number;
+  tokens_out?: number;
+  error_code?: string;
+  /** How a stream ended (complete, client_gone, ...). */
+  stream?: string;
+}
+
+/** Which records a listing wants. */
+export interface RecordFilter {
+  key?: string;
+  status?: number;
+  model?: string;
+  limit: number;
+}
+
+/** One 10-second slice of traffic. */
+export interface LiveSample {
+  /** Its start, in Unix seconds. */
+  t: number;
+  requests: number;
+  errors: number;
+  tokens_in: number;
+  tokens_out: number;
+  /** Failed requests by error code. */
+  errors_by_code: Record<string, number>;
+}
+
+/** Seconds per live sample. */
+export const SAMPLE_S = 10;
+/** Samples kept: fifteen minutes. */
+const SAMPLES = 90;
+
+/** The last `capacity` requests and fifteen minutes of 10-second totals. */
+export class RequestHistory {
+  readonly #capacity: number;
+  readonly #records: RequestRecord[] = [];
+  /** Where the next record goes once the ring is full. */
+  #next = 0;
+  readonly #samples = new Map<number, LiveSample>();
+  readonly #now: () => number;
+
+  constructor(capacity = 1000, now: () => number = Date.now) {
+    this.#capacity = capacity;
+    this.#now = now;
+  }
+
+  /** Keeps `record` (the oldest goes once full) and counts it in its 10-second slice. */
+  record(record: RequestRecord): void {
+    if (this.#records.length < this.#capacity) this.#records.push(record);
+    else {
+      this.#records[this.#next] = record;
+      this.#next = (this.#next + 1) % this.#capacity;
+    }
+    const sample = this.#sampleAt(this.#now());
+    sample.requests++;
+    if (record.status >= 400 || record.error_code !== undefined) {
+      sample.errors++;
+      const code = record.error_code ?? String(record.status);
+      sample.errors_by_code[code] = (sample.errors_by_code[code] ?? 0) + 1;
+    }
+    sample.tokens_in += record.tokens_in ?? 0;
+    sample.tokens_out += record.tokens_out ?? 0;
+  }
+
+  /** The newest records first, those `filter` wants, at most `filter.limit`. */
+  list(filter: RecordFilter): RequestRecord[] {
+    const out: RequestRecord[] = [];
+    const n = this.#records.length;
+    for (let i = 1; i <= n && out.length < filter.limit; i++) {
+      // The newest is just before `next` once the ring has wrapped, else the last pushed.
+      const record = this.#records[(this.#next - i + n * 2) % n];
+      if (filter.key !== undefined && record.key_name !== filter.key) continue;
+      if (filter.status !== undefined && record.status !== filter.status) continue;
+      if (filter.model !== undefined && record.model !== filter.model) continue;
+      out.push(record);
+    }
+    return out;
+  }
+
+  /** The last `minutes` of 10-second slices, oldest first, empty ones included. */
+  live(minutes: number): LiveSample[] {
+    const count = Math.min(SAMPLES, Math.max(1, Math.ceil(minutes * 60 / SAMPLE_S)));
+    const current = sliceOf(this.#now());
+    const out: LiveSample[] = [];
+    for (let t = current - (count - 1) * SAMPLE_S; t <= current; t += SAMPLE_S) {
+      out.push(this.#samples.get(t) ?? emptySample(t));
+    }
+    return out;
+  }
+
+  #sampleAt(ms: number): LiveSample {
+    const t = sliceOf(ms);
+    let sample = this.#samples.get(t);
+    if (sample === undefined) {
+      sample = emptySample(t);
+      this.#samples.set(t, sample);
+      // Older than the window: forgotten as new ones come.
+      for (const old of this.#samples.keys()) {
+        if (old <= t - SAMPLES * SAMPLE_S) this.#samples.delete(old);
+      }
+    }
+    return sample;
+  }
+}
+
+function sliceOf(ms: number): number {
+  const seconds = Math.floor(ms / 1000);
+  return seconds - seconds % SAMPLE_S;
+}
+
+function emptySample(t: number): LiveSample {
+  return { t, requests: 0, errors: 0, tokens_in: 0, tokens_out: 0, errors_by_code: {} };
+}
