@@ -62,9 +62,9 @@ try {
     env: { ...(secret === undefined ? {} : { PROXY_API_KEYS: secret }), ...sideEnv("AB_B_ENV") },
   });
   started.push(b);
-  const auth: Record<string, string> = secret === undefined
-    ? {}
-    : { authorization: `Bearer ${secret}` };
+  // AB_KEY: a key both sides take (a PROXY_API_KEYS entry in AB_A_ENV and AB_B_ENV).
+  const key = secret ?? Deno.env.get("AB_KEY");
+  const auth: Record<string, string> = key === undefined ? {} : { authorization: `Bearer ${key}` };
   const body = JSON.stringify({
     model: "GigaChat",
     messages: [{ role: "user", content: "Hello" }],

@@ -235,7 +235,7 @@ function recordRequest(
   // The console's own calls would crowd out the traffic it is there to show.
   if (route?.startsWith("/admin/") || route?.startsWith("/console")) return;
   history.record({
-    time: new Date().toISOString(),
+    time: Date.now(),
     request_id: fields.request_id,
     key_name: ctx.trace.tenant?.name,
     method: fields.method,

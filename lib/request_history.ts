@@ -2,10 +2,10 @@
 // metadata, never its content, and per-10-second totals for the last minutes. Kept in this
 // process only, bounded, and only while the admin API is on.
 
-/** One finished request, as `GET /admin/requests` lists it. */
+/** One finished request, as `GET /admin/requests` lists it (`time` as ISO 8601 there). */
 export interface RequestRecord {
-  /** When it ended (ISO 8601). */
-  time: string;
+  /** When it ended (ms since the epoch; formatted only when listed). */
+  time: number;
   request_id: string;
   /** The admin API key's name that sent it, if one did. */
   key_name?: string;
@@ -82,8 +82,8 @@ export class RequestHistory {
   }
 
   /** The newest records first, those `filter` wants, at most `filter.limit`. */
-  list(filter: RecordFilter): RequestRecord[] {
-    const out: RequestRecord[] = [];
+  list(filter: RecordFilter): (Omit<RequestRecord, "time"> & { time: string })[] {
+    const out: (Omit<RequestRecord, "time"> & { time: string })[] = [];
     const n = this.#records.length;
     for (let i = 1; i <= n && out.length < filter.limit; i++) {
       // The newest is just before `next` once the ring has wrapped, else the last pushed.
@@ -91,7 +91,7 @@ export class RequestHistory {
       if (filter.key !== undefined && record.key_name !== filter.key) continue;
       if (filter.status !== undefined && record.status !== filter.status) continue;
       if (filter.model !== undefined && record.model !== filter.model) continue;
-      out.push(record);
+      out.push({ ...record, time: new Date(record.time).toISOString() });
     }
     return out;
   }
