@@ -600,23 +600,7 @@ function Playground() {
     const dialect = String(form.get("dialect"));
     const model = String(form.get("model"));
     const prompt = String(form.get("prompt"));
-    const call: { path: string; headers: Record<string, string>; body: Json } = dialect ===
-        "messages"
-      ? {
-        path: "/v1/messages",
-        headers: { "x-api-key": key, "anthropic-version": "2023-06-01" },
-        body: {
-          model,
-          max_tokens: 1024,
-          stream: true,
-          messages: [{ role: "user", content: prompt }],
-        },
-      }
-      : {
-        path: "/v1/chat/completions",
-        headers: { authorization: `Bearer ${key}` },
-        body: { model, stream: true, messages: [{ role: "user", content: prompt }] },
-      };
+    const call = playgroundCall(dialect, key, model, prompt);
     setBusy(true);
     setAnswer({ text: "", reasoning: "", tools: "", error: "" });
     setExchange({ request: JSON.stringify(call.body, null, 2), response: "" });
@@ -637,7 +621,7 @@ function Playground() {
         if (data === "[DONE]") return;
         const event = JSON.parse(data) as Json;
         events.push(event);
-        const delta = dialect === "messages" ? messagesDelta(event) : chatDelta(event);
+        const delta = DELTAS[dialect](event);
         setAnswer((a) => ({
           ...a,
           text: a.text + delta.text,
@@ -658,7 +642,10 @@ function Playground() {
       <div class="row">
         <label>API key (a proxy key or one made on Keys) <input name="key" type="password" required /></label>
         <label>Dialect <select name="dialect">
-          <option value="chat">chat completions</option><option value="messages">Anthropic Messages</option>
+          <option value="chat">chat completions</option>
+          <option value="responses">Responses</option>
+          <option value="messages">Anthropic Messages</option>
+          <option value="gemini">Gemini</option>
         </select></label>
         <label>Model <select name="model">
           ${models.map((m) => html`<option>${m.id}</option>`)}
@@ -688,6 +675,73 @@ function Playground() {
   `;
 }
 
+/** The streaming request of `dialect` for one user message, as its SDK would send it. */
+function playgroundCall(
+  dialect: string,
+  key: string,
+  model: string,
+  prompt: string,
+): { path: string; headers: Record<string, string>; body: Json } {
+  const bearer = { authorization: `Bearer ${key}` };
+  switch (dialect) {
+    case "messages":
+      return {
+        path: "/v1/messages",
+        headers: { "x-api-key": key, "anthropic-version": "2023-06-01" },
+        body: {
+          model,
+          max_tokens: 1024,
+          stream: true,
+          messages: [{ role: "user", content: prompt }],
+        },
+      };
+    case "responses":
+      return {
+        path: "/v1/responses",
+        headers: bearer,
+        body: { model, stream: true, input: prompt },
+      };
+    case "gemini":
+      return {
+        path: `/v1beta/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`,
+        headers: { "x-goog-api-key": key },
+        body: { contents: [{ role: "user", parts: [{ text: prompt }] }] },
+      };
+    default:
+      return {
+        path: "/v1/chat/completions",
+        headers: bearer,
+        body: { model, stream: true, messages: [{ role: "user", content: prompt }] },
+      };
+  }
+}
+
+type Delta = { text: string; reasoning: string; tools: string };
+
+/** What each dialect's stream event adds to the answer. */
+const DELTAS: Record<string, (event: Json) => Delta> = {
+  chat: chatDelta,
+  messages: messagesDelta,
+  responses: (event) => ({
+    text: event.type === "response.output_text.delta" ? String(event.delta ?? "") : "",
+    reasoning: event.type === "response.reasoning_summary_text.delta"
+      ? String(event.delta ?? "")
+      : "",
+    tools: event.type === "response.function_call_arguments.delta" ? String(event.delta ?? "") : "",
+  }),
+  gemini: (event) => {
+    const parts = (((event.candidates as Json[] | undefined)?.[0]?.content as Json | undefined)
+      ?.parts as Json[] | undefined) ?? [];
+    return {
+      text: parts.filter((p) => !p.thought && typeof p.text === "string").map((p) => p.text)
+        .join(""),
+      reasoning: parts.filter((p) => p.thought === true).map((p) => String(p.text ?? "")).join(""),
+      tools: parts.filter((p) => p.functionCall !== undefined)
+        .map((p) => JSON.stringify(p.functionCall)).join("\n"),
+    };
+  },
+};
+
 /** Calls `onData` with each SSE event's data as it arrives. */
 async function readEvents(body: ReadableStream<Uint8Array>, onData: (data: string) => void) {
   const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
@@ -696,7 +750,9 @@ async function readEvents(body: ReadableStream<Uint8Array>, onData: (data: strin
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buffer += value;
+    // Google's stream frames its events with CRLF.
+    // (a CR and its LF may come in two reads, so the whole buffer is normalised).
+    buffer = (buffer + value).replace(/\r\n/g, "\n");
     let end: number;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const frame = buffer.slice(0, end);

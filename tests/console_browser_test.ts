@@ -77,7 +77,10 @@ Deno.test({
       assert.equal(steps["chat with the new key"], 200);
       assert.match(steps["request row"], /GigaChat-2-Max.*200/);
       assert.match(steps["usage legend"], /GigaChat-2-Max/);
-      assert.ok(steps["playground answer"].length > 0, "the answer streamed in");
+      for (const dialect of ["chat", "responses", "messages", "gemini"]) {
+        assert.ok(steps[`playground ${dialect}`].length > 0, `${dialect}: an answer`);
+        assert.ok(steps[`playground ${dialect} partial lengths`] >= 2, `${dialect}: streamed in`);
+      }
       assert.equal(steps["chat after revoking"], 401);
       assert.ok(steps["phone overflow"] <= 0, `wider than a phone by ${steps["phone overflow"]}`);
       assert.deepEqual(seen.consoleErrors, [], "no console errors on any page");

@@ -91,9 +91,19 @@ try {
   await page.getByLabel("API key (a proxy key or one made on Keys)").fill(key);
   await page.getByLabel("Model").selectOption("GigaChat-2-Max");
   await page.getByRole("textbox", { name: "Message" }).fill("Tell me about streams");
-  await page.getByRole("button", { name: "Send" }).click();
-  await page.getByRole("button", { name: "Send" }).waitFor();
-  step("playground answer", await page.getByTestId("answer").textContent());
+  for (const dialect of ["responses", "messages", "gemini", "chat"]) {
+    await page.getByLabel("Dialect").selectOption(dialect);
+    await page.getByRole("button", { name: "Send" }).click();
+    // The answer grows as its chunks come (the fake sends one every 30 ms).
+    const lengths = new Set();
+    for (let i = 0; i < 60 && !(await page.getByRole("button", { name: "Send" }).count()); i++) {
+      lengths.add((await page.getByTestId("answer").textContent()).length);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await page.getByRole("button", { name: "Send" }).waitFor();
+    step(`playground ${dialect}`, await page.getByTestId("answer").textContent());
+    step(`playground ${dialect} partial lengths`, [...lengths].filter((n) => n > 0).length);
+  }
   await shot("playground");
 
   await page.getByRole("link", { name: "Live" }).click();
