@@ -24,6 +24,12 @@ interface Spent {
  */
 export class TokenBudgets {
   readonly #spent = new Map<string, Spent>();
+  readonly #clock: () => number;
+
+  /** `clock`: when a request settles (tests set it; a reservation's own time is its `now`). */
+  constructor(clock: () => number = Date.now) {
+    this.#clock = clock;
+  }
 
   /** Starts a tenant's day and month from the usage already recorded. */
   seed(id: string, dayTokens: number, monthTokens: number, now = Date.now(), monthCost = 0): void {
@@ -68,7 +74,7 @@ export class TokenBudgets {
     return (used, cost = 0) => {
       if (settled) return;
       settled = true;
-      const current = this.#of(id, Date.now());
+      const current = this.#of(id, this.#clock());
       current.reserved = Math.max(0, current.reserved - tokens);
       current.dayTokens += used;
       current.monthTokens += used;

@@ -119,8 +119,9 @@ Deno.test("kill -9 while usage is written leaves the store readable and its coun
 
 Deno.test("TokenBudgets: concurrent reservations count, a burst overshoots by one at most", async () => {
   const { TokenBudgets } = await import("../../../lib/tenants/token_budget.ts");
-  const budgets = new TokenBudgets();
   const now = Date.parse("2026-12-07T12:00:00Z");
+  // Settled on the same day, whatever the day the test runs.
+  const budgets = new TokenBudgets(() => now);
   const limits = { dailyTokens: 1000 };
   // Three requests reserving 400 each start together: the third finds 800 reserved, under
   // 1000, and goes; a fourth finds 1200 and is refused.
@@ -169,17 +170,21 @@ Deno.test("TokenBudgets: a month's budget across days, and when spent budgets re
   const { TokenBudgets, secondsUntilNext } = await import(
     "../../../lib/tenants/token_budget.ts"
   );
-  const budgets = new TokenBudgets();
+  const clock = { now: 0 };
+  const budgets = new TokenBudgets(() => clock.now);
   const day1 = Date.parse("2026-12-30T23:00:00Z");
   const limits = { monthlyTokens: 100 };
+  clock.now = day1;
   budgets.reserve("m", limits, 10, day1)(60);
+  clock.now = day1 + 86_400_000;
   budgets.reserve("m", limits, 10, day1 + 86_400_000)(50); // Dec 31: 110 used
   assert.throws(
     () => budgets.reserve("m", limits, 10, day1 + 86_400_000),
     (error: { headers: Record<string, string> }) => Number(error.headers["Retry-After"]) > 0,
   );
   // January: a new month.
-  budgets.reserve("m", limits, 10, Date.parse("2027-01-01T00:00:01Z"))(1);
+  clock.now = Date.parse("2027-01-01T00:00:01Z");
+  budgets.reserve("m", limits, 10, clock.now)(1);
   assert.equal(secondsUntilNext("day", Date.parse("2026-12-07T23:59:30Z")), 30);
   assert.equal(secondsUntilNext("month", Date.parse("2026-12-31T23:00:00Z")), 3600);
 });
