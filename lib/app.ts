@@ -135,7 +135,8 @@ export async function createGateway(
     ? undefined
     : await connectRedis(config.redisUrl, log);
   const tenants = openTenants(config, log, shared);
-  const ledger: SlotLedger = shared === undefined
+  // Pass-through mode has no pool: no leases, and no connection listening for freed ones.
+  const ledger: SlotLedger = shared === undefined || members.length === 0
     ? new LocalLedger()
     : new RedisLeases(shared, { prefix: SHARED_PREFIX, log, metrics });
   const pool: CredentialPool | undefined = members.length === 0 ? undefined : new CredentialPool({
