@@ -60,6 +60,10 @@ Deno.test("console session: the admin token once, then an HttpOnly SameSite=Stri
       assert.equal(refused.status, 403, JSON.stringify(headers));
       assert.equal((await refused.json()).error.code, "cross_site_request");
     }
+    // Behind a proxy that gives the gateway its own Host, the public one is X-Forwarded-Host.
+    const proxied = await make({ origin: "https://gw.example", "x-forwarded-host": "gw.example" });
+    assert.equal(proxied.status, 201);
+    await proxied.body?.cancel();
     const made = await make({ origin });
     assert.equal(made.status, 201);
     await made.body?.cancel();

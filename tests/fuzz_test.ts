@@ -503,6 +503,44 @@ Deno.test(`fuzz: the admin API answers mutated key bodies without a 5xx (seed ${
       });
       await checkAnswer(response, route, query);
     }
+    // What the console reads, with odd queries.
+    for (
+      const path of [
+        "/admin/requests?limit=x",
+        "/admin/requests?limit=1001",
+        "/admin/requests?status=abc&key=%00&model=%FF",
+        "/admin/requests?limit=-1&status=99999999999999999999",
+        "/admin/live?minutes=0",
+        "/admin/live?minutes=1e3",
+        "/admin/status?x=%00",
+        "/admin/models",
+      ]
+    ) {
+      const response = await fetch(`${stack.origin}${path}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      await checkAnswer(response, route, path);
+    }
+    // The console's sign-in, with bodies that are no token.
+    for (
+      const body of [
+        "",
+        "{",
+        "[]",
+        "null",
+        '{"token":1}',
+        '{"token":""}',
+        '{"token":{"a":1}}',
+        JSON.stringify({ token: "x".repeat(5000) }),
+      ]
+    ) {
+      const response = await fetch(`${stack.origin}/console/session`, {
+        method: "POST",
+        headers: { origin: stack.origin, "content-type": "application/json" },
+        body,
+      });
+      await checkAnswer(response, route, body);
+    }
     assertNoErrorLogs(stack);
   } finally {
     await stack.close();

@@ -40,7 +40,11 @@ export function fromOwnPage(request: Request): boolean {
   const origin = request.headers.get("origin");
   if (origin === null) return false;
   try {
-    return new URL(origin).host === new URL(request.url).host;
+    const host = new URL(origin).host;
+    // Behind a reverse proxy that gives the gateway its own Host, the public one comes as
+    // X-Forwarded-Host; another site's page cannot send that header without CORS allowing it.
+    const forwarded = request.headers.get("x-forwarded-host")?.split(",")[0].trim();
+    return host === new URL(request.url).host || host === forwarded;
   } catch {
     return false;
   }
