@@ -430,20 +430,8 @@ function Keys() {
             <tr>
               <td>${key.name}</td>
               <td class="muted">${key.id}</td>
-              <td><input aria-label=${`Requests a minute of ${key.name}`} type="number" min="1"
-                        value=${key.rpm ?? ""} onChange=${(e: Event) =>
-                          change(
-                            key.id as string,
-                            "rpm",
-                            (e.target as HTMLInputElement).value,
-                          )} /></td>
-              <td><input aria-label=${`Tokens a day of ${key.name}`} type="number" min="1"
-                        value=${key.daily_tokens ?? ""} onChange=${(e: Event) =>
-                          change(
-                            key.id as string,
-                            "daily_tokens",
-                            (e.target as HTMLInputElement).value,
-                          )} /></td>
+              <td>${limitInput(key, "rpm", "Requests a minute", change)}</td>
+              <td>${limitInput(key, "daily_tokens", "Tokens a day", change)}</td>
               <td>${((key.allowed_models as string[] | undefined) ?? []).join(", ") || "all"}</td>
               <td>${keyState(key)}</td>
               <td>${!key.disabled &&
@@ -455,6 +443,21 @@ function Keys() {
       </tbody>
     </table>
   `;
+}
+
+/** A key's limit, changed as soon as it is edited (empty: no limit). */
+function limitInput(
+  key: Json,
+  field: string,
+  label: string,
+  change: (id: string, field: string, value: string) => void,
+): VNode {
+  return html`
+    <input aria-label=${`${label} of ${key.name}`} type="number" min="1"
+      value=${key[field] ?? ""}
+      onChange=${(e: Event) =>
+        change(key.id as string, field, (e.target as HTMLInputElement).value)} />
+  ` as VNode;
 }
 
 function NewKey({ made, onClose }: { made: Json; onClose: () => void }) {

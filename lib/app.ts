@@ -156,6 +156,12 @@ export async function createGateway(
     tenants,
     members.length === 1 ? members[0].credential : undefined,
   );
+  // The gateway's own credential was refused: the client's key is fine, the operator must act.
+  const ownCredentialRefused = (error: GatewayError) => {
+    const setting = config.credentialKind.setting;
+    log.error(`${setting} refused`, { error: error.message });
+    return gatewayKeyRefused(error, setting);
+  };
   const files: FileOwners = shared === undefined
     // Room for a hundred files per proxy key and credential the gateway keeps.
     ? new MemoryFileOwners(Math.max(10_000, config.credentialCacheSize * 100))
@@ -208,11 +214,7 @@ export async function createGateway(
           pool,
           credential,
           (chosen) => upstream.authorize(chosen, signal, trace),
-          (error) => {
-            const setting = config.credentialKind.setting;
-            log.error(`${setting} refused`, { error: error.message });
-            return gatewayKeyRefused(error, setting);
-          },
+          ownCredentialRefused,
         );
       }
       // The client's key is proven before anything is fetched, uploaded or sent on its behalf.

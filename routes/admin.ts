@@ -25,7 +25,6 @@ export async function admitted(request: Request, ctx: RequestContext): Promise<T
       code: "admin_api_off",
     });
   }
-  if (adminMatcher?.token !== token) adminMatcher = { token, match: await keyMatcher([token]) };
   const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
   if (presented === undefined && hasSession(request, token, Date.now())) {
     if (request.method !== "GET" && request.method !== "HEAD" && !fromOwnPage(request)) {
@@ -36,13 +35,19 @@ export async function admitted(request: Request, ctx: RequestContext): Promise<T
     }
     return tenants;
   }
-  if (presented === undefined || await adminMatcher.match(presented) !== 0) {
+  if (presented === undefined || !await isAdminToken(token, presented)) {
     throw new GatewayError(401, "The admin API takes the ADMIN_TOKEN as 'Authorization: Bearer'.", {
       type: "authentication_error",
       code: "invalid_admin_token",
     });
   }
   return tenants;
+}
+
+/** Whether `presented` is `token` (ADMIN_TOKEN), compared in time that does not depend on it. */
+export async function isAdminToken(token: string, presented: string): Promise<boolean> {
+  if (adminMatcher?.token !== token) adminMatcher = { token, match: await keyMatcher([token]) };
+  return await adminMatcher.match(presented) === 0;
 }
 
 function notFound(id: string): GatewayError {

@@ -2,6 +2,7 @@
 // console/dist/ (embedded in the binary by `deno task compile`). Off without ADMIN_TOKEN.
 import type { RequestContext } from "../lib/context.ts";
 import { GatewayError } from "../lib/errors.ts";
+import { consoleToken } from "./console_session.ts";
 
 const DIST = new URL("../console/dist/", import.meta.url);
 const ASSETS: Record<string, string> = {
@@ -39,12 +40,7 @@ export function consoleAsset(_request: Request, ctx: RequestContext): Promise<Re
 }
 
 async function serve(name: string, ctx: RequestContext): Promise<Response> {
-  if (ctx.app.config.admin.token === undefined || ctx.app.tenants === undefined) {
-    throw new GatewayError(404, "The console is off: set ADMIN_TOKEN to turn it on.", {
-      type: "not_found_error",
-      code: "console_off",
-    });
-  }
+  consoleToken(ctx);
   let bytes = files.get(name);
   if (bytes === undefined) {
     try {

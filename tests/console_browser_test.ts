@@ -74,6 +74,7 @@ Deno.test({
       assert.match(steps["wrong token"], /not the gateway's admin token/);
       assert.match(steps["status credentials"], /default/);
       assert.equal(steps["key made"], true);
+      assert.equal(steps["rpm changed"], 50);
       assert.equal(steps["chat with the new key"], 200);
       assert.match(steps["request row"], /GigaChat-2-Max.*200/);
       assert.match(steps["usage legend"], /GigaChat-2-Max/);

@@ -179,11 +179,11 @@ export class CredentialPool {
   }
 
   /**
-   * The least busy member that can take `model` (any model when undefined), or `pinned` one,
-   * for calls that hold no slot (models, embeddings, files). @throws {GatewayError} when none can.
+   * The least busy member that may be used now, for calls that hold no slot (models,
+   * embeddings, files). @throws {GatewayError} when none may.
    */
-  pick(model?: string, pinned?: string): PoolMember {
-    return this.#leastBusy(this.#candidates(model, pinned));
+  pick(): PoolMember {
+    return this.#leastBusy(this.#candidates(undefined, undefined));
   }
 
   /**

@@ -139,10 +139,6 @@ export class RedisLeases implements SlotLedger {
     };
   }
 
-  held(key: string): number {
-    return this.#local.held(key);
-  }
-
   onFreed(listener: (key: string) => void): void {
     this.#listeners.push(listener);
   }

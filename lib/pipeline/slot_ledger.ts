@@ -10,8 +10,6 @@ export interface SlotLease {
 export interface SlotLedger {
   /** One of `cap` slots of `key`, or undefined when all are held. */
   take(key: string, cap: number): SlotLease | undefined | Promise<SlotLease | undefined>;
-  /** Slots of `key` this process holds. */
-  held(key: string): number;
   /** `listener` hears of keys whose slots may have come free where this process cannot see. */
   onFreed(listener: (key: string) => void): void;
   close(): void;
@@ -35,10 +33,6 @@ export class LocalLedger implements SlotLedger {
         else this.#held.set(key, left);
       },
     };
-  }
-
-  held(key: string): number {
-    return this.#held.get(key) ?? 0;
   }
 
   onFreed(): void {}

@@ -60,6 +60,18 @@ try {
   const key = (await page.getByTestId("new-key").textContent()).trim();
   step("key made", key.startsWith("gk-"));
   await shot("keys");
+  // Its limit changed in the table, as the admin API then has it.
+  const rpm = page.getByLabel("Requests a minute of browser-e2e");
+  await rpm.fill("50");
+  await rpm.dispatchEvent("change");
+  let keys = [];
+  for (let i = 0; i < 50 && !keys.some((k) => k.rpm === 50); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    keys = (await (await fetch(`${ORIGIN}/admin/keys`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })).json()).data;
+  }
+  step("rpm changed", keys.find((k) => k.name === "browser-e2e")?.rpm);
 
   const chat = await api("/v1/chat/completions", key, {
     model: "GigaChat-2-Max",

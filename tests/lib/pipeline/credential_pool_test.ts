@@ -304,7 +304,6 @@ Deno.test("CredentialPool: a client that leaves while the shared store is asked 
   let answer: (lease: { release(): void } | undefined) => void = () => {};
   const ledger = {
     take: () => new Promise<{ release(): void } | undefined>((resolve) => answer = resolve),
-    held: () => 0,
     onFreed: () => {},
     close: () => {},
   };
