@@ -200,7 +200,10 @@ export async function createGateway(
       onLookup: (hit) => metrics.cacheLookup("uploads", hit),
     }),
     tenants,
-    history: tenants === undefined ? undefined : new RequestHistory(),
+    history: tenants === undefined ? undefined : new RequestHistory(1000, Date.now, () => ({
+      queue_length: metrics.queued.get([]),
+      open_streams: metrics.openStreams.get([]),
+    })),
     sharedStoreUp: shared === undefined
       ? undefined
       : () => shared.command(["PING"]).then(() => true, () => false),

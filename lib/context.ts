@@ -92,6 +92,8 @@ export interface RequestContext {
     /** Settles what the request reserved against its tenant's limits, once it ends. */
     settleTokens?: (used: number, cost: number) => void;
     upstreamAttempts: number;
+    /** How long it waited for its generation slot(s), in ms. */
+    queueMs?: number;
     /** Set by a handler whose streamed body ends later; the log line waits for it. */
     streamEnd?: Promise<StreamOutcome>;
   };

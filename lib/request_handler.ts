@@ -250,6 +250,7 @@ function recordRequest(
     tokens_out: ctx.trace.usage?.output,
     error_code: fields.error_code,
     stream: fields.stream,
+    queue_ms: ctx.trace.queueMs,
   });
 }
 

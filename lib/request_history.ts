@@ -22,6 +22,8 @@ export interface RequestRecord {
   error_code?: string;
   /** How a stream ended (complete, client_gone, ...). */
   stream?: string;
+  /** How long it waited for a GigaChat slot (generations only). */
+  queue_ms?: number;
 }
 
 /** Which records a listing wants. */
@@ -42,6 +44,19 @@ export interface LiveSample {
   tokens_out: number;
   /** Failed requests by error code. */
   errors_by_code: Record<string, number>;
+  /** Generations that took a GigaChat slot, with their waits for it added up and the longest. */
+  slotted: number;
+  queue_wait_ms: number;
+  queue_wait_ms_max: number;
+  /** The most requests seen waiting, and streams seen open, in the slice. */
+  queue_length_max: number;
+  open_streams_max: number;
+}
+
+/** The gateway's gauges now: requests waiting for a slot, and open streams. */
+export interface Load {
+  queue_length: number;
+  open_streams: number;
 }
 
 /** Seconds per live sample. */
@@ -57,10 +72,17 @@ export class RequestHistory {
   #next = 0;
   readonly #samples = new Map<number, LiveSample>();
   readonly #now: () => number;
+  readonly #load: () => Load;
 
-  constructor(capacity = 1000, now: () => number = Date.now) {
+  /** `load` is read as requests end and as the window is read: the slices' peaks. */
+  constructor(
+    capacity = 1000,
+    now: () => number = Date.now,
+    load: () => Load = () => ({ queue_length: 0, open_streams: 0 }),
+  ) {
     this.#capacity = capacity;
     this.#now = now;
+    this.#load = load;
   }
 
   /** Keeps `record` (the oldest goes once full) and counts it in its 10-second slice. */
@@ -79,6 +101,12 @@ export class RequestHistory {
     }
     sample.tokens_in += record.tokens_in ?? 0;
     sample.tokens_out += record.tokens_out ?? 0;
+    if (record.queue_ms !== undefined) {
+      sample.slotted++;
+      sample.queue_wait_ms += record.queue_ms;
+      sample.queue_wait_ms_max = Math.max(sample.queue_wait_ms_max, record.queue_ms);
+    }
+    this.#notePeaks(sample);
   }
 
   /** The newest records first, those `filter` wants, at most `filter.limit`. */
@@ -100,11 +128,19 @@ export class RequestHistory {
   live(minutes: number): LiveSample[] {
     const count = Math.min(SAMPLES, Math.max(1, Math.ceil(minutes * 60 / SAMPLE_S)));
     const current = sliceOf(this.#now());
+    // A slice with long streams and no ending request still shows its load.
+    this.#notePeaks(this.#sampleAt(this.#now()));
     const out: LiveSample[] = [];
     for (let t = current - (count - 1) * SAMPLE_S; t <= current; t += SAMPLE_S) {
       out.push(this.#samples.get(t) ?? emptySample(t));
     }
     return out;
+  }
+
+  #notePeaks(sample: LiveSample): void {
+    const load = this.#load();
+    sample.queue_length_max = Math.max(sample.queue_length_max, load.queue_length);
+    sample.open_streams_max = Math.max(sample.open_streams_max, load.open_streams);
   }
 
   #sampleAt(ms: number): LiveSample {
@@ -128,5 +164,17 @@ function sliceOf(ms: number): number {
 }
 
 function emptySample(t: number): LiveSample {
-  return { t, requests: 0, errors: 0, tokens_in: 0, tokens_out: 0, errors_by_code: {} };
+  return {
+    t,
+    requests: 0,
+    errors: 0,
+    tokens_in: 0,
+    tokens_out: 0,
+    errors_by_code: {},
+    slotted: 0,
+    queue_wait_ms: 0,
+    queue_wait_ms_max: 0,
+    queue_length_max: 0,
+    open_streams_max: 0,
+  };
 }

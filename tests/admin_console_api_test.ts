@@ -182,3 +182,53 @@ Deno.test("admin API: status, recent requests without content, live totals, the 
     await stack.close();
   }
 });
+
+Deno.test("admin API: a request that waited for the one GigaChat slot shows its wait", async () => {
+  const stack = await startStack({
+    env: {
+      GIGACHAT_CREDENTIALS: DEMO_KEY,
+      ADMIN_TOKEN: ADMIN,
+      DATA_DIR: ":memory:",
+      UPSTREAM_CONCURRENCY: "1",
+    },
+    fake: { chunkDelayMs: 60 },
+  });
+  try {
+    const admin = (path: string) =>
+      fetch(`${stack.origin}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const key = await (await fetch(`${stack.origin}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "erin" }),
+    })).json();
+    const chat = () =>
+      fetch(`${stack.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "GigaChat-2-Max",
+          stream: true,
+          messages: [{ role: "user", content: "one at a time" }],
+        }),
+      });
+    const first = await chat();
+    const second = chat();
+    // The first holds the slot while its stream runs; the second waits for it meanwhile.
+    const during = await (await admin("/admin/live?minutes=1")).json();
+    await first.text();
+    await (await second).text();
+    const waits = (await (await admin("/admin/requests")).json()).data
+      .map((r: { queue_ms?: number }) => r.queue_ms);
+    assert.equal(waits.length, 2);
+    assert.ok(Math.max(...waits) >= 100, `one waited for the stream before it: ${waits}`);
+    assert.ok(Math.min(...waits) < 100, `the other did not: ${waits}`);
+    const samples = (await (await admin("/admin/live?minutes=1")).json()).samples;
+    const peak = (field: string) =>
+      Math.max(...samples.map((s: Record<string, number>) => s[field]));
+    assert.equal(samples.reduce((n: number, s: { slotted: number }) => n + s.slotted, 0), 2);
+    assert.ok(peak("queue_wait_ms_max") >= 100);
+    assert.ok(during.open_streams >= 1 && peak("open_streams_max") >= 1);
+  } finally {
+    await stack.close();
+  }
+});

@@ -50,3 +50,28 @@ Deno.test("RequestHistory: 10-second totals over the window, errors by code", ()
   history.record(record(4));
   assert.equal(history.live(15).reduce((sum, s) => sum + s.requests, 0), 1);
 });
+
+Deno.test("RequestHistory: waits for a slot and the load's peaks, per slice", () => {
+  const clock = { now: 1_700_000_000_000 };
+  const load = { queue_length: 0, open_streams: 0 };
+  const history = new RequestHistory(100, () => clock.now, () => ({ ...load }));
+  load.queue_length = 7;
+  load.open_streams = 3;
+  history.record(record(1, { queue_ms: 40 }));
+  load.queue_length = 2;
+  load.open_streams = 5;
+  history.record(record(2, { queue_ms: 250 }));
+  // A request that took no slot (a model list) counts in no wait.
+  history.record(record(3));
+  clock.now += 10_000;
+  // Nothing ended in this slice, but streams were open when it was read.
+  load.queue_length = 0;
+  load.open_streams = 9;
+  const [busy, quiet] = history.live(1).slice(-2);
+  assert.deepEqual(
+    [busy.slotted, busy.queue_wait_ms, busy.queue_wait_ms_max],
+    [2, 290, 250],
+  );
+  assert.deepEqual([busy.queue_length_max, busy.open_streams_max], [7, 5]);
+  assert.deepEqual([quiet.slotted, quiet.queue_length_max, quiet.open_streams_max], [0, 0, 9]);
+});
