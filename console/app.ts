@@ -168,7 +168,7 @@ function Status() {
       <div class="stat">Queue<b>${data.queue_length}</b></div>
     </div>
     <h2>GigaChat</h2>
-    <table>
+    <table tabindex="0">
       <tr>
         <th>API host</th>
         <td>${gigachat.api_host}</td>
@@ -191,7 +191,7 @@ function Status() {
       </tr>
     </table>
     <h2>Credentials</h2>
-    <table>
+    <table tabindex="0">
       <thead>
         <tr>
           <th>Name</th>
@@ -267,23 +267,37 @@ function Live() {
       errors.get(code)![i] = n;
     }
   });
+  const seconds = data.interval_s as number;
+  const each = (field: string, scale = 1) =>
+    samples.map((s) => Math.round((s[field] as number) * scale * 100) / 100);
+  const averageWait = samples.map((s) =>
+    (s.slotted as number) > 0 ? Math.round((s.queue_wait_ms as number) / (s.slotted as number)) : 0
+  );
   return html`
     <h2>Live (this instance, the last 15 minutes)</h2>
     <div class="grid">
       <div class="stat">Open streams<b>${data.open_streams}</b></div>
-      <div class="stat">Waiting<b>${data.queue_length}</b></div>
+      <div class="stat">Waiting now<b>${data.queue_length}</b></div>
       <div class="stat">Generating<b>${data.generating}</b></div>
     </div>
-    <${Chart} title="Requests per 10 s" x=${x} series=${[
-      { label: "requests", values: samples.map((s) => s.requests as number) },
-      { label: "errors", values: samples.map((s) => s.errors as number) },
+    <${Chart} title="Requests per second" x=${x} series=${[
+      { label: "requests", values: each("requests", 1 / seconds) },
+      { label: "errors", values: each("errors", 1 / seconds) },
     ]} />
-    <${Chart} title="Tokens per 10 s" x=${x} series=${[
-      { label: "in", values: samples.map((s) => s.tokens_in as number) },
-      { label: "out", values: samples.map((s) => s.tokens_out as number) },
+    <${Chart} title="Tokens per minute" x=${x} series=${[
+      { label: "in", values: each("tokens_in", 60 / seconds) },
+      { label: "out", values: each("tokens_out", 60 / seconds) },
+    ]} />
+    <${Chart} title="Waits for a GigaChat slot (ms)" x=${x} series=${[
+      { label: "average", values: averageWait },
+      { label: "longest", values: each("queue_wait_ms_max") },
+    ]} />
+    <${Chart} title="Waiting and streaming (peaks)" x=${x} series=${[
+      { label: "waiting", values: each("queue_length_max") },
+      { label: "open streams", values: each("open_streams_max") },
     ]} />
     ${errors.size > 0 &&
-      html`<${Chart} title="Errors by code" x=${x} series=${
+      html`<${Chart} title="Errors by code (per 10 s)" x=${x} series=${
         [...errors].map(([label, values]) => ({ label, values }))
       } />`}
   `;
@@ -412,7 +426,7 @@ function Keys() {
     ${problem && html`<p class="error" role="alert">${problem}</p>`}
     ${made && html`<${NewKey} made=${made} onClose=${() => setMade(undefined)} />`}
     ${error && html`<p class="error">${error}</p>`}
-    <table>
+    <table tabindex="0">
       <thead>
         <tr>
           <th>Name</th>
@@ -476,7 +490,7 @@ function NewKey({ made, onClose }: { made: Json; onClose: () => void }) {
       ${Object.entries(SETTINGS(secret, location.origin)).map(([tool, text]) =>
         html`
           <p><b>${tool}</b></p>
-          <pre>${text}</pre>
+          <pre tabindex="0" aria-label=${`Settings for ${tool}`}>${text}</pre>
         `
       )}
     </div>
@@ -504,7 +518,7 @@ function Requests() {
       <label>Model <input name="model" /></label>
     </form>
     ${error && html`<p class="error">${error}</p>`}
-    <table>
+    <table tabindex="0">
       <thead>
         <tr>
           <th>Time</th>
@@ -514,6 +528,7 @@ function Requests() {
           <th>Model</th>
           <th>Status</th>
           <th>ms</th>
+          <th>Waited ms</th>
           <th>Tokens in/out</th>
           <th>Error</th>
           <th>Request id</th>
@@ -530,6 +545,7 @@ function Requests() {
               <td>${r.model ?? ""}</td>
               <td class=${(r.status as number) >= 400 ? "error" : ""}>${r.status}</td>
               <td>${Math.round(r.duration_ms as number)}</td>
+              <td>${r.queue_ms ?? ""}</td>
               <td>${r.tokens_in ?? ""}${r.tokens_in === undefined ? "" : "/"}${r.tokens_out ??
                 ""}</td>
               <td>${r.error_code ?? ""}</td>
@@ -549,7 +565,7 @@ function Models() {
   if (error) return html`<p class="error">${error}</p>`;
   return html`
     <h2>Models</h2>
-    <table>
+    <table tabindex="0">
       <thead>
         <tr>
           <th>Model</th>
@@ -578,7 +594,7 @@ function Models() {
       </tbody>
     </table>
     <h2>Aliases</h2>
-    <table>
+    <table tabindex="0">
       ${Object.entries(data?.aliases ?? {}).map(([alias, target]) =>
         html`
           <tr>
@@ -662,17 +678,17 @@ function Playground() {
     ${answer.error && html`<p class="error" role="alert">${answer.error}</p>`}
     ${answer.reasoning && html`<p class="reasoning">${answer.reasoning}</p>`}
     <p class="answer" data-testid="answer" aria-live="polite">${answer.text}</p>
-    ${answer.tools && html`<pre>${answer.tools}</pre>`}
+    ${answer.tools && html`<pre tabindex="0" aria-label="Tool calls">${answer.tools}</pre>`}
     ${exchange.request && html`
       <details>
         <summary>Request</summary>
-        <pre>${exchange.request}</pre>
+        <pre tabindex="0" aria-label="Request">${exchange.request}</pre>
       </details>
     `}
     ${exchange.response && html`
       <details>
         <summary>Answer events</summary>
-        <pre>${exchange.response}</pre>
+        <pre tabindex="0" aria-label="Answer events">${exchange.response}</pre>
       </details>
     `}
   `;
