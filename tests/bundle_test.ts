@@ -82,6 +82,9 @@ Deno.test("deno task start and dev run with the V8 flags the binaries are compil
   const { V8_FLAGS } = await import("../deploy/compile.ts");
   const { tasks } = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   for (const name of ["start", "dev"]) {
-    assert.ok(tasks[name].split(" ").includes(V8_FLAGS), `${name}: ${tasks[name]}`);
+    const { command, dependencies } = tasks[name];
+    assert.ok(command.split(" ").includes(V8_FLAGS), `${name}: ${command}`);
+    // From source too, the console is there once the gateway has started.
+    assert.deepEqual(dependencies, ["console:ensure"], name);
   }
 });
