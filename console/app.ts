@@ -221,6 +221,11 @@ function Status() {
 }
 
 /** A uPlot chart of `series` over `x` (Unix seconds), redrawn when the data change. */
+/** Whose traffic the admin API gave: with REDIS_URL, every instance's. */
+function scopeName(scope: unknown): string {
+  return scope === "all instances" ? "all instances" : "this instance";
+}
+
 function Chart(
   { x, series, title }: {
     x: number[];
@@ -274,7 +279,7 @@ function Live() {
     (s.slotted as number) > 0 ? Math.round((s.queue_wait_ms as number) / (s.slotted as number)) : 0
   );
   return html`
-    <h2>Live (this instance, the last 15 minutes)</h2>
+    <h2>Live (${scopeName(data.scope)}, the last 15 minutes)</h2>
     <div class="grid">
       <div class="stat">Open streams<b>${data.open_streams}</b></div>
       <div class="stat">Waiting now<b>${data.queue_length}</b></div>
@@ -501,7 +506,10 @@ function Requests() {
   const [filter, setFilter] = useState({ key: "", status: "", model: "" });
   const query = Object.entries(filter).filter(([, v]) => v !== "")
     .map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
-  const { data, error } = useApi<{ data: Json[] }>(`/admin/requests?limit=200&${query}`, 5000);
+  const { data, error } = useApi<{ data: Json[]; scope?: string }>(
+    `/admin/requests?limit=200&${query}`,
+    5000,
+  );
   const change = (event: Event) => {
     const form = new FormData((event.target as HTMLElement).closest("form")!);
     setFilter({
@@ -511,7 +519,7 @@ function Requests() {
     });
   };
   return html`
-    <h2>Recent requests (this instance)</h2>
+    <h2>Recent requests (${scopeName(data?.scope)})</h2>
     <form class="row" onChange=${change} onSubmit=${(e: Event) => e.preventDefault()}>
       <label>Key <input name="key" /></label>
       <label>Status <input name="status" inputmode="numeric" /></label>

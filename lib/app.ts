@@ -23,7 +23,8 @@ import {
   RedisUsageBook,
 } from "./tenants/redis_store.ts";
 import { createRequestHandler } from "./request_handler.ts";
-import { RequestHistory } from "./request_history.ts";
+import { RequestHistory, type TrafficHistory } from "./request_history.ts";
+import { SharedRequestHistory } from "./shared_history.ts";
 import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
@@ -135,6 +136,7 @@ export async function createGateway(
     ? undefined
     : await connectRedis(config.redisUrl, log);
   const tenants = openTenants(config, log, shared);
+  const history = tenants === undefined ? undefined : openHistory(metrics, log, shared);
   // Pass-through mode has no pool: no leases, and no connection listening for freed ones.
   const ledger: SlotLedger = shared === undefined || members.length === 0
     ? new LocalLedger()
@@ -200,10 +202,7 @@ export async function createGateway(
       onLookup: (hit) => metrics.cacheLookup("uploads", hit),
     }),
     tenants,
-    history: tenants === undefined ? undefined : new RequestHistory(1000, Date.now, () => ({
-      queue_length: metrics.queued.get([]),
-      open_streams: metrics.openStreams.get([]),
-    })),
+    history,
     sharedStoreUp: shared === undefined
       ? undefined
       : () => shared.command(["PING"]).then(() => true, () => false),
@@ -260,6 +259,7 @@ export async function createGateway(
       ledger.close();
       for (const client of memberClients) client.close();
       tenants?.close();
+      history?.close();
       httpClient?.close();
       void shared?.close();
     },
@@ -292,6 +292,29 @@ async function serverCredential(
       throw refused(error);
     }
   }
+}
+
+/**
+ * What the console's Requests and Live read (with the admin API only): this instance's, or with
+ * REDIS_URL every instance's.
+ */
+function openHistory(
+  metrics: GatewayMetrics,
+  log: Logger,
+  shared: KeyValue | undefined,
+): TrafficHistory {
+  const local = new RequestHistory(1000, Date.now, () => ({
+    queue_length: metrics.queued.get([]),
+    open_streams: metrics.openStreams.get([]),
+    generating: metrics.generating.get([]),
+  }));
+  if (shared === undefined) return local;
+  return new SharedRequestHistory(local, shared, {
+    prefix: SHARED_PREFIX,
+    instance: crypto.randomUUID(),
+    onError: (error) =>
+      log.error("recent requests not written to the shared store", { error: String(error) }),
+  });
 }
 
 /**

@@ -12,7 +12,7 @@ import type { GatewayMetrics } from "./metrics.ts";
 import type { ModelCatalog } from "./models/model_catalog.ts";
 import type { AttachmentUploader } from "./vision/attachment_uploader.ts";
 import type { TenantRef, Tenants } from "./tenants/tenants.ts";
-import type { RequestHistory } from "./request_history.ts";
+import type { TrafficHistory } from "./request_history.ts";
 
 /** What every handler shares for the gateway's lifetime; built once in lib/app.ts. */
 export interface AppContext {
@@ -26,7 +26,7 @@ export interface AppContext {
   /** Keys made through the admin API, their limits and usage (ADMIN_TOKEN set). */
   readonly tenants: Tenants | undefined;
   /** Recent requests' metadata and per-10-second totals, for the admin API (ADMIN_TOKEN set). */
-  readonly history: RequestHistory | undefined;
+  readonly history: TrafficHistory | undefined;
   /** Whether the shared store (REDIS_URL) answers now; undefined without one. */
   readonly sharedStoreUp: (() => Promise<boolean>) | undefined;
   /** Which proxy key made each file, so keys sharing a GigaChat key see only their own. */

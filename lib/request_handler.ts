@@ -17,7 +17,7 @@ import { googleErrorResponse } from "./dialects/gemini/google_error.ts";
 import { costOf } from "./tenants/prices.ts";
 import { logRequest, logWhenStreamEnds, type RequestLogFields } from "./request_log.ts";
 import { dialectOf } from "./metrics.ts";
-import type { RequestHistory } from "./request_history.ts";
+import type { TrafficHistory } from "./request_history.ts";
 import { currentSpan, type SpanLike } from "./tracing.ts";
 
 /** The request handler and the means to end what it still runs when shutdown stops waiting. */
@@ -227,7 +227,7 @@ function ownKeyRefused(app: AppContext, ctx: RequestContext, thrown: unknown): u
 
 /** Keeps a finished request's metadata for the admin API (never its content). */
 function recordRequest(
-  history: RequestHistory,
+  history: TrafficHistory,
   ctx: RequestContext,
   fields: RequestLogFields,
 ): void {

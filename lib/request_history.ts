@@ -1,6 +1,7 @@
 // What the admin API (and the console over it) shows of recent traffic: each finished request's
 // metadata, never its content, and per-10-second totals for the last minutes. Kept in this
-// process only, bounded, and only while the admin API is on.
+// process, bounded, and only while the admin API is on; with REDIS_URL, shared_history.ts adds
+// the other instances'.
 
 /** One finished request, as `GET /admin/requests` lists it (`time` as ISO 8601 there). */
 export interface RequestRecord {
@@ -53,10 +54,25 @@ export interface LiveSample {
   open_streams_max: number;
 }
 
-/** The gateway's gauges now: requests waiting for a slot, and open streams. */
+/** The gateway's gauges now: requests waiting for a slot, open streams, generations running. */
 export interface Load {
   queue_length: number;
   open_streams: number;
+  generating: number;
+}
+
+/** Whose traffic a view holds: this process's, or every instance's sharing its Redis. */
+export type Scope = "instance" | "all instances";
+
+/** A record as the admin API lists it. */
+export type ListedRecord = Omit<RequestRecord, "time"> & { time: string };
+
+/** What the admin API reads: recent requests and the last minutes, of one scope. */
+export interface TrafficHistory {
+  record(record: RequestRecord): void;
+  recent(filter: RecordFilter): Promise<{ scope: Scope; data: ListedRecord[] }>;
+  traffic(minutes: number): Promise<{ scope: Scope; samples: LiveSample[]; load: Load }>;
+  close(): void;
 }
 
 /** Seconds per live sample. */
@@ -64,8 +80,8 @@ export const SAMPLE_S = 10;
 /** Samples kept: fifteen minutes. */
 const SAMPLES = 90;
 
-/** The last `capacity` requests and fifteen minutes of 10-second totals. */
-export class RequestHistory {
+/** The last `capacity` requests and fifteen minutes of 10-second totals, of this process. */
+export class RequestHistory implements TrafficHistory {
   readonly #capacity: number;
   readonly #records: RequestRecord[] = [];
   /** Where the next record goes once the ring is full. */
@@ -78,7 +94,7 @@ export class RequestHistory {
   constructor(
     capacity = 1000,
     now: () => number = Date.now,
-    load: () => Load = () => ({ queue_length: 0, open_streams: 0 }),
+    load: () => Load = () => ({ queue_length: 0, open_streams: 0, generating: 0 }),
   ) {
     this.#capacity = capacity;
     this.#now = now;
@@ -109,17 +125,29 @@ export class RequestHistory {
     this.#notePeaks(sample);
   }
 
+  recent(filter: RecordFilter): Promise<{ scope: Scope; data: ListedRecord[] }> {
+    return Promise.resolve({ scope: "instance", data: this.list(filter) });
+  }
+
+  traffic(minutes: number): Promise<{ scope: Scope; samples: LiveSample[]; load: Load }> {
+    return Promise.resolve({ scope: "instance", samples: this.live(minutes), load: this.load() });
+  }
+
+  close(): void {}
+
+  /** The gauges now. */
+  load(): Load {
+    return this.#load();
+  }
+
   /** The newest records first, those `filter` wants, at most `filter.limit`. */
-  list(filter: RecordFilter): (Omit<RequestRecord, "time"> & { time: string })[] {
-    const out: (Omit<RequestRecord, "time"> & { time: string })[] = [];
+  list(filter: RecordFilter): ListedRecord[] {
+    const out: ListedRecord[] = [];
     const n = this.#records.length;
     for (let i = 1; i <= n && out.length < filter.limit; i++) {
       // The newest is just before `next` once the ring has wrapped, else the last pushed.
       const record = this.#records[(this.#next - i + n * 2) % n];
-      if (filter.key !== undefined && record.key_name !== filter.key) continue;
-      if (filter.status !== undefined && record.status !== filter.status) continue;
-      if (filter.model !== undefined && record.model !== filter.model) continue;
-      out.push({ ...record, time: new Date(record.time).toISOString() });
+      if (wanted(record, filter)) out.push(listed(record));
     }
     return out;
   }
@@ -158,12 +186,25 @@ export class RequestHistory {
   }
 }
 
+/** Whether `filter` wants `record` (its limit aside). */
+export function wanted(record: RequestRecord, filter: RecordFilter): boolean {
+  return (filter.key === undefined || record.key_name === filter.key) &&
+    (filter.status === undefined || record.status === filter.status) &&
+    (filter.model === undefined || record.model === filter.model);
+}
+
+/** `record` as the admin API lists it. */
+export function listed(record: RequestRecord): ListedRecord {
+  return { ...record, time: new Date(record.time).toISOString() };
+}
+
 function sliceOf(ms: number): number {
   const seconds = Math.floor(ms / 1000);
   return seconds - seconds % SAMPLE_S;
 }
 
-function emptySample(t: number): LiveSample {
+/** An empty slice starting at `t` (Unix seconds). */
+export function emptySample(t: number): LiveSample {
   return {
     t,
     requests: 0,

@@ -3,6 +3,7 @@
 import type { RequestContext } from "../lib/context.ts";
 import { invalidRequest } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
+import { SAMPLE_S } from "../lib/request_history.ts";
 import { admitted } from "./admin.ts";
 
 /** `GET /admin/status`: version, uptime, GigaChat hosts and backends, credentials, Redis, readiness. */
@@ -32,7 +33,8 @@ export async function status(request: Request, ctx: RequestContext): Promise<Res
 }
 
 /**
- * `GET /admin/requests?key=&status=&model=&limit=`: this instance's latest requests, newest first:
+ * `GET /admin/requests?key=&status=&model=&limit=`: the latest requests (with REDIS_URL, of every
+ * instance; `scope` says which), newest first:
  * time, key name, route, dialect, model, status, latency, tokens, error code, request id.
  */
 export async function recentRequests(request: Request, ctx: RequestContext): Promise<Response> {
@@ -40,26 +42,38 @@ export async function recentRequests(request: Request, ctx: RequestContext): Pro
   const query = new URL(request.url).searchParams;
   const limit = whole(query.get("limit"), "limit", 1, 1000) ?? 100;
   const status = whole(query.get("status"), "status", 100, 599);
-  const data = ctx.app.history?.list({
+  const listing = await ctx.app.history?.recent({
     key: query.get("key") ?? undefined,
     model: query.get("model") ?? undefined,
     status,
     limit,
-  }) ?? [];
-  return Response.json({ object: "list", data });
+  });
+  return Response.json({
+    object: "list",
+    scope: listing?.scope ?? "instance",
+    data: listing?.data ?? [],
+  });
 }
 
-/** `GET /admin/live?minutes=`: requests, errors and tokens per 10 s over the last minutes. */
+/**
+ * `GET /admin/live?minutes=`: requests, errors, tokens and waits per 10 s over the last minutes,
+ * and the gauges now (with REDIS_URL, of every instance; `scope` says which).
+ */
 export async function live(request: Request, ctx: RequestContext): Promise<Response> {
   await admitted(request, ctx);
   const minutes = whole(new URL(request.url).searchParams.get("minutes"), "minutes", 1, 15) ?? 5;
+  const { metrics, history } = ctx.app;
+  const traffic = await history?.traffic(minutes);
   return Response.json({
     object: "gateway.live",
-    interval_s: 10,
-    samples: ctx.app.history?.live(minutes) ?? [],
-    open_streams: ctx.app.metrics.openStreams.get([]),
-    queue_length: ctx.app.metrics.queued.get([]),
-    generating: ctx.app.metrics.generating.get([]),
+    scope: traffic?.scope ?? "instance",
+    interval_s: SAMPLE_S,
+    samples: traffic?.samples ?? [],
+    ...(traffic?.load ?? {
+      open_streams: metrics.openStreams.get([]),
+      queue_length: metrics.queued.get([]),
+      generating: metrics.generating.get([]),
+    }),
   });
 }
 

@@ -8,6 +8,7 @@ import { type RequestCounter, type Verdict, waitFor } from "./rate_window.ts";
 import type { GenerationCounter } from "./generations.ts";
 import type { Tenant, TenantLimits } from "./tenant.ts";
 import { budgetSpent, moneySpent, tooManyRunning, tpmSpent } from "./token_budget.ts";
+import { pairs } from "../redis_reply.ts";
 
 /** The Redis commands the tenants need (the shared store's, key prefix included). */
 export interface RedisCommands {
@@ -205,22 +206,6 @@ export class RedisUsageBook implements UsageBook {
     clearInterval(this.#timer);
     void this.#flush();
   }
-}
-
-/** HGETALL's answer (a flat list in RESP2, a map in RESP3) as pairs. */
-function pairs(reply: unknown): [string, string][] {
-  if (Array.isArray(reply)) {
-    const out: [string, string][] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      out.push([String(reply[i]), String(reply[i + 1])]);
-    }
-    return out;
-  }
-  if (reply instanceof Map) return [...reply].map(([k, v]) => [String(k), String(v)]);
-  if (reply !== null && typeof reply === "object") {
-    return Object.entries(reply).map(([k, v]) => [k, String(v)]);
-  }
-  return [];
 }
 
 /**

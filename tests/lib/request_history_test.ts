@@ -53,7 +53,7 @@ Deno.test("RequestHistory: 10-second totals over the window, errors by code", ()
 
 Deno.test("RequestHistory: waits for a slot and the load's peaks, per slice", () => {
   const clock = { now: 1_700_000_000_000 };
-  const load = { queue_length: 0, open_streams: 0 };
+  const load = { queue_length: 0, open_streams: 0, generating: 0 };
   const history = new RequestHistory(100, () => clock.now, () => ({ ...load }));
   load.queue_length = 7;
   load.open_streams = 3;
