@@ -148,6 +148,13 @@ function useApi<T>(path: string, everyMs = 0): { data?: T; error?: string; reloa
   return { data, error, reload: () => setTick((t) => t + 1) };
 }
 
+/** Every console session ended (a lost laptop, a token shown on a screen): this one too. */
+async function endAllSessions() {
+  if (!confirm("Sign every browser out of the console, this one too?")) return;
+  await api("/admin/console-sessions", { method: "DELETE" }).catch(() => {});
+  signedOut();
+}
+
 function Status() {
   const { data, error } = useApi<Json>("/admin/status", 5000);
   if (error) return html`<p class="error">${error}</p>`;
@@ -166,7 +173,12 @@ function Status() {
       <div class="stat">Auth mode<b>${data.auth_mode}</b></div>
       <div class="stat">Open streams<b>${data.open_streams}</b></div>
       <div class="stat">Queue<b>${data.queue_length}</b></div>
+      <div class="stat">Console sessions<b>${data.console_sessions ?? "—"}</b></div>
     </div>
+    <p>
+      <button onClick=${endAllSessions}>Sign out everywhere</button>
+      <span class="muted"> ends every console session, this one's too</span>
+    </p>
     <h2>GigaChat</h2>
     <table tabindex="0">
       <tr>

@@ -25,6 +25,7 @@ import {
 import { createRequestHandler } from "./request_handler.ts";
 import { RequestHistory, type TrafficHistory } from "./request_history.ts";
 import { SharedRequestHistory } from "./shared_history.ts";
+import { MemorySessionBook, RedisSessionBook } from "./http/console_sessions.ts";
 import { MemoryResponseStore } from "./pipeline/response_store.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { createMetricsGuard } from "./pipeline/metrics_guard.ts";
@@ -203,6 +204,11 @@ export async function createGateway(
     }),
     tenants,
     history,
+    consoleSessions: tenants === undefined
+      ? undefined
+      : shared === undefined
+      ? new MemorySessionBook()
+      : new RedisSessionBook(shared, SHARED_PREFIX),
     sharedStoreUp: shared === undefined
       ? undefined
       : () => shared.command(["PING"]).then(() => true, () => false),

@@ -13,6 +13,7 @@ import type { ModelCatalog } from "./models/model_catalog.ts";
 import type { AttachmentUploader } from "./vision/attachment_uploader.ts";
 import type { TenantRef, Tenants } from "./tenants/tenants.ts";
 import type { TrafficHistory } from "./request_history.ts";
+import type { SessionBook } from "./http/console_sessions.ts";
 
 /** What every handler shares for the gateway's lifetime; built once in lib/app.ts. */
 export interface AppContext {
@@ -27,6 +28,8 @@ export interface AppContext {
   readonly tenants: Tenants | undefined;
   /** Recent requests' metadata and per-10-second totals, for the admin API (ADMIN_TOKEN set). */
   readonly history: TrafficHistory | undefined;
+  /** The console's signed-in sessions (ADMIN_TOKEN set). */
+  readonly consoleSessions: SessionBook | undefined;
   /** Whether the shared store (REDIS_URL) answers now; undefined without one. */
   readonly sharedStoreUp: (() => Promise<boolean>) | undefined;
   /** Which proxy key made each file, so keys sharing a GigaChat key see only their own. */

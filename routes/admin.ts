@@ -3,7 +3,7 @@ import { GatewayError, invalidRequest } from "../lib/errors.ts";
 import { readJsonBody } from "../lib/http/read_json_body.ts";
 import { parseListQuery, toListPage } from "../lib/openai/list_page.ts";
 import { keyMatcher } from "../lib/pipeline/client_auth.ts";
-import { fromOwnPage, hasSession } from "../lib/http/console_session.ts";
+import { fromOwnPage, sessionOf } from "../lib/http/console_session.ts";
 import { keyView, parseKeyChange, parseKeyCreation } from "../lib/tenants/tenant.ts";
 import type { Tenants } from "../lib/tenants/tenants.ts";
 import type { UsageRow } from "../lib/tenants/key_store.ts";
@@ -26,7 +26,8 @@ export async function admitted(request: Request, ctx: RequestContext): Promise<T
     });
   }
   const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (presented === undefined && hasSession(request, token, Date.now())) {
+  const session = presented === undefined ? sessionOf(request, token, Date.now()) : undefined;
+  if (session !== undefined && await ctx.app.consoleSessions?.has(session, Date.now())) {
     if (request.method !== "GET" && request.method !== "HEAD" && !fromOwnPage(request)) {
       throw new GatewayError(403, "The console's session acts only from the console's own page.", {
         type: "permission_error",

@@ -29,6 +29,8 @@ export async function status(request: Request, ctx: RequestContext): Promise<Res
       : { configured: true, reachable: await app.sharedStoreUp() },
     open_streams: app.metrics.openStreams.get([]),
     queue_length: app.metrics.queued.get([]),
+    // Unknown (null) while the shared store that keeps them is away.
+    console_sessions: await app.consoleSessions?.count(Date.now()).catch(() => null) ?? null,
   });
 }
 

@@ -1,6 +1,7 @@
-// `POST /console/session` signs the console in with the admin token, `DELETE` signs it out.
-// Wrong tokens are bounded per client address (KeyRefusals, as pass-through mode bounds refused
-// GigaChat keys), so the admin token cannot be guessed through it.
+// `POST /console/session` signs the console in with the admin token, `DELETE` signs it out (on
+// every instance), and `DELETE /admin/console-sessions` signs every browser out. Wrong tokens are
+// bounded per client address (KeyRefusals, as pass-through mode bounds refused GigaChat keys), so
+// the admin token cannot be guessed through it.
 import { createHash } from "node:crypto";
 import type { AppContext, RequestContext } from "../lib/context.ts";
 import { GatewayError, invalidRequest } from "../lib/errors.ts";
@@ -8,12 +9,13 @@ import { readJsonBody } from "../lib/http/read_json_body.ts";
 import {
   endedSessionCookie,
   fromOwnPage,
-  hasSession,
+  newSession,
   overTls,
-  sessionCookie,
+  sessionOf,
 } from "../lib/http/console_session.ts";
+import type { SessionBook } from "../lib/http/console_sessions.ts";
 import { KeyRefusals } from "../lib/pipeline/key_refusals.ts";
-import { isAdminToken } from "./admin.ts";
+import { admitted, isAdminToken } from "./admin.ts";
 
 /**
  * Wrong tokens per gateway (tests run several in one process): ten a minute from one address,
@@ -23,7 +25,7 @@ const refusalsOf = new WeakMap<AppContext, KeyRefusals>();
 
 /** `POST /console/session` with `{"token": "<ADMIN_TOKEN>"}`: a session cookie, or a 401. */
 export async function signIn(request: Request, ctx: RequestContext): Promise<Response> {
-  const token = consoleToken(ctx);
+  const { token, sessions } = consoleOn(ctx);
   // A page elsewhere must not sign a browser in (login CSRF).
   if (!fromOwnPage(request)) throw crossSite();
   const body = await readJsonBody(request, 4096, ctx.app.bodyDeadlines);
@@ -50,46 +52,68 @@ export async function signIn(request: Request, ctx: RequestContext): Promise<Res
       code: "invalid_admin_token",
     });
   });
+  const { session, cookie } = newSession(token, Date.now(), overTls(request));
+  await sessions.add(session);
   ctx.app.log.info("console signed in", { request_id: ctx.requestId });
   return Response.json({ signed_in: true }, {
-    headers: {
-      "Set-Cookie": sessionCookie(token, Date.now(), overTls(request)),
-      "Cache-Control": "no-store",
-    },
+    headers: { "Set-Cookie": cookie, "Cache-Control": "no-store" },
   });
 }
 
 /** `GET /console/session`: whether this browser is signed in (the page asks before it shows). */
-export function sessionState(request: Request, ctx: RequestContext): Promise<Response> {
-  const token = consoleToken(ctx);
-  return Promise.resolve(
-    Response.json({ signed_in: hasSession(request, token, Date.now()) }, {
-      headers: { "Cache-Control": "no-store" },
-    }),
-  );
+export async function sessionState(request: Request, ctx: RequestContext): Promise<Response> {
+  const { token, sessions } = consoleOn(ctx);
+  const now = Date.now();
+  const session = sessionOf(request, token, now);
+  const signedIn = session !== undefined && await sessions.has(session, now);
+  return Response.json({ signed_in: signedIn }, { headers: { "Cache-Control": "no-store" } });
 }
 
-/** `DELETE /console/session`: the cookie ended. */
-export function signOut(request: Request, ctx: RequestContext): Promise<Response> {
-  consoleToken(ctx);
+/** `DELETE /console/session`: this browser's session ended, on every instance. */
+export async function signOut(request: Request, ctx: RequestContext): Promise<Response> {
+  const { token, sessions } = consoleOn(ctx);
   if (!fromOwnPage(request)) throw crossSite();
-  return Promise.resolve(
-    Response.json({ signed_in: false }, {
-      headers: { "Set-Cookie": endedSessionCookie(overTls(request)) },
-    }),
-  );
+  const session = sessionOf(request, token, Date.now());
+  if (session !== undefined) await sessions.end(session.id);
+  return Response.json({ signed_in: false }, {
+    headers: { "Set-Cookie": endedSessionCookie(overTls(request)) },
+  });
+}
+
+/** `GET /admin/console-sessions`: how many browsers are signed in to the console. */
+export async function countSessions(request: Request, ctx: RequestContext): Promise<Response> {
+  await admitted(request, ctx);
+  const { sessions } = consoleOn(ctx);
+  return Response.json({ object: "console.sessions", signed_in: await sessions.count(Date.now()) });
+}
+
+/** `DELETE /admin/console-sessions`: every console session ended, this one's too. */
+export async function endAllSessions(request: Request, ctx: RequestContext): Promise<Response> {
+  await admitted(request, ctx);
+  const { sessions } = consoleOn(ctx);
+  const ended = await sessions.endAll(Date.now());
+  ctx.app.log.info("console sessions ended", { request_id: ctx.requestId, ended });
+  return Response.json({ object: "console.sessions", ended, signed_in: 0 }, {
+    headers: { "Set-Cookie": endedSessionCookie(overTls(request)) },
+  });
 }
 
 /** The admin token, or a 404: the console is off without it. */
 export function consoleToken(ctx: RequestContext): string {
+  return consoleOn(ctx).token;
+}
+
+/** The admin token and the session book, or a 404: the console is off without them. */
+function consoleOn(ctx: RequestContext): { token: string; sessions: SessionBook } {
   const token = ctx.app.config.admin.token;
-  if (token === undefined || ctx.app.tenants === undefined) {
+  const sessions = ctx.app.consoleSessions;
+  if (token === undefined || ctx.app.tenants === undefined || sessions === undefined) {
     throw new GatewayError(404, "The console is off: set ADMIN_TOKEN to turn it on.", {
       type: "not_found_error",
       code: "console_off",
     });
   }
-  return token;
+  return { token, sessions };
 }
 
 function crossSite(): GatewayError {

@@ -3,7 +3,7 @@ import type { Route } from "../lib/http/router.ts";
 import { NAME, VERSION } from "../lib/version.ts";
 import { changeKey, createKey, getKey, listKeys, revokeKey, usage } from "./admin.ts";
 import { live, modelTable, recentRequests, status } from "./admin_status.ts";
-import { sessionState, signIn, signOut } from "./console_session.ts";
+import { countSessions, endAllSessions, sessionState, signIn, signOut } from "./console_session.ts";
 import { consoleAsset, consolePage } from "./console.ts";
 import { chatCompletions } from "./chat_completions.ts";
 import { embeddings } from "./embeddings.ts";
@@ -59,6 +59,8 @@ export const ROUTES: readonly Route<Handler>[] = [
   { method: "GET", path: "/console/session", handler: sessionState },
   { method: "POST", path: "/console/session", handler: signIn },
   { method: "DELETE", path: "/console/session", handler: signOut },
+  { method: "GET", path: "/admin/console-sessions", handler: countSessions },
+  { method: "DELETE", path: "/admin/console-sessions", handler: endAllSessions },
 ];
 
 /** `GET /`: what this is and what it serves. */

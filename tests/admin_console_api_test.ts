@@ -37,7 +37,7 @@ Deno.test("console session: the admin token once, then an HttpOnly SameSite=Stri
     const cookie = ok.headers.get("set-cookie")!;
     assert.match(
       cookie,
-      /^gateway_console=\d+\.[0-9a-f]{64}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/,
+      /^gateway_console=\d+\.[0-9a-f]{32}\.[0-9a-f]{64}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/,
     );
     const secure = await signIn(origin, ADMIN, { "x-forwarded-proto": "https" });
     await secure.body?.cancel();
@@ -69,11 +69,13 @@ Deno.test("console session: the admin token once, then an HttpOnly SameSite=Stri
     await made.body?.cancel();
 
     // A forged or altered cookie opens nothing.
-    const [expires, mac] = session.split("=")[1].split(".");
+    const [expires, id, mac] = session.split("=")[1].split(".");
     for (
       const forged of [
-        `gateway_console=${Number(expires) + 1000}.${mac}`,
-        `gateway_console=${expires}.${"0".repeat(64)}`,
+        `gateway_console=${Number(expires) + 1000}.${id}.${mac}`,
+        `gateway_console=${expires}.${"0".repeat(32)}.${mac}`,
+        `gateway_console=${expires}.${id}.${"0".repeat(64)}`,
+        `gateway_console=${expires}.${mac}`,
         "gateway_console=",
       ]
     ) {
@@ -81,9 +83,43 @@ Deno.test("console session: the admin token once, then an HttpOnly SameSite=Stri
       assert.equal(response.status, 401, forged);
       await response.body?.cancel();
     }
-    const out = await fetch(`${origin}/console/session`, { method: "DELETE", headers: { origin } });
+    const readWith = async (cookie: string) => {
+      const response = await fetch(`${origin}/admin/keys`, { headers: { cookie } });
+      await response.body?.cancel();
+      return response.status;
+    };
+    const sessions = async () =>
+      (await (await fetch(`${origin}/admin/console-sessions`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })).json()).signed_in;
+    assert.equal(await sessions(), 2, "this one and the one over TLS");
+    // Signing out ends the session itself: the cookie, kept, opens nothing any more.
+    const out = await fetch(`${origin}/console/session`, {
+      method: "DELETE",
+      headers: { origin, cookie: session },
+    });
     assert.match(out.headers.get("set-cookie")!, /gateway_console=; Path=\/; Max-Age=0/);
     await out.body?.cancel();
+    assert.equal(await readWith(session), 401, "a signed-out cookie");
+    const state = await fetch(`${origin}/console/session`, { headers: { cookie: session } });
+    assert.deepEqual(await state.json(), { signed_in: false });
+    assert.equal(await sessions(), 1);
+    // Signing every browser out, from one of them.
+    const other = (await signIn(origin, ADMIN)).headers.get("set-cookie")!.split(";")[0];
+    const third = (await signIn(origin, ADMIN)).headers.get("set-cookie")!.split(";")[0];
+    const crossSite = await fetch(`${origin}/admin/console-sessions`, {
+      method: "DELETE",
+      headers: { cookie: other },
+    });
+    assert.equal(crossSite.status, 403);
+    await crossSite.body?.cancel();
+    const all = await fetch(`${origin}/admin/console-sessions`, {
+      method: "DELETE",
+      headers: { cookie: other, origin },
+    });
+    assert.deepEqual(await all.json(), { object: "console.sessions", ended: 3, signed_in: 0 });
+    assert.deepEqual([await readWith(other), await readWith(third)], [401, 401]);
+    assert.equal(await sessions(), 0);
     // Ten wrong tokens a minute from one address, then a wait.
     for (let i = 0; i < 10; i++) await (await signIn(origin, `wrong-${i}`)).body?.cancel();
     const limited = await signIn(origin, ADMIN);

@@ -1,6 +1,7 @@
-// The console's Requests and Live over one real redis-server (Debian's package; .ci/run installs
-// it): whichever instance the console reads, it sees the requests and the load of both; with
-// Redis gone, each shows its own, says so, and logs it once.
+// The console over one real redis-server (Debian's package; .ci/run installs it): whichever
+// instance the console reads, it sees the requests and the load of both, and its session is
+// one for both (signed out on one, out on the other); with Redis gone, each shows its own
+// traffic, says so, and logs it once, and sessions wait for Redis while the bearer token works.
 import assert from "node:assert/strict";
 import { DEMO_KEY, type Stack, startStack } from "./helpers/stack.ts";
 import { freePort } from "./helpers/free_port.ts";
@@ -39,7 +40,7 @@ async function eventually(what: string, check: () => Promise<boolean>): Promise<
 }
 
 Deno.test({
-  name: "REDIS_URL: the console's requests and live figures are every instance's",
+  name: "REDIS_URL: the console's requests, live figures and sessions are every instance's",
   ignore: needs("redis-server").ignore,
   async fn() {
     const dir = await Deno.makeTempDir();
@@ -93,6 +94,29 @@ Deno.test({
       });
       await stream.body?.cancel();
 
+      // Signed in on A, the session opens B's admin API; signed out on B, A's too.
+      const signIn = (stack: Stack) =>
+        fetch(`${stack.origin}/console/session`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: stack.origin },
+          body: JSON.stringify({ token: ADMIN }),
+        });
+      const session = (await signIn(a)).headers.get("set-cookie")!.split(";")[0];
+      const withSession = async (stack: Stack) => {
+        const response = await fetch(`${stack.origin}/admin/status`, {
+          headers: { cookie: session },
+        });
+        await response.body?.cancel();
+        return response.status;
+      };
+      assert.equal(await withSession(b), 200);
+      const out = await fetch(`${b.origin}/console/session`, {
+        method: "DELETE",
+        headers: { cookie: session, origin: b.origin },
+      });
+      await out.body?.cancel();
+      assert.equal(await withSession(a), 401);
+
       // Redis gone: each shows its own, and says so; A logs it once.
       redis.kill("SIGKILL");
       await redis.status;
@@ -109,6 +133,11 @@ Deno.test({
         "A's two, its stream and the refused one",
       );
       assert.equal((await read(b, "/admin/live?minutes=1")).scope, "instance");
+      // Sessions cannot be checked or made; the bearer token still opens everything.
+      const noSession = await signIn(b);
+      assert.equal(noSession.status, 503);
+      assert.equal((await noSession.json()).error.code, "shared_store_unavailable");
+      assert.equal((await read(b, "/admin/status")).console_sessions, null);
       await new Promise((resolve) => setTimeout(resolve, 4500));
       const logged = a.logs.filter((line) => line.includes("recent requests not written"));
       assert.equal(logged.length, 1, logged.join("\n"));

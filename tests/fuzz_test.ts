@@ -510,6 +510,7 @@ Deno.test(`fuzz: the admin API answers mutated key bodies without a 5xx (seed ${
         "/admin/live?minutes=1e3",
         "/admin/status?x=%00",
         "/admin/models",
+        "/admin/console-sessions?x=1",
       ]
     ) {
       const response = await fetch(`${stack.origin}${path}`, {
@@ -536,6 +537,21 @@ Deno.test(`fuzz: the admin API answers mutated key bodies without a 5xx (seed ${
         body,
       });
       await checkAnswer(response, route, body);
+    }
+    // Cookies that are no session, where a session is looked for.
+    for (
+      const cookie of [
+        "gateway_console=" + "9".repeat(400),
+        "gateway_console=1.2.3; gateway_console=x",
+        `gateway_console=${"9".repeat(15)}.${"a".repeat(32)}.${"b".repeat(64)}`,
+        "gateway_console=%00%FF;;;=;",
+        ";".repeat(2000),
+      ]
+    ) {
+      for (const path of ["/console/session", "/admin/status"]) {
+        const response = await fetch(`${stack.origin}${path}`, { headers: { cookie } });
+        await checkAnswer(response, route, cookie);
+      }
     }
     assertNoErrorLogs(stack);
   } finally {

@@ -1,18 +1,31 @@
 // The console's sign-in: the admin token once, then a cookie that proves it was given. The
-// cookie holds only its expiry and an HMAC of it keyed with the admin token, so every instance
-// that shares the token accepts it and changing the token ends every session.
+// cookie holds a session id, its expiry and an HMAC of both keyed with the admin token, so a
+// cookie is checked without a look-up and changing the token ends every session; the session
+// book (lib/console_sessions.ts) holds which ids are still signed in, so signing out ends one.
 import { Buffer } from "node:buffer";
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** The cookie's name. */
 export const SESSION_COOKIE = "gateway_console";
 /** How long a session lasts: a working day. */
 export const SESSION_MS = 12 * 3_600_000;
 
-/** The cookie for a new session, `Secure` where the console is served over TLS. */
-export function sessionCookie(adminToken: string, now: number, secure: boolean): string {
-  const expires = now + SESSION_MS;
-  return cookie(`${expires}.${mac(adminToken, expires)}`, SESSION_MS / 1000, secure);
+/** A session as its cookie names it. */
+export interface Session {
+  id: string;
+  /** When it ends (ms since the epoch). */
+  expires: number;
+}
+
+/** A new session and its cookie, `Secure` where the console is served over TLS. */
+export function newSession(
+  adminToken: string,
+  now: number,
+  secure: boolean,
+): { session: Session; cookie: string } {
+  const session = { id: randomBytes(16).toString("hex"), expires: now + SESSION_MS };
+  const value = `${session.expires}.${session.id}.${mac(adminToken, session)}`;
+  return { session, cookie: cookie(value, SESSION_MS / 1000, secure) };
 }
 
 /** The cookie that ends a session. */
@@ -20,15 +33,20 @@ export function endedSessionCookie(secure: boolean): string {
   return cookie("", 0, secure);
 }
 
-/** Whether `request` carries a session made with `adminToken` that has not expired. */
-export function hasSession(request: Request, adminToken: string, now: number): boolean {
+/**
+ * The session `request`'s cookie names, when `adminToken` made it and it has not expired
+ * (whether it is still signed in is the session book's to say).
+ */
+export function sessionOf(request: Request, adminToken: string, now: number): Session | undefined {
   const value = cookieValue(request.headers.get("cookie"), SESSION_COOKIE);
-  const match = value === undefined ? null : /^(\d{1,15})\.([0-9a-f]{64})$/.exec(value);
-  if (match === null) return false;
-  const expires = Number(match[1]);
-  if (expires <= now || expires > now + SESSION_MS) return false;
-  const expected = Buffer.from(mac(adminToken, expires), "hex");
-  return timingSafeEqual(expected, Buffer.from(match[2], "hex"));
+  const match = value === undefined
+    ? null
+    : /^(\d{1,15})\.([0-9a-f]{32})\.([0-9a-f]{64})$/.exec(value);
+  if (match === null) return undefined;
+  const session = { expires: Number(match[1]), id: match[2] };
+  if (session.expires <= now || session.expires > now + SESSION_MS) return undefined;
+  const expected = Buffer.from(mac(adminToken, session), "hex");
+  return timingSafeEqual(expected, Buffer.from(match[3], "hex")) ? session : undefined;
 }
 
 /**
@@ -56,8 +74,9 @@ export function overTls(request: Request): boolean {
     request.headers.get("x-forwarded-proto")?.split(",")[0].trim() === "https";
 }
 
-function mac(adminToken: string, expires: number): string {
-  return createHmac("sha256", adminToken).update(`console-session\n${expires}`).digest("hex");
+function mac(adminToken: string, session: Session): string {
+  return createHmac("sha256", adminToken)
+    .update(`console-session\n${session.expires}\n${session.id}`).digest("hex");
 }
 
 function cookie(value: string, maxAgeS: number, secure: boolean): string {

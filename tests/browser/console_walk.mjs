@@ -235,6 +235,14 @@ try {
   await find("h2, h3", "Credentials");
   step("phone overflow", await page.evaluate(() => document.body.scrollWidth - innerWidth));
   await shot("status-phone");
+
+  // Every session ended from the page: it asks to sign in again, and the admin API agrees.
+  await (await button("Sign out everywhere")).click();
+  await button("Sign in");
+  step(
+    "signed in after signing out everywhere",
+    await page.evaluate(async () => (await (await fetch("/console/session")).json()).signed_in),
+  );
 } finally {
   await browser.close();
 }
