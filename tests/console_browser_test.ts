@@ -96,6 +96,7 @@ async function checkWalk(seen: Walk, screenshots: string): Promise<void> {
   assert.match(text("live queue"), /Waiting now/, where);
   assert.equal(number("chat after revoking"), 401, where);
   assert.equal(all["signed in after signing out everywhere"], false, where);
+  assert.equal(all["models from the keyboard"], "#/models", where);
   assert.ok(
     number("phone overflow") <= 0,
     `${where}: wider than a phone by ${number("phone overflow")}`,

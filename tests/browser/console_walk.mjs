@@ -229,11 +229,32 @@ try {
   step("chat after revoking", after.status);
   await after.body?.cancel();
 
-  // Phone width: the pages still read (nothing wider than the screen but the tables).
-  await page.setViewport({ width: 390, height: 844 });
+  // From the keyboard alone: Tab to the Models link, Enter opens it.
   await (await link("Status")).click();
   await find("h2, h3", "Credentials");
-  step("phone overflow", await page.evaluate(() => document.body.scrollWidth - innerWidth));
+  await page.evaluate(() => document.activeElement?.blur());
+  let tabs = 0;
+  while (
+    tabs++ < 30 && await page.evaluate(() => document.activeElement?.textContent) !== "Models"
+  ) {
+    await page.keyboard.press("Tab");
+  }
+  await page.keyboard.press("Enter");
+  await find("h2", "Models");
+  step("models from the keyboard", await page.evaluate(() => location.hash));
+
+  // Phone width: every page still reads (nothing wider than the screen but the tables, which
+  // scroll in their own box).
+  await page.setViewport({ width: 390, height: 844 });
+  let widest = 0;
+  for (const name of ["Status", "Live", "Usage", "Keys", "Requests", "Playground", "Models"]) {
+    await (await link(name)).click();
+    await sleep(300);
+    widest = Math.max(widest, await page.evaluate(() => document.body.scrollWidth - innerWidth));
+  }
+  step("phone overflow", widest);
+  await (await link("Status")).click();
+  await find("h2, h3", "Credentials");
   await shot("status-phone");
 
   // Every session ended from the page: it asks to sign in again, and the admin API agrees.
