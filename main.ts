@@ -133,10 +133,10 @@ async function main(args: string[]): Promise<number> {
       // (systemd, a container runtime) starts a fresh process instead of leaving none.
       gateway.log.error("the listener failed for good; exiting", { error: describeError(error) });
       gateway.abortInFlight();
-      gateway.close();
+      await gateway.close();
       return 1;
     }
-    gateway.close();
+    await gateway.close();
     gateway.log.info("stopped");
     return 0;
   } catch (error) {

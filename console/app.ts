@@ -77,7 +77,8 @@ function App() {
   }
   if (state === "out") return html`<${SignIn} onIn=${() => setState("in")} />`;
   const signOut = async () => {
-    await api("/console/session", { method: "DELETE" }).catch(() => {});
+    // The cookie is cleared either way; a session that could not be ended is said so.
+    await api("/console/session", { method: "DELETE" }).catch((e) => alert((e as Error).message));
     setState("out");
   };
   return html`
@@ -151,7 +152,12 @@ function useApi<T>(path: string, everyMs = 0): { data?: T; error?: string; reloa
 /** Every console session ended (a lost laptop, a token shown on a screen): this one too. */
 async function endAllSessions() {
   if (!confirm("Sign every browser out of the console, this one too?")) return;
-  await api("/admin/console-sessions", { method: "DELETE" }).catch(() => {});
+  try {
+    await api("/admin/console-sessions", { method: "DELETE" });
+  } catch (e) {
+    alert(`Not signed out everywhere: ${(e as Error).message}`);
+    return;
+  }
   signedOut();
 }
 

@@ -112,7 +112,7 @@ async function demo(): Promise<number> {
     await server.finished;
     return 0;
   } finally {
-    gateway?.close();
+    await gateway?.close();
     await fake.close();
     await Deno.remove(caFile).catch(() => {});
   }

@@ -36,7 +36,12 @@ import { RedisLeases } from "./pipeline/redis_leases.ts";
 import { LocalLedger, type SlotLedger } from "./pipeline/slot_ledger.ts";
 import type { Credential } from "./gigachat/credential.ts";
 import { KeyRefusals } from "./pipeline/key_refusals.ts";
-import { connectRedis, type KeyValue, PREFIX as SHARED_PREFIX } from "./pipeline/shared_state.ts";
+import {
+  COMMAND_TIMEOUT_MS,
+  connectRedis,
+  type KeyValue,
+  PREFIX as SHARED_PREFIX,
+} from "./pipeline/shared_state.ts";
 import {
   SharedFileOwners,
   SharedResponseStore,
@@ -67,7 +72,8 @@ export interface Gateway {
   /** Says not ready from now on (`/ready` 503), while requests are still served. */
   drain(): void;
   abortInFlight(): void;
-  close(): void;
+  /** Writes usage and recent requests still held (for at most a few seconds), then closes. */
+  close(): Promise<void>;
 }
 
 /** Wires configuration, logger, upstream client, caches and `routes` into one gateway. */
@@ -260,14 +266,19 @@ export async function createGateway(
       stopping.abort(shuttingDown());
       requests.abortInFlight();
     },
-    close: () => {
+    close: async () => {
       pool?.close();
       ledger.close();
       for (const client of memberClients) client.close();
-      tenants?.close();
-      history?.close();
+      // Each store command gives up after COMMAND_TIMEOUT_MS; a stuck one holds no exit long.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([tenants?.close(), history?.close()]),
+        new Promise((resolve) => timer = setTimeout(resolve, 2 * COMMAND_TIMEOUT_MS)),
+      ]);
+      clearTimeout(timer);
       httpClient?.close();
-      void shared?.close();
+      await shared?.close();
     },
   };
 }

@@ -2,6 +2,7 @@
 // metadata, never its content, and per-10-second totals for the last minutes. Kept in this
 // process, bounded, and only while the admin API is on; with REDIS_URL, shared_history.ts adds
 // the other instances'.
+import { boundedRecord } from "./traffic_records.ts";
 
 /** One finished request, as `GET /admin/requests` lists it (`time` as ISO 8601 there). */
 export interface RequestRecord {
@@ -72,7 +73,8 @@ export interface TrafficHistory {
   record(record: RequestRecord): void;
   recent(filter: RecordFilter): Promise<{ scope: Scope; data: ListedRecord[] }>;
   traffic(minutes: number): Promise<{ scope: Scope; samples: LiveSample[]; load: Load }>;
-  close(): void;
+  /** Writes what is still held (shared), then stops. */
+  close(): Promise<void>;
 }
 
 /** Seconds per live sample. */
@@ -102,7 +104,9 @@ export class RequestHistory implements TrafficHistory {
   }
 
   /** Keeps `record` (the oldest goes once full) and counts it in its 10-second slice. */
-  record(record: RequestRecord): void {
+  record(given: RequestRecord): void {
+    // A client names its model and path: kept cut, so a thousand records stay small.
+    const record = boundedRecord(given);
     if (this.#records.length < this.#capacity) this.#records.push(record);
     else {
       this.#records[this.#next] = record;
@@ -133,7 +137,9 @@ export class RequestHistory implements TrafficHistory {
     return Promise.resolve({ scope: "instance", samples: this.live(minutes), load: this.load() });
   }
 
-  close(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 
   /** The gauges now. */
   load(): Load {

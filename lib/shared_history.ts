@@ -17,6 +17,7 @@ import {
   type TrafficHistory,
   wanted,
 } from "./request_history.ts";
+import { boundedRecord, loadFrom, recordFrom, sampleFrom } from "./traffic_records.ts";
 
 /** The Redis commands it needs (the shared store's, key prefix written out). */
 export interface RedisCommands {
@@ -32,11 +33,17 @@ const FRESH_MS = 3 * FLUSH_MS;
 /** Longest an instance's window stays after its last write: the window itself. */
 const WINDOW_MS = 15 * 60_000;
 
-/** One instance's part of Live, as written to its hash field. */
+/** One instance's part of Live, as written to its hash field (`at` in Redis' clock). */
 interface Report {
   at: number;
   load: Load;
   samples: LiveSample[];
+}
+
+/** A record waiting to be written, numbered so that one written twice is listed once. */
+interface Numbered {
+  n: number;
+  record: RequestRecord;
 }
 
 /** Every instance's traffic through Redis, this one's from memory; see the module's comment. */
@@ -46,11 +53,11 @@ export class SharedRequestHistory implements TrafficHistory {
   readonly #listKey: string;
   readonly #liveKey: string;
   readonly #instance: string;
-  readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
+  #sequence = 0;
   /** Finished here and not yet written, and those being written now. */
-  #pending: RequestRecord[] = [];
-  #inFlight: RequestRecord[] = [];
+  #pending: Numbered[] = [];
+  #inFlight: Numbered[] = [];
   #writing: Promise<void> | undefined;
   readonly #timer: number;
 
@@ -62,7 +69,6 @@ export class SharedRequestHistory implements TrafficHistory {
       instance: string;
       /** A write failed (called once until one succeeds again). */
       onError: (error: unknown) => void;
-      now?: () => number;
       flushMs?: number;
     },
   ) {
@@ -71,7 +77,6 @@ export class SharedRequestHistory implements TrafficHistory {
     this.#listKey = `${options.prefix}history:requests`;
     this.#liveKey = `${options.prefix}history:live`;
     this.#instance = options.instance;
-    this.#now = options.now ?? Date.now;
     let failing = false;
     this.#onError = (error) => {
       if (!failing) options.onError(error);
@@ -85,23 +90,26 @@ export class SharedRequestHistory implements TrafficHistory {
   }
 
   record(record: RequestRecord): void {
-    this.#local.record(record);
-    this.#pending.push(record);
+    const kept = boundedRecord(record);
+    this.#local.record(kept);
+    this.#pending.push({ n: this.#sequence++, record: kept });
     if (this.#pending.length > KEPT) this.#pending.splice(0, this.#pending.length - KEPT);
   }
 
   async recent(filter: RecordFilter): Promise<{ scope: Scope; data: ListedRecord[] }> {
-    let records: RequestRecord[];
+    let written: Map<string, RequestRecord>;
     try {
-      records = parseRecords(await this.#redis.command(["LRANGE", this.#listKey, "0", "-1"]));
+      written = parseRecords(
+        await this.#redis.command(["LRANGE", this.#listKey, `-${KEPT}`, "-1"]),
+      );
     } catch {
       return this.#local.recent(filter);
     }
-    const written = new Set(records.map((record) => record.request_id));
-    for (const record of [...this.#inFlight, ...this.#pending]) {
-      if (!written.has(record.request_id)) records.push(record);
+    // Not written yet (or being written): this instance's newest.
+    for (const { n, record } of [...this.#inFlight, ...this.#pending]) {
+      written.set(`${this.#instance}:${n}`, record);
     }
-    records.sort((a, b) => b.time - a.time);
+    const records = [...written.values()].sort((a, b) => b.time - a.time);
     const data: ListedRecord[] = [];
     for (const record of records) {
       if (data.length >= filter.limit) break;
@@ -112,19 +120,19 @@ export class SharedRequestHistory implements TrafficHistory {
 
   async traffic(minutes: number): Promise<{ scope: Scope; samples: LiveSample[]; load: Load }> {
     let reports: Map<string, Report>;
+    let now: number;
     try {
+      now = await this.#redisNow();
       reports = parseReports(await this.#redis.command(["HGETALL", this.#liveKey]));
     } catch {
       return this.#local.traffic(minutes);
     }
     // This instance's own, from memory: newer than what it last wrote.
     reports.delete(this.#instance);
-    const now = this.#now();
-    const gone = [...reports].filter(([, report]) => now - report.at > WINDOW_MS);
+    const gone = [...reports.keys()].filter((id) => now - reports.get(id)!.at > WINDOW_MS);
     if (gone.length > 0) {
-      for (const [instance] of gone) reports.delete(instance);
-      await this.#redis.command(["HDEL", this.#liveKey, ...gone.map(([instance]) => instance)])
-        .catch(() => {});
+      for (const id of gone) reports.delete(id);
+      void this.#redis.command(["HDEL", this.#liveKey, ...gone]).catch(() => {});
     }
     const samples = this.#local.live(minutes).map((sample) => structuredClone(sample));
     const at = new Map(samples.map((sample) => [sample.t, sample]));
@@ -148,35 +156,51 @@ export class SharedRequestHistory implements TrafficHistory {
     return this.#writing;
   }
 
-  close(): void {
+  /** The last requests written before the store closes (a failure was reported already). */
+  async close(): Promise<void> {
     clearInterval(this.#timer);
-    void this.flush().catch(() => {});
+    await this.flush().catch(this.#onError);
   }
 
   async #write(): Promise<void> {
-    const records = this.#pending;
+    const numbered = this.#pending;
     this.#pending = [];
-    this.#inFlight = records;
+    this.#inFlight = numbered;
     try {
-      if (records.length > 0) {
-        const json = records.map((record) => JSON.stringify(record));
+      if (numbered.length > 0) {
+        const json = numbered.map(({ n, record }) =>
+          JSON.stringify({ ...record, _i: this.#instance, _n: n })
+        );
         await this.#redis.command(["RPUSH", this.#listKey, ...json]);
       }
     } catch (error) {
-      // Kept for the next write; the newest KEPT at most.
-      this.#pending = [...records, ...this.#pending].slice(-KEPT);
+      // Kept for the next write (the newest KEPT at most). A push that timed out may still
+      // have happened: its records' numbers list them once.
+      this.#pending = [...numbered, ...this.#pending].slice(-KEPT);
       throw error;
     } finally {
       this.#inFlight = [];
     }
-    if (records.length > 0) await this.#redis.command(["LTRIM", this.#listKey, `-${KEPT}`, "-1"]);
+    if (numbered.length > 0) {
+      await this.#redis.command(["LTRIM", this.#listKey, `-${KEPT}`, "-1"]);
+    }
     const report: Report = {
-      at: this.#now(),
+      at: await this.#redisNow(),
       load: this.#local.load(),
       samples: this.#local.live(WINDOW_MS / 60_000).filter(busy),
     };
     await this.#redis.command(["HSET", this.#liveKey, this.#instance, JSON.stringify(report)]);
     await this.#redis.command(["PEXPIRE", this.#liveKey, String(WINDOW_MS)]);
+  }
+
+  /** Redis' clock (ms): one for every instance, whatever their own clocks say. */
+  async #redisNow(): Promise<number> {
+    const reply = await this.#redis.command(["TIME"]);
+    const [seconds, micros] = Array.isArray(reply) ? reply.map(Number) : [NaN, NaN];
+    if (!Number.isFinite(seconds) || !Number.isFinite(micros)) {
+      throw new Error("Redis TIME gave no time");
+    }
+    return seconds * 1000 + Math.floor(micros / 1000);
   }
 }
 
@@ -186,9 +210,9 @@ function busy(sample: LiveSample): boolean {
 }
 
 function addLoad(into: Load, other: Load): void {
-  into.queue_length += Number(other.queue_length) || 0;
-  into.open_streams += Number(other.open_streams) || 0;
-  into.generating += Number(other.generating) || 0;
+  into.queue_length += other.queue_length;
+  into.open_streams += other.open_streams;
+  into.generating += other.generating;
 }
 
 /** Adds another instance's slice into this one's: totals add, the longest wait is the longest. */
@@ -206,25 +230,26 @@ function addSample(into: LiveSample, other: LiveSample): void {
       "open_streams_max",
     ] as const
   ) {
-    into[field] += Number(other[field]) || 0;
+    into[field] += other[field];
   }
-  into.queue_wait_ms_max = Math.max(into.queue_wait_ms_max, Number(other.queue_wait_ms_max) || 0);
-  for (const [code, count] of Object.entries(other.errors_by_code ?? {})) {
-    into.errors_by_code[code] = (into.errors_by_code[code] ?? 0) + (Number(count) || 0);
+  into.queue_wait_ms_max = Math.max(into.queue_wait_ms_max, other.queue_wait_ms_max);
+  for (const [code, count] of Object.entries(other.errors_by_code)) {
+    into.errors_by_code[code] = (into.errors_by_code[code] ?? 0) + count;
   }
 }
 
-/** The shared list's records; anything that is not one is skipped. */
-function parseRecords(reply: unknown): RequestRecord[] {
-  const out: RequestRecord[] = [];
-  for (const item of Array.isArray(reply) ? reply : []) {
-    const record = parseJson(item) as Partial<RequestRecord> | undefined;
-    if (
-      typeof record?.time === "number" && typeof record.request_id === "string" &&
-      typeof record.status === "number"
-    ) {
-      out.push(record as RequestRecord);
-    }
+/** The shared list's records by instance and number; anything that is not one is skipped. */
+function parseRecords(reply: unknown): Map<string, RequestRecord> {
+  const out = new Map<string, RequestRecord>();
+  for (const [i, item] of (Array.isArray(reply) ? reply : []).entries()) {
+    const value = parseJson(item) as { _i?: unknown; _n?: unknown } | undefined;
+    const record = recordFrom(value);
+    if (record === undefined) continue;
+    // One without a number (written by something else) is its own.
+    const key = typeof value?._i === "string" && Number.isSafeInteger(value._n)
+      ? `${value._i}:${value._n}`
+      : `#${i}`;
+    out.set(key, record);
   }
   return out;
 }
@@ -233,13 +258,13 @@ function parseRecords(reply: unknown): RequestRecord[] {
 function parseReports(reply: unknown): Map<string, Report> {
   const out = new Map<string, Report>();
   for (const [instance, text] of pairs(reply)) {
-    const report = parseJson(text) as Partial<Report> | undefined;
-    if (
-      typeof report?.at === "number" && Array.isArray(report.samples) &&
-      typeof report.load === "object" && report.load !== null
-    ) {
-      out.set(instance, report as Report);
-    }
+    const report = parseJson(text) as Record<string, unknown> | undefined;
+    if (typeof report?.at !== "number" || !Array.isArray(report.samples)) continue;
+    out.set(instance, {
+      at: report.at,
+      load: loadFrom(report.load),
+      samples: report.samples.map(sampleFrom).filter((s): s is LiveSample => s !== undefined),
+    });
   }
   return out;
 }

@@ -73,11 +73,27 @@ export async function sessionState(request: Request, ctx: RequestContext): Promi
 export async function signOut(request: Request, ctx: RequestContext): Promise<Response> {
   const { token, sessions } = consoleOn(ctx);
   if (!fromOwnPage(request)) throw crossSite();
+  const ended = endedSessionCookie(overTls(request));
   const session = sessionOf(request, token, Date.now());
-  if (session !== undefined) await sessions.end(session.id);
-  return Response.json({ signed_in: false }, {
-    headers: { "Set-Cookie": endedSessionCookie(overTls(request)) },
-  });
+  try {
+    if (session !== undefined) await sessions.end(session.id);
+  } catch (error) {
+    // The browser forgets its cookie all the same; the error says the session itself lives on.
+    if (!(error instanceof GatewayError)) throw error;
+    throw new GatewayError(
+      error.status,
+      `${error.message} This browser is signed out, but its session could not be ended: ` +
+        "sign out everywhere once the store is back, or change ADMIN_TOKEN.",
+      {
+        type: error.type,
+        code: error.code,
+        retryable: error.retryable,
+        cause: error,
+        headers: { ...error.headers, "Set-Cookie": ended },
+      },
+    );
+  }
+  return Response.json({ signed_in: false }, { headers: { "Set-Cookie": ended } });
 }
 
 /** `GET /admin/console-sessions`: how many browsers are signed in to the console. */

@@ -117,6 +117,35 @@ Deno.test({
       await out.body?.cancel();
       assert.equal(await withSession(a), 401);
 
+      // A third instance's last request, made just before it stops, is written as it stops:
+      // in the recent requests, and in the usage record.
+      const used = async () =>
+        (await read(b, "/admin/usage")).data.reduce(
+          (n: number, row: { requests: number }) => n + row.requests,
+          0,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const usedBefore = await used();
+      const c = await startStack({ env, sharedFake: a.fake });
+      const last = await fetch(`${c.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          "content-type": "application/json",
+          "x-request-id": "last-before-stop",
+        },
+        body: JSON.stringify({
+          model: "GigaChat-2-Max",
+          messages: [{ role: "user", content: "Hi" }],
+        }),
+      });
+      await last.body?.cancel();
+      await c.close();
+      const afterStop = await read(b, "/admin/requests");
+      assert.equal(afterStop.data[0].request_id, "last-before-stop");
+      assert.equal(await used(), usedBefore + 1);
+
+      const kept = (await signIn(a)).headers.get("set-cookie")!.split(";")[0];
       // Redis gone: each shows its own, and says so; A logs it once.
       redis.kill("SIGKILL");
       await redis.status;
@@ -138,6 +167,15 @@ Deno.test({
       assert.equal(noSession.status, 503);
       assert.equal((await noSession.json()).error.code, "shared_store_unavailable");
       assert.equal((await read(b, "/admin/status")).console_sessions, null);
+      // Signing out then still clears the browser's cookie, and says the session lives on.
+      const outNow = await fetch(`${a.origin}/console/session`, {
+        method: "DELETE",
+        headers: { cookie: kept, origin: a.origin },
+      });
+      assert.equal(outNow.status, 503);
+      assert.match(outNow.headers.get("set-cookie")!, /gateway_console=; Path=\/; Max-Age=0/);
+      assert.match((await outNow.json()).error.message, /could not be ended/);
+      assert.equal(await withSession(a), 503, "a cookie that cannot be checked opens nothing");
       await new Promise((resolve) => setTimeout(resolve, 4500));
       const logged = a.logs.filter((line) => line.includes("recent requests not written"));
       assert.equal(logged.length, 1, logged.join("\n"));

@@ -9,6 +9,8 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 export const SESSION_COOKIE = "gateway_console";
 /** How long a session lasts: a working day. */
 export const SESSION_MS = 12 * 3_600_000;
+/** How far ahead of this instance's clock another instance's clock may be. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** A session as its cookie names it. */
 export interface Session {
@@ -44,7 +46,10 @@ export function sessionOf(request: Request, adminToken: string, now: number): Se
     : /^(\d{1,15})\.([0-9a-f]{32})\.([0-9a-f]{64})$/.exec(value);
   if (match === null) return undefined;
   const session = { expires: Number(match[1]), id: match[2] };
-  if (session.expires <= now || session.expires > now + SESSION_MS) return undefined;
+  // A cookie made by an instance whose clock is a little ahead is still good.
+  if (session.expires <= now || session.expires > now + SESSION_MS + CLOCK_SKEW_MS) {
+    return undefined;
+  }
   const expected = Buffer.from(mac(adminToken, session), "hex");
   return timingSafeEqual(expected, Buffer.from(match[3], "hex")) ? session : undefined;
 }

@@ -225,17 +225,16 @@ async function generationSlot(
   const line = client.owner ?? "";
   const weight = client.tenant?.limits.weight;
   const since = performance.now();
+  // Counted whether a slot came or not: the longest waits end in a 429 or a timeout.
   const waited = () => {
     ctx.trace.queueMs = (ctx.trace.queueMs ?? 0) + Math.round(performance.now() - since);
   };
   if (app.pool === undefined) {
     const key = app.config.queue.perModel ? `${client.id}\u0000${model}` : client.id;
-    const release = await app.slots.acquire(key, ctx.signal, line, weight);
-    waited();
+    const release = await app.slots.acquire(key, ctx.signal, line, weight).finally(waited);
     return { credential: client, release };
   }
-  const lease = await app.pool.acquire(model, ctx.signal, line, weight, pinned);
-  waited();
+  const lease = await app.pool.acquire(model, ctx.signal, line, weight, pinned).finally(waited);
   if (app.config.pool !== undefined) ctx.trace.credential = lease.member.name;
   // Usually the member the request was authenticated with: nothing to copy then.
   const credential = lease.member.credential.id === client.id

@@ -28,7 +28,8 @@ export interface UsageBook {
   add(row: UsageRow): void;
   /** Rows of days `from` to `to` (YYYY-MM-DD, both included), of one key if given. */
   query(from: string, to: string, keyId?: string): Promise<UsageRow[]>;
-  close(): void;
+  /** Writes what is still held, then lets go of the store. */
+  close(): Promise<void>;
 }
 
 /** Tenants in a map: the memory store, and the embedded store's copy of its file. */
@@ -82,7 +83,9 @@ export class MemoryUsageBook implements UsageBook {
     ));
   }
 
-  close(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** Two rows of one day, key and model, added. */

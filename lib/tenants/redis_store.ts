@@ -202,9 +202,10 @@ export class RedisUsageBook implements UsageBook {
     return sortRows([...rows.values()]);
   }
 
-  close(): void {
+  /** The last second's usage written (a failure is reported, as every flush's). */
+  async close(): Promise<void> {
     clearInterval(this.#timer);
-    void this.#flush();
+    await this.#flush();
   }
 }
 

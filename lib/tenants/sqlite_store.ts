@@ -131,10 +131,11 @@ class SqliteUsageBook implements UsageBook {
     }))));
   }
 
-  close(): void {
+  close(): Promise<void> {
     clearInterval(this.#timer);
     this.#tryFlush();
     this.#close();
+    return Promise.resolve();
   }
 
   /** A flush that never throws: rows it could not write wait for the next one. */

@@ -140,8 +140,9 @@ export class Tenants {
     });
   }
 
-  close(): void {
-    this.usage.close();
+  /** Usage still held written, then the stores let go of. */
+  async close(): Promise<void> {
+    await this.usage.close();
     this.keys.close();
   }
 }

@@ -86,7 +86,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logRecords: () => logs.map((line) => JSON.parse(line) as Record<string, unknown>),
     async close() {
       await server.shutdown();
-      gateway.close();
+      await gateway.close();
       if (options.sharedFake === undefined) await fake.close();
       await Deno.remove(caFile);
     },

@@ -9,6 +9,8 @@ class FakeRedis implements RedisCommands {
   down = false;
   sent: string[] = [];
 
+  constructor(readonly clock: { now: number }) {}
+
   command(args: string[]): Promise<unknown> {
     this.sent.push(args[0]);
     if (this.down) return Promise.reject(new Error("connection refused"));
@@ -23,7 +25,7 @@ class FakeRedis implements RedisCommands {
         this.lists.set(key, list.slice(Number(rest[0])));
         return Promise.resolve("OK");
       case "LRANGE":
-        return Promise.resolve(list);
+        return Promise.resolve(list.slice(Number(rest[0])));
       case "HSET":
         this.hashes.set(key, hash.set(rest[0], rest[1]));
         return Promise.resolve(1);
@@ -34,6 +36,11 @@ class FakeRedis implements RedisCommands {
         return Promise.resolve(rest.length);
       case "PEXPIRE":
         return Promise.resolve(1);
+      case "TIME":
+        return Promise.resolve([
+          String(Math.floor(this.clock.now / 1000)),
+          String((this.clock.now % 1000) * 1000),
+        ]);
     }
     return Promise.reject(new Error(`unexpected ${name}`));
   }
@@ -62,15 +69,14 @@ function instance(redis: FakeRedis, name: string, clock: { now: number }, load =
     prefix: "gw:",
     instance: name,
     onError: (error) => errors.push(error),
-    now: () => clock.now,
     flushMs: 3_600_000,
   });
   return { shared, errors };
 }
 
 Deno.test("SharedRequestHistory: every instance's requests and slices, this one's newest too", async () => {
-  const redis = new FakeRedis();
   const clock = { now: 1_700_000_000_000 };
+  const redis = new FakeRedis(clock);
   const a = instance(redis, "a", clock, 2);
   const b = instance(redis, "b", clock, 1);
   try {
@@ -106,14 +112,14 @@ Deno.test("SharedRequestHistory: every instance's requests and slices, this one'
       generating: 2,
     });
   } finally {
-    a.shared.close();
-    b.shared.close();
+    await a.shared.close();
+    await b.shared.close();
   }
 });
 
 Deno.test("SharedRequestHistory: Redis away, its own traffic, kept for later; odd entries skipped", async () => {
-  const redis = new FakeRedis();
   const clock = { now: 1_700_000_000_000 };
+  const redis = new FakeRedis(clock);
   const a = instance(redis, "a", clock);
   const b = instance(redis, "b", clock);
   try {
@@ -136,14 +142,14 @@ Deno.test("SharedRequestHistory: Redis away, its own traffic, kept for later; od
     await b.shared.traffic(1);
     assert.deepEqual([...redis.hashes.get("gw:history:live")!.keys()], ["x", "y"]);
   } finally {
-    a.shared.close();
-    b.shared.close();
+    await a.shared.close();
+    await b.shared.close();
   }
 });
 
 Deno.test("SharedRequestHistory: the shared list keeps the newest thousand", async () => {
-  const redis = new FakeRedis();
   const clock = { now: 1_700_000_000_000 };
+  const redis = new FakeRedis(clock);
   const a = instance(redis, "a", clock);
   try {
     for (let i = 0; i < 1500; i++) a.shared.record(record(`r${i}`, clock.now + i));
@@ -153,6 +159,65 @@ Deno.test("SharedRequestHistory: the shared list keeps the newest thousand", asy
     assert.equal(JSON.parse(kept.at(-1)!).request_id, "r1499");
     assert.equal((await a.shared.recent({ limit: 1000 })).data.at(-1)!.request_id, "r500");
   } finally {
-    a.shared.close();
+    await a.shared.close();
+  }
+});
+
+Deno.test("SharedRequestHistory: what others wrote is rebuilt from known fields, never a 500", async () => {
+  const clock = { now: 1_700_000_000_000 };
+  const redis = new FakeRedis(clock);
+  const a = instance(redis, "a", clock);
+  try {
+    redis.lists.set("gw:history:requests", [
+      JSON.stringify({ time: 1e16, request_id: "far", status: 200 }),
+      JSON.stringify({
+        time: clock.now,
+        request_id: "other",
+        status: 200,
+        model: "m".repeat(5000),
+        messages: [{ content: "secret prompt" }],
+        authorization: "Bearer sk-live-123",
+      }),
+    ]);
+    redis.hashes.set(
+      "gw:history:live",
+      new Map([
+        ["x", JSON.stringify({ at: clock.now, load: {}, samples: [null, 7, { t: "x" }] })],
+        ["y", JSON.stringify({ at: clock.now, load: { open_streams: "9" }, samples: [{ t: 1 }] })],
+      ]),
+    );
+    const listedNow = await a.shared.recent({ limit: 10 });
+    assert.deepEqual(listedNow.data.map((r) => r.request_id), ["other"]);
+    const text = JSON.stringify(listedNow);
+    assert.doesNotMatch(text, /secret prompt|sk-live|messages|authorization/);
+    assert.equal(listedNow.data[0].model?.length, 200, "a client's model name is cut");
+    const live = await a.shared.traffic(1);
+    assert.equal(live.scope, "all instances");
+    assert.deepEqual(live.load, { queue_length: 0, open_streams: 0, generating: 0 });
+  } finally {
+    await a.shared.close();
+  }
+});
+
+Deno.test("SharedRequestHistory: a push that failed but happened is listed once", async () => {
+  const clock = { now: 1_700_000_000_000 };
+  const redis = new FakeRedis(clock);
+  const a = instance(redis, "a", clock);
+  try {
+    a.shared.record(record("r1", clock.now));
+    // Redis took the push but its answer never came (a stall): the gateway pushes it again.
+    const command = redis.command.bind(redis);
+    redis.command = async (args: string[]) => {
+      const answer = await command(args);
+      if (args[0] === "RPUSH") throw new Error("no answer within 2000 ms");
+      return answer;
+    };
+    await assert.rejects(a.shared.flush());
+    redis.command = command;
+    await a.shared.flush();
+    assert.equal(redis.lists.get("gw:history:requests")!.length, 2);
+    assert.deepEqual((await a.shared.recent({ limit: 10 })).data.map((r) => r.request_id), ["r1"]);
+  } finally {
+    await a.shared.close();
   }
 });
