@@ -93,7 +93,8 @@ export class SharedRequestHistory implements TrafficHistory {
     const kept = boundedRecord(record);
     this.#local.record(kept);
     this.#pending.push({ n: this.#sequence++, record: kept });
-    if (this.#pending.length > KEPT) this.#pending.splice(0, this.#pending.length - KEPT);
+    // Trimmed now and then, not per request: only the newest KEPT are ever written.
+    if (this.#pending.length >= 2 * KEPT) this.#pending.splice(0, this.#pending.length - KEPT);
   }
 
   async recent(filter: RecordFilter): Promise<{ scope: Scope; data: ListedRecord[] }> {
@@ -163,7 +164,7 @@ export class SharedRequestHistory implements TrafficHistory {
   }
 
   async #write(): Promise<void> {
-    const numbered = this.#pending;
+    const numbered = this.#pending.slice(-KEPT);
     this.#pending = [];
     this.#inFlight = numbered;
     try {

@@ -11,15 +11,17 @@ const MAX_CODES = 50;
 /** Times Date can format (ms since the epoch). */
 const MAX_TIME = 8.64e15;
 
-/** `record` with every string cut to MAX_TEXT. */
+/** `record` with every string cut to MAX_TEXT (itself when none is longer: the usual case). */
 export function boundedRecord(record: RequestRecord): RequestRecord {
-  const out: RequestRecord = { ...record };
-  for (const [field, value] of Object.entries(out)) {
+  let out: Record<string, unknown> | undefined;
+  for (const field in record) {
+    const value = record[field as keyof RequestRecord];
     if (typeof value === "string" && value.length > MAX_TEXT) {
-      (out as unknown as Record<string, unknown>)[field] = value.slice(0, MAX_TEXT);
+      out ??= { ...record };
+      out[field] = value.slice(0, MAX_TEXT);
     }
   }
-  return out;
+  return (out as RequestRecord | undefined) ?? record;
 }
 
 /** A record read back, rebuilt from its known fields; undefined when it is not one. */
