@@ -91,7 +91,7 @@ async function demo(): Promise<number> {
         gateway.handler,
         gateway.log,
         ({ port }) => {
-          say(banner(`http://127.0.0.1:${port}`, fake.newApiUrl));
+          say(banner(`http://127.0.0.1:${port}`, fake.newApiUrl, config.admin.token !== undefined));
           say(settingsNote(honoured, ignored));
         },
       );
@@ -118,7 +118,7 @@ async function demo(): Promise<number> {
   }
 }
 
-function banner(origin: string, fakeUrl: string): string {
+function banner(origin: string, fakeUrl: string, console: boolean): string {
   const base = `${origin}/v1`;
   const agents = agentCommands(origin).map((command) =>
     [
@@ -132,7 +132,14 @@ function banner(origin: string, fakeUrl: string): string {
   (no key, no internet; the gateway, its OAuth, TLS and retries are the real ones)
 
   Gateway: ${base}    (Ctrl+C stops it; each request logs one line below)
-
+${
+    console
+      ? `  Console: ${origin}/console    (sign in with your ADMIN_TOKEN; with it set, clients need a
+           key: make one on the console's Keys page and send it as the API key)
+`
+      : `  Console: set ADMIN_TOKEN (e.g. ADMIN_TOKEN=$(openssl rand -hex 16)) to open ${origin}/console
+`
+  }
   Try it from another terminal:
     curl ${base}/chat/completions -H 'Content-Type: application/json' \\
       -d '{"model":"GigaChat-2-Max","messages":[{"role":"user","content":"Привет!"}]}'

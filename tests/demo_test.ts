@@ -21,7 +21,7 @@ function startDemo(
   tmp: string,
   settings: Record<string, string> = {},
 ): Deno.ChildProcess {
-  const [command, ...args] = denoJson.tasks.demo.split(" ");
+  const [command, ...args] = denoJson.tasks.demo.command.split(" ");
   assert.equal(command, "deno");
   return new Deno.Command(Deno.execPath(), {
     args,
@@ -162,6 +162,42 @@ Deno.test("deno task demo honours the gateway's settings and names those it over
     assert.equal(chat.status, 200, JSON.stringify(body));
     assert.equal(body.model, "my-model", "the alias served the request");
     await rest.cancel();
+  } finally {
+    demo.kill("SIGTERM");
+    await demo.status;
+    await demo.stderr.cancel().catch(() => {});
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("deno task demo with ADMIN_TOKEN names its console, which signs in with that token", async () => {
+  const tmp = await Deno.makeTempDir();
+  const port = freePort();
+  const token = "demo-admin-token-0123456789";
+  const demo = startDemo(port, tmp, { ADMIN_TOKEN: token, DATA_DIR: ":memory:" });
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    const { line, rest } = await waitForLine(demo.stdout, (line) => line.includes("Console:"));
+    assert.match(line, new RegExp(`Console: ${origin}/console .*ADMIN_TOKEN`));
+    await rest.cancel();
+    const signIn = await fetch(`${origin}/console/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin },
+      body: JSON.stringify({ token }),
+    });
+    assert.equal(signIn.status, 200);
+    await signIn.body?.cancel();
+    // With it set, a client needs a key (as the banner says).
+    const chat = await fetch(`${origin}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        model: "GigaChat-2-Max",
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    assert.equal(chat.status, 401);
+    await chat.body?.cancel();
   } finally {
     demo.kill("SIGTERM");
     await demo.status;
