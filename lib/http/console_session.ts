@@ -1,7 +1,7 @@
 // The console's sign-in: the admin token once, then a cookie that proves it was given. The
 // cookie holds a session id, its expiry and an HMAC of both keyed with the admin token, so a
 // cookie is checked without a look-up and changing the token ends every session; the session
-// book (lib/console_sessions.ts) holds which ids are still signed in, so signing out ends one.
+// book (console_sessions.ts) holds which ids are still signed in, so signing out ends one.
 import { Buffer } from "node:buffer";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
