@@ -8,9 +8,10 @@ import {
   type ModelCapabilities,
 } from "./model_capabilities.ts";
 
-/** GigaChat OAuth scopes (API-chat.md §1.1). */
-export const SCOPES = ["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"] as const;
-export type Scope = typeof SCOPES[number];
+import { ConfigError, type Scope, SCOPES } from "./config_error.ts";
+
+export { ConfigError, SCOPES };
+export type { Scope };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
@@ -127,11 +128,6 @@ export interface BackendSettings {
 /** Hosted tools an operator may turn on for every v2 request. */
 export const V2_TOOL_SETTINGS = ["url_content_extraction", "web_search"] as const;
 export type V2ToolSetting = typeof V2_TOOL_SETTINGS[number];
-
-/** Raised for a bad setting; main.ts prints its one-line message and exits with code 1. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(

@@ -2,7 +2,7 @@
 // authenticating, scope, concurrency cap and the models it serves (README "Several GigaChat
 // credentials"). Parsed here so config.ts stays one list of settings.
 import { z } from "zod";
-import { ConfigError, type Scope, SCOPES } from "./config.ts";
+import { ConfigError, type Scope, SCOPES } from "./config_error.ts";
 
 /** How a pool member gets its access token; `certificate`: none, its client certificate is enough. */
 export type PoolMemberKind = "oauth" | "password" | "token" | "certificate";

@@ -2,7 +2,56 @@
 // model name and path, so strings are cut before they are kept; and what comes back from Redis
 // (another program, or another version of the gateway, may have written there) is rebuilt from
 // known fields of known types, so nothing else (no content, no secret) ever reaches the admin API.
-import type { LiveSample, Load, RequestRecord } from "./request_history.ts";
+
+/** One finished request, as `GET /admin/requests` lists it (`time` as ISO 8601 there). */
+export interface RequestRecord {
+  /** When it ended (ms since the epoch; formatted only when listed). */
+  time: number;
+  request_id: string;
+  /** The admin API key's name that sent it, if one did. */
+  key_name?: string;
+  method: string;
+  path: string;
+  route?: string;
+  dialect?: string;
+  model?: string;
+  status: number;
+  duration_ms: number;
+  ttfb_ms?: number;
+  tokens_in?: number;
+  tokens_out?: number;
+  error_code?: string;
+  /** How a stream ended (complete, client_gone, ...). */
+  stream?: string;
+  /** How long it waited for a GigaChat slot (generations only). */
+  queue_ms?: number;
+}
+
+/** One 10-second slice of traffic. */
+export interface LiveSample {
+  /** Its start, in Unix seconds. */
+  t: number;
+  requests: number;
+  errors: number;
+  tokens_in: number;
+  tokens_out: number;
+  /** Failed requests by error code. */
+  errors_by_code: Record<string, number>;
+  /** Generations that took a GigaChat slot, with their waits for it added up and the longest. */
+  slotted: number;
+  queue_wait_ms: number;
+  queue_wait_ms_max: number;
+  /** The most requests seen waiting, and streams seen open, in the slice. */
+  queue_length_max: number;
+  open_streams_max: number;
+}
+
+/** The gateway's gauges now: requests waiting for a slot, open streams, generations running. */
+export interface Load {
+  queue_length: number;
+  open_streams: number;
+  generating: number;
+}
 
 /** Longest string a record keeps (model names, paths, error codes...). */
 const MAX_TEXT = 200;
