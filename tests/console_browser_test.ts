@@ -117,7 +117,8 @@ async function checkWalk(seen: Walk, screenshots: string): Promise<void> {
  * variable names (the release workflow's runner has Google Chrome and Mozilla's Firefox).
  */
 function browserAt(variable: string, program: string): { executable: string; ignore: boolean } {
-  const named = Deno.env.get(variable);
+  // Empty is unset: `$(command -v google-chrome)` on a runner without it.
+  const named = Deno.env.get(variable) || undefined;
   if (named === undefined) {
     return { executable: `/usr/bin/${program}`, ignore: needs(program, "node").ignore };
   }
