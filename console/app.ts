@@ -238,12 +238,12 @@ function Status() {
   `;
 }
 
-/** A uPlot chart of `series` over `x` (Unix seconds), redrawn when the data change. */
 /** Whose traffic the admin API gave: with REDIS_URL, every instance's. */
 function scopeName(scope: unknown): string {
   return scope === "all instances" ? "all instances" : "this instance";
 }
 
+/** A uPlot chart of `series` over `x` (Unix seconds), redrawn when the data change. */
 function Chart(
   { x, series, title }: {
     x: number[];
