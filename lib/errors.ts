@@ -52,6 +52,25 @@ export class GatewayError extends Error {
       (status === 408 || status === 409 || status === 429 || status >= 500);
   }
 
+  /** This error again with `changes`: its message, param or cause replaced, headers added. */
+  with(
+    changes: {
+      message?: string;
+      param?: string;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    },
+  ): GatewayError {
+    return new GatewayError(this.status, changes.message ?? this.message, {
+      type: this.type,
+      code: this.code,
+      param: changes.param ?? this.param,
+      headers: { ...this.headers, ...changes.headers },
+      retryable: this.retryable,
+      cause: "cause" in changes ? changes.cause : this.cause,
+    });
+  }
+
   /** The OpenAI-shaped JSON body. */
   toBody(): OpenAIErrorBody {
     return {

@@ -80,18 +80,12 @@ export async function signOut(request: Request, ctx: RequestContext): Promise<Re
   } catch (error) {
     // The browser forgets its cookie all the same; the error says the session itself lives on.
     if (!(error instanceof GatewayError)) throw error;
-    throw new GatewayError(
-      error.status,
-      `${error.message} This browser is signed out, but its session could not be ended: ` +
-        "sign out everywhere once the store is back, or change ADMIN_TOKEN.",
-      {
-        type: error.type,
-        code: error.code,
-        retryable: error.retryable,
-        cause: error,
-        headers: { ...error.headers, "Set-Cookie": ended },
-      },
-    );
+    throw error.with({
+      message: `${error.message} This browser is signed out, but its session could not be ` +
+        "ended: sign out everywhere once the store is back, or change ADMIN_TOKEN.",
+      headers: { "Set-Cookie": ended },
+      cause: error,
+    });
   }
   return Response.json({ signed_in: false }, { headers: { "Set-Cookie": ended } });
 }

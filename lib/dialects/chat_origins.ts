@@ -86,14 +86,7 @@ export class ChatOrigins {
         this.#messages.get(Number(index)) ?? param,
       );
     }
-    return new GatewayError(error.status, message, {
-      type: error.type,
-      code: error.code,
-      param,
-      headers: { ...error.headers },
-      retryable: error.retryable,
-      cause: error.cause,
-    });
+    return error.with({ message, param });
   }
 }
 
