@@ -60,8 +60,11 @@ export class RequestHistory implements TrafficHistory {
     this.#load = load;
   }
 
-  /** Keeps `record` (the oldest goes once full) and counts it in its 10-second slice. */
-  record(given: RequestRecord): void {
+  /**
+   * Keeps `record` (the oldest goes once full) and counts it in its 10-second slice; returns it
+   * as kept.
+   */
+  record(given: RequestRecord): RequestRecord {
     // A client names its model and path: kept cut, so a thousand records stay small.
     const record = boundedRecord(given);
     if (this.#records.length < this.#capacity) this.#records.push(record);
@@ -84,6 +87,7 @@ export class RequestHistory implements TrafficHistory {
       sample.queue_wait_ms_max = Math.max(sample.queue_wait_ms_max, record.queue_ms);
     }
     this.#notePeaks(sample);
+    return record;
   }
 
   recent(filter: RecordFilter): Promise<{ scope: Scope; data: ListedRecord[] }> {

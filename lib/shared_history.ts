@@ -17,7 +17,7 @@ import {
   type TrafficHistory,
   wanted,
 } from "./request_history.ts";
-import { boundedRecord, loadFrom, recordFrom, sampleFrom } from "./traffic_records.ts";
+import { loadFrom, recordFrom, sampleFrom } from "./traffic_records.ts";
 
 /** The Redis commands it needs (the shared store's, key prefix written out). */
 export interface RedisCommands {
@@ -90,8 +90,7 @@ export class SharedRequestHistory implements TrafficHistory {
   }
 
   record(record: RequestRecord): void {
-    const kept = boundedRecord(record);
-    this.#local.record(kept);
+    const kept = this.#local.record(record);
     this.#pending.push({ n: this.#sequence++, record: kept });
     // Trimmed now and then, not per request: only the newest KEPT are ever written.
     if (this.#pending.length >= 2 * KEPT) this.#pending.splice(0, this.#pending.length - KEPT);
@@ -130,7 +129,7 @@ export class SharedRequestHistory implements TrafficHistory {
     }
     // This instance's own, from memory: newer than what it last wrote.
     reports.delete(this.#instance);
-    const gone = [...reports.keys()].filter((id) => now - reports.get(id)!.at > WINDOW_MS);
+    const gone = [...reports].filter(([, report]) => now - report.at > WINDOW_MS).map(([id]) => id);
     if (gone.length > 0) {
       for (const id of gone) reports.delete(id);
       void this.#redis.command(["HDEL", this.#liveKey, ...gone]).catch(() => {});
