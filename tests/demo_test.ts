@@ -39,6 +39,14 @@ async function emptyDir(path: string): Promise<boolean> {
   return true;
 }
 
+/** Stops a demo that may still be running, and removes its folder. */
+async function stopDemo(demo: Deno.ChildProcess, tmp: string): Promise<void> {
+  demo.kill("SIGTERM");
+  await demo.status;
+  await demo.stderr.cancel().catch(() => {});
+  await Deno.remove(tmp, { recursive: true });
+}
+
 Deno.test("deno task demo answers chat and a tool call, logs each request, and cleans up", async () => {
   const tmp = await Deno.makeTempDir();
   const port = freePort();
@@ -163,10 +171,7 @@ Deno.test("deno task demo honours the gateway's settings and names those it over
     assert.equal(body.model, "my-model", "the alias served the request");
     await rest.cancel();
   } finally {
-    demo.kill("SIGTERM");
-    await demo.status;
-    await demo.stderr.cancel().catch(() => {});
-    await Deno.remove(tmp, { recursive: true });
+    await stopDemo(demo, tmp);
   }
 });
 
@@ -199,10 +204,7 @@ Deno.test("deno task demo with ADMIN_TOKEN names its console, which signs in wit
     assert.equal(chat.status, 401);
     await chat.body?.cancel();
   } finally {
-    demo.kill("SIGTERM");
-    await demo.status;
-    await demo.stderr.cancel().catch(() => {});
-    await Deno.remove(tmp, { recursive: true });
+    await stopDemo(demo, tmp);
   }
 });
 
@@ -260,10 +262,7 @@ Deno.test("the demo's printed agent commands run a shell tool offline", async ()
     assert.match(AGENT_PROMPT, /`echo hello from GigaChat`/);
     await first.rest.cancel();
   } finally {
-    demo.kill("SIGTERM");
-    await demo.status;
-    await demo.stderr.cancel().catch(() => {});
-    await Deno.remove(tmp, { recursive: true });
+    await stopDemo(demo, tmp);
     await Deno.remove(home, { recursive: true });
   }
 });

@@ -74,12 +74,27 @@ function instance(redis: FakeRedis, name: string, clock: { now: number }, load =
   return { shared, errors };
 }
 
-Deno.test("SharedRequestHistory: every instance's requests and slices, this one's newest too", async () => {
+/** Runs `body` with instances a, b... (gauges at `loads`) sharing one Redis, then closes them. */
+async function withInstances(
+  loads: number[],
+  body: (world: {
+    clock: { now: number };
+    redis: FakeRedis;
+    at: ReturnType<typeof instance>[];
+  }) => Promise<void>,
+): Promise<void> {
   const clock = { now: 1_700_000_000_000 };
   const redis = new FakeRedis(clock);
-  const a = instance(redis, "a", clock, 2);
-  const b = instance(redis, "b", clock, 1);
+  const at = loads.map((load, i) => instance(redis, "ab"[i], clock, load));
   try {
+    await body({ clock, redis, at });
+  } finally {
+    for (const { shared } of at) await shared.close();
+  }
+}
+
+Deno.test("SharedRequestHistory: every instance's requests and slices, this one's newest too", () =>
+  withInstances([2, 1], async ({ clock, at: [a, b] }) => {
     a.shared.record(record("a1", clock.now, { key_name: "k", tokens_in: 5, queue_ms: 30 }));
     a.shared.record(record("a2", clock.now + 1, { status: 429, error_code: "queue_full" }));
     await a.shared.flush();
@@ -111,18 +126,10 @@ Deno.test("SharedRequestHistory: every instance's requests and slices, this one'
       open_streams: 2,
       generating: 2,
     });
-  } finally {
-    await a.shared.close();
-    await b.shared.close();
-  }
-});
+  }));
 
-Deno.test("SharedRequestHistory: Redis away, its own traffic, kept for later; odd entries skipped", async () => {
-  const clock = { now: 1_700_000_000_000 };
-  const redis = new FakeRedis(clock);
-  const a = instance(redis, "a", clock);
-  const b = instance(redis, "b", clock);
-  try {
+Deno.test("SharedRequestHistory: Redis away, its own traffic, kept for later; odd entries skipped", () =>
+  withInstances([0, 0], async ({ clock, redis, at: [a, b] }) => {
     redis.down = true;
     a.shared.record(record("a1", clock.now));
     await assert.rejects(a.shared.flush());
@@ -141,33 +148,20 @@ Deno.test("SharedRequestHistory: Redis away, its own traffic, kept for later; od
     clock.now += 16 * 60_000;
     await b.shared.traffic(1);
     assert.deepEqual([...redis.hashes.get("gw:history:live")!.keys()], ["x", "y"]);
-  } finally {
-    await a.shared.close();
-    await b.shared.close();
-  }
-});
+  }));
 
-Deno.test("SharedRequestHistory: the shared list keeps the newest thousand", async () => {
-  const clock = { now: 1_700_000_000_000 };
-  const redis = new FakeRedis(clock);
-  const a = instance(redis, "a", clock);
-  try {
+Deno.test("SharedRequestHistory: the shared list keeps the newest thousand", () =>
+  withInstances([0], async ({ clock, redis, at: [a] }) => {
     for (let i = 0; i < 1500; i++) a.shared.record(record(`r${i}`, clock.now + i));
     await a.shared.flush();
     const kept = redis.lists.get("gw:history:requests")!;
     assert.equal(kept.length, 1000);
     assert.equal(JSON.parse(kept.at(-1)!).request_id, "r1499");
     assert.equal((await a.shared.recent({ limit: 1000 })).data.at(-1)!.request_id, "r500");
-  } finally {
-    await a.shared.close();
-  }
-});
+  }));
 
-Deno.test("SharedRequestHistory: what others wrote is rebuilt from known fields, never a 500", async () => {
-  const clock = { now: 1_700_000_000_000 };
-  const redis = new FakeRedis(clock);
-  const a = instance(redis, "a", clock);
-  try {
+Deno.test("SharedRequestHistory: what others wrote is rebuilt from known fields, never a 500", () =>
+  withInstances([0], async ({ clock, redis, at: [a] }) => {
     redis.lists.set("gw:history:requests", [
       JSON.stringify({ time: 1e16, request_id: "far", status: 200 }),
       JSON.stringify({
@@ -194,16 +188,10 @@ Deno.test("SharedRequestHistory: what others wrote is rebuilt from known fields,
     const live = await a.shared.traffic(1);
     assert.equal(live.scope, "all instances");
     assert.deepEqual(live.load, { queue_length: 0, open_streams: 0, generating: 0 });
-  } finally {
-    await a.shared.close();
-  }
-});
+  }));
 
-Deno.test("SharedRequestHistory: a push that failed but happened is listed once", async () => {
-  const clock = { now: 1_700_000_000_000 };
-  const redis = new FakeRedis(clock);
-  const a = instance(redis, "a", clock);
-  try {
+Deno.test("SharedRequestHistory: a push that failed but happened is listed once", () =>
+  withInstances([0], async ({ clock, redis, at: [a] }) => {
     a.shared.record(record("r1", clock.now));
     // Redis took the push but its answer never came (a stall): the gateway pushes it again.
     const command = redis.command.bind(redis);
@@ -217,7 +205,4 @@ Deno.test("SharedRequestHistory: a push that failed but happened is listed once"
     await a.shared.flush();
     assert.equal(redis.lists.get("gw:history:requests")!.length, 2);
     assert.deepEqual((await a.shared.recent({ limit: 10 })).data.map((r) => r.request_id), ["r1"]);
-  } finally {
-    await a.shared.close();
-  }
-});
+  }));
